@@ -1,0 +1,36 @@
+/**
+ * Every error the gateway can return, with its HTTP status and OpenAI-style `type`.
+ * One table: the status a code maps to is decided here and nowhere else.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, type: 'invalid_request_error', description: 'The request body or a parameter is invalid.' },
+  invalid_json: { status: 400, type: 'invalid_request_error', description: 'The request body is not valid JSON.' },
+  body_too_large: { status: 413, type: 'invalid_request_error', description: 'The request body exceeds the configured limit.' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error', description: 'The request body must be application/json.' },
+  not_found: { status: 404, type: 'invalid_request_error', description: 'No such route.' },
+  response_not_found: { status: 404, type: 'invalid_request_error', description: 'The response id is unknown or its session expired.' },
+  unauthorized: { status: 401, type: 'authentication_error', description: 'A valid admin bearer token is required.' },
+  no_healthy_provider: { status: 503, type: 'service_unavailable', description: 'No provider is available to serve the request.' },
+  all_providers_failed: { status: 502, type: 'upstream_error', description: 'Every attempted provider failed.' },
+  upstream_error: { status: 502, type: 'upstream_error', description: 'The provider answered with an error or an unreadable response.' },
+  upstream_unreachable: { status: 502, type: 'upstream_error', description: 'The provider could not be reached.' },
+  upstream_timeout: { status: 504, type: 'upstream_error', description: 'The provider did not answer within the configured time.' },
+  upstream_auth_rejected: { status: 502, type: 'upstream_error', description: 'The provider rejected the gateway\'s signed request headers.' },
+  upstream_rate_limited: { status: 429, type: 'rate_limit_error', description: 'The provider asked to slow down (HTTP 429).' },
+  upstream_client_error: { status: 400, type: 'invalid_request_error', description: 'The provider rejected the request as invalid; retrying elsewhere would not help.' },
+  insufficient_funds: { status: 402, type: 'insufficient_funds', description: 'The gateway wallet cannot pay the provider.' },
+  verify_unavailable: { status: 502, type: 'upstream_error', description: 'The provider that served the response could not be asked for its signature.' },
+  stream_interrupted: { status: 502, type: 'upstream_error', description: 'The provider failed after the stream had started.' },
+  client_closed_request: { status: 499, type: 'client_error', description: 'The client went away before the response was complete.' },
+  shutting_down: { status: 503, type: 'service_unavailable', description: 'The gateway is shutting down.' },
+  invalid_config: { status: 500, type: 'configuration_error', description: 'The gateway options are invalid.' },
+  provider_init_failed: { status: 500, type: 'configuration_error', description: 'A provider could not be initialised.' },
+  no_provider_initialised: { status: 500, type: 'configuration_error', description: 'No configured provider could be initialised.' },
+  listen_failed: { status: 500, type: 'configuration_error', description: 'The server could not listen on the configured address.' },
+  chain_error: { status: 502, type: 'upstream_error', description: 'A call to the chain failed.' },
+  devnet_error: { status: 500, type: 'configuration_error', description: 'The local devnet could not be started or operated.' },
+  internal_error: { status: 500, type: 'server_error', description: 'An unexpected error inside the gateway.' },
+} as const satisfies Record<string, { status: number; type: string; description: string }>;
+
+/** A stable, documented error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;

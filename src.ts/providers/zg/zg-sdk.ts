@@ -1,0 +1,53 @@
+/**
+ * The only module that imports the 0G serving SDK. Everything else in the project talks to
+ * the SDK through what this module exports, so an SDK upgrade touches one file.
+ *
+ * The package asked for is `@0glabs/0g-serving-broker`; its 0.7.x line is a re-export shim over
+ * `@0gfoundation/0g-compute-ts-sdk`, pinned to 0.9.0 (the maintained protocol) by npm `overrides`.
+ */
+import { createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from '@0glabs/0g-serving-broker';
+import { dirname, join } from 'node:path';
+import { packageRequire } from '../../internal/package-require.js';
+
+export { createZGComputeNetworkBroker, type ZGComputeNetworkBroker };
+
+/** A contract's ABI and creation bytecode, as shipped inside the SDK package. */
+export interface ContractArtifact {
+  readonly abi: ReadonlyArray<Record<string, unknown>>;
+  readonly bytecode: string;
+}
+
+/** The three 0G serving contracts' artifacts (0.9.0 bytecode). */
+export interface ServingContractArtifacts {
+  readonly ledger: ContractArtifact;
+  readonly inference: ContractArtifact;
+  readonly fineTuning: ContractArtifact;
+}
+
+let cachedArtifacts: ServingContractArtifacts | undefined;
+
+/**
+ * Loads the typechain factories the SDK ships (they carry ABI and bytecode) from the
+ * installed SDK package. Used by the local devnet to deploy the real contracts.
+ */
+export function loadServingContractArtifacts(): ServingContractArtifacts {
+  if (cachedArtifacts) return cachedArtifacts;
+  // Resolve the SDK from the shim's own location: it is the shim's dependency, not ours.
+  const shimEntry = packageRequire.resolve('@0glabs/0g-serving-broker');
+  const sdkEntry = packageRequire.resolve('@0gfoundation/0g-compute-ts-sdk', { paths: [dirname(shimEntry)] });
+  const sdkCommonJsRoot = dirname(sdkEntry);
+  const load = (relativePath: string, exportName: string): ContractArtifact => {
+    const factoryModule = packageRequire(join(sdkCommonJsRoot, relativePath)) as Record<string, ContractArtifact>;
+    const factory = factoryModule[exportName];
+    if (!factory || typeof factory.bytecode !== 'string' || !Array.isArray(factory.abi)) {
+      throw new Error(`The installed 0G SDK has no ${exportName} with ABI and bytecode at ${relativePath}`);
+    }
+    return { abi: factory.abi, bytecode: factory.bytecode };
+  };
+  cachedArtifacts = {
+    ledger: load('ledger/contract/typechain/factories/LedgerManager__factory.js', 'LedgerManager__factory'),
+    inference: load('inference/contract/typechain/factories/InferenceServing__factory.js', 'InferenceServing__factory'),
+    fineTuning: load('fine-tuning/contract/typechain/factories/FineTuningServing__factory.js', 'FineTuningServing__factory'),
+  };
+  return cachedArtifacts;
+}
