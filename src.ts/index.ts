@@ -1,0 +1,2 @@
+export * from './balancer/index.js';
+export * from './sessions/index.js';

@@ -1,0 +1,35 @@
+import type { TokenUsage } from '../providers/inference-provider.js';
+
+/**
+ * The SessionStore port: an asynchronous key-value store with per-entry expiry, so a
+ * session map can live in memory or in an external store behind the same interface.
+ * Expired entries behave as absent everywhere.
+ */
+export interface SessionStore<V> {
+  /** Which implementation this is, e.g. 'lru' (shown in /health and /admin). */
+  readonly kind: string;
+  /** The value under `key`, or undefined when there is none or it expired. */
+  get(key: string): Promise<V | undefined>;
+  /** Stores `value` under `key`, replacing any previous value; it expires after `ttlMs` (default: the store's TTL). */
+  set(key: string, value: V, ttlMs?: number): Promise<void>;
+  /** Removes `key`. True when an unexpired value was there. */
+  delete(key: string): Promise<boolean>;
+  /** How many unexpired entries the store holds. */
+  size(): Promise<number>;
+  /** Releases the store's resources. */
+  close(): Promise<void>;
+}
+
+/** What the gateway remembers about a response it served, keyed by the response id. */
+export interface ResponseRecord {
+  /** The provider that served it (session affinity and verification go back to it). */
+  providerId: string;
+  /** The id the provider signed (what `InferenceProvider.verify` takes). */
+  chatId: string;
+  /** Token usage as reported, when it was. */
+  usage: TokenUsage | undefined;
+  /** When it was served, in epoch milliseconds. */
+  createdAt: number;
+  /** The model that answered. */
+  model: string;
+}

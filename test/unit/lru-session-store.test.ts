@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LruSessionStore, type ResponseRecord, type SessionStore } from 'zg-gateway';
+
+function fakeClock(start = 0): { now: () => number; advance: (ms: number) => void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+function record(providerId: string, createdAt = 0): ResponseRecord {
+  return { providerId, chatId: `chat-${providerId}`, usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }, createdAt, model: 'test-model' };
+}
+
+describe('LruSessionStore', () => {
+  it('stores, reads, deletes and counts', async () => {
+    const store: SessionStore<ResponseRecord> = new LruSessionStore<ResponseRecord>();
+    assert.equal(store.kind, 'lru');
+    assert.equal(await store.get('missing'), undefined);
+    await store.set('r1', record('a'));
+    await store.set('r2', record('b'));
+    assert.deepEqual(await store.get('r1'), record('a'));
+    assert.equal(await store.size(), 2);
+    await store.set('r1', record('c'));
+    assert.equal((await store.get('r1'))?.providerId, 'c');
+    assert.equal(await store.size(), 2);
+    assert.equal(await store.delete('r1'), true);
+    assert.equal(await store.delete('r1'), false);
+    assert.equal(await store.get('r1'), undefined);
+    assert.equal(await store.size(), 1);
+    await store.close();
+    assert.equal(await store.size(), 0);
+    assert.equal(await store.get('r2'), undefined);
+  });
+
+  it('evicts the least recently used entry beyond maxEntries', async () => {
+    const store = new LruSessionStore<string>({ maxEntries: 3 });
+    await store.set('k1', 'v1');
+    await store.set('k2', 'v2');
+    await store.set('k3', 'v3');
+    await store.set('k4', 'v4');
+    assert.equal(await store.size(), 3);
+    assert.equal(await store.get('k1'), undefined);
+    // Reading k2 makes k3 the least recently used.
+    assert.equal(await store.get('k2'), 'v2');
+    await store.set('k5', 'v5');
+    assert.equal(await store.get('k3'), undefined);
+    assert.deepEqual([await store.get('k2'), await store.get('k4'), await store.get('k5')], ['v2', 'v4', 'v5']);
+    assert.equal(await store.size(), 3);
+  });
+
+  it('expires entries after the TTL, by the injected clock, without sleeping', async () => {
+    const clock = fakeClock();
+    const store = new LruSessionStore<string>({ ttlMs: 1000, now: clock.now });
+    await store.set('early', 'x');
+    clock.advance(600);
+    await store.set('late', 'y');
+    clock.advance(399);
+    assert.equal(await store.get('early'), 'x');
+    assert.equal(await store.size(), 2);
+    clock.advance(1);
+    assert.equal(await store.get('early'), undefined, 'expired exactly ttlMs after it was set');
+    assert.equal(await store.get('late'), 'y');
+    assert.equal(await store.size(), 1);
+    assert.equal(await store.delete('early'), false);
+    clock.advance(600);
+    assert.equal(await store.size(), 0);
+    assert.equal(await store.get('late'), undefined);
+  });
+
+  it('does not extend the TTL on read, and renews it on set', async () => {
+    const clock = fakeClock(5_000);
+    const store = new LruSessionStore<string>({ ttlMs: 100, now: clock.now });
+    await store.set('k', 'v1');
+    clock.advance(90);
+    assert.equal(await store.get('k'), 'v1');
+    clock.advance(10);
+    assert.equal(await store.get('k'), undefined);
+    await store.set('k', 'v2');
+    clock.advance(99);
+    assert.equal(await store.get('k'), 'v2');
+  });
+
+  it('honours a per-entry TTL and reports an expired entry as not deleted', async () => {
+    const clock = fakeClock();
+    const store = new LruSessionStore<string>({ now: clock.now });
+    await store.set('short', 's', 50);
+    await store.set('default', 'd');
+    clock.advance(50);
+    assert.equal(await store.delete('short'), false);
+    assert.equal(await store.get('default'), 'd');
+    clock.advance(30 * 60 * 1000 - 51);
+    assert.equal(await store.get('default'), 'd');
+    clock.advance(1);
+    assert.equal(await store.get('default'), undefined, 'the default TTL is 30 minutes');
+  });
+
+  it('rejects invalid options and TTLs', async () => {
+    assert.throws(() => new LruSessionStore({ maxEntries: 0 }), { name: 'GatewayError', code: 'invalid_config' });
+    assert.throws(() => new LruSessionStore({ maxEntries: 2.5 }), { code: 'invalid_config' });
+    assert.throws(() => new LruSessionStore({ ttlMs: 0 }), { code: 'invalid_config' });
+    assert.throws(() => new LruSessionStore({ ttlMs: Number.NaN }), { code: 'invalid_config' });
+    const store = new LruSessionStore<string>();
+    await assert.rejects(store.set('k', 'v', -1), { code: 'internal_error' });
+    assert.equal(await store.size(), 0);
+  });
+});
