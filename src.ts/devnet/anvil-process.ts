@@ -115,6 +115,12 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     });
     const spawnFailure = new Promise<Error>((resolve) => child.once('error', resolve));
     const rpcUrl = `http://127.0.0.1:${port}`;
+    // If this process ends without stop() (a crash, process.exit), take anvil down with it.
+    const killOnExit = (): void => {
+      child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     const stop = async (): Promise<void> => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
