@@ -1,0 +1,1 @@
+export { gatewayOptionsSchema, parseGatewayOptions, readEnvironment, type GatewayOptions, type GatewayConfig } from './gateway-options.js';

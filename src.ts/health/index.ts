@@ -1,0 +1,2 @@
+export { CircuitBreaker, type BreakerState, type BreakerTransition, type CircuitBreakerOptions, type OpenReason } from './circuit-breaker.js';
+export { RetryBudget } from './retry-budget.js';

@@ -1,0 +1,30 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths pino blanks in every log line: keys, bearer tokens, signatures. */
+export const REDACTED_PATHS = [
+  'key',
+  'privateKey',
+  'apiKey',
+  'adminToken',
+  'authorization',
+  'signature',
+  '*.key',
+  '*.privateKey',
+  '*.apiKey',
+  '*.adminToken',
+  '*.authorization',
+  '*.signature',
+  'headers.authorization',
+  '*.headers.authorization',
+  'config.key',
+];
+
+/** The gateway's structured logger (JSON lines on stdout), secrets redacted. */
+export function createLogger(level: string): Logger {
+  return pino({
+    name: 'zg-gateway',
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'zg-gateway' },
+  });
+}
