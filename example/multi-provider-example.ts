@@ -1,0 +1,118 @@
+/**
+ * The zg-gateway example.
+ *
+ * - With `ZG_PRIVATE_KEY` and `ZG_PROVIDERS` (comma-separated 0G provider addresses) set, it serves
+ *   those providers on the network given by `RPC_ENDPOINT`.
+ * - With neither, it starts the local 0G devnet (anvil + the real 0G contracts + 3 simulated
+ *   providers) and serves that.
+ *
+ * PORT (default 3000), HOST (default 0.0.0.0 on a real network, 127.0.0.1 on the devnet),
+ * STRATEGY (round-robin | least-connections | weighted-round-robin), LOG_LEVEL.
+ * Ctrl-C (SIGINT) or SIGTERM shuts everything down cleanly.
+ */
+import { randomBytes } from 'node:crypto';
+import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
+import { startLocalDevnet, type LocalDevnet } from 'zg-gateway/devnet';
+
+type Strategy = NonNullable<GatewayOptions['strategy']>;
+
+function environmentPort(): number {
+  const raw = process.env.PORT;
+  if (raw === undefined || raw === '') return 3000;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${raw}`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const key = process.env.ZG_PRIVATE_KEY;
+  const addresses = (process.env.ZG_PROVIDERS ?? '').split(',').map((value) => value.trim()).filter(Boolean);
+  const strategy = (process.env.STRATEGY ?? 'round-robin') as Strategy;
+  const logLevel = (process.env.LOG_LEVEL ?? 'info') as GatewayOptions['logLevel'];
+  let devnet: LocalDevnet | undefined;
+  let gateway: GatewayHandle | undefined;
+  let adminToken = process.env.ADMIN_TOKEN;
+
+  const shutdown = async (signal: string): Promise<void> => {
+    process.stderr.write(`\n${signal}: shutting down...\n`);
+    try {
+      await gateway?.close();
+      await devnet?.stop();
+    } finally {
+      // The SDK leaves 300 s timers behind each transaction; the example (not the library) ends the process.
+      process.exit(0);
+    }
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    if (key && addresses.length > 0) {
+      gateway = await runMultiProviderInferenceServer({
+        providers: addresses,
+        key,
+        ...(process.env.RPC_ENDPOINT ? { rpc: process.env.RPC_ENDPOINT } : {}),
+        strategy,
+        port: environmentPort(),
+        host: process.env.HOST ?? '0.0.0.0',
+        ...(adminToken ? { adminToken } : {}),
+        logLevel,
+      });
+    } else {
+      if (key || addresses.length > 0) {
+        throw new Error('Set both ZG_PRIVATE_KEY and ZG_PROVIDERS to use a real 0G network, or neither to use the local devnet.');
+      }
+      process.stderr.write('No ZG_PRIVATE_KEY/ZG_PROVIDERS: starting the local 0G devnet (anvil + 0G contracts + 3 simulated providers)...\n');
+      devnet = await startLocalDevnet({ providers: 3, settleIntervalMs: 30_000 });
+      adminToken ??= randomBytes(24).toString('hex');
+      gateway = await runMultiProviderInferenceServer({
+        providers: devnet.providers.map((provider) => provider.address),
+        key: devnet.userPrivateKey,
+        rpc: devnet.rpcUrl,
+        chainId: devnet.chainId,
+        ledgerContract: devnet.contracts.ledger,
+        inferenceContract: devnet.contracts.inference,
+        fineTuningContract: devnet.contracts.fineTuning,
+        gasPrice: 1_000_000_000,
+        rpcPollingInterval: 20,
+        strategy,
+        port: environmentPort(),
+        host: process.env.HOST ?? '127.0.0.1',
+        adminToken,
+        logLevel,
+      });
+    }
+  } catch (error) {
+    await gateway?.close().catch(() => undefined);
+    await devnet?.stop().catch(() => undefined);
+    throw error;
+  }
+
+  const lines = [
+    '',
+    `zg-gateway is listening on ${gateway.url}  (strategy: ${strategy}, providers: ${gateway.providers.length}${gateway.failedProviders.length ? `, failed: ${gateway.failedProviders.length}` : ''})`,
+    ...(devnet
+      ? [
+          `local devnet: RPC ${devnet.rpcUrl}, chain ${devnet.chainId}`,
+          ...devnet.providers.map((provider) => `  ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}`),
+        ]
+      : []),
+    '',
+    'Try it:',
+    `  curl -s ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`,
+    `    -d '{"messages":[{"role":"user","content":"Hello 0G"}]}' -i`,
+    `  curl -s ${gateway.url}/v1/verify -H 'content-type: application/json' -d '{"id":"<the id from the answer>"}'`,
+    `  curl -s ${gateway.url}/health`,
+    ...(adminToken ? [`  curl -s ${gateway.url}/admin/providers -H 'authorization: Bearer ${adminToken}'`] : [`  curl -s ${gateway.url}/admin/providers`]),
+    '',
+    'Ctrl-C stops the gateway' + (devnet ? ' and the devnet.' : '.'),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`zg-gateway example failed: ${message}\n`);
+  process.exit(1);
+});
