@@ -418,9 +418,10 @@ export class SimulatedProvider {
       return sendError(response, 400, 'request body is not JSON');
     }
 
-    const account = await this.readAccount(user);
-    const locked = account ? account.balance - account.pendingRefund : 0n;
-    if (locked < this.unsettledFee(user) + MIN_LOCKED_BALANCE) {
+    // A cached read may predate a top-up: refuse only on a fresh one.
+    const lockedBalance = (account: AccountView | null): bigint => (account ? account.balance - account.pendingRefund : 0n);
+    const required = this.unsettledFee(user) + MIN_LOCKED_BALANCE;
+    if (lockedBalance(await this.readAccount(user)) < required && lockedBalance(await this.readAccount(user, true)) < required) {
       return sendError(response, 402, 'insufficient balance in the user sub-account for this provider');
     }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -140,6 +141,8 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
   const responses = new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout });
   const sessions = new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout });
   const shutdown = new AbortController();
+  // Every in-flight request listens for shutdown; there is no leak in having many.
+  setMaxListeners(0, shutdown.signal);
   let shuttingDown = false;
   const dispatcher = new ChatDispatcher({
     registry,

@@ -1,0 +1,94 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
+import { startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-gateway/devnet';
+
+/** Collects a logger's JSON lines in memory, so tests can read what was logged. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly logger = pino(
+    { level: 'debug', redact: { paths: [], censor: '[redacted]' } },
+    new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        callback();
+      },
+    }),
+  );
+
+  /** Parsed lines. */
+  records(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+/** Gateway options for a devnet: its providers, user key, RPC and contracts, port 0 on loopback. */
+export function devnetGatewayOptions(devnet: LocalDevnet, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
+  return {
+    providers: devnet.providers.map((provider) => provider.address),
+    key: devnet.userPrivateKey,
+    rpc: devnet.rpcUrl,
+    chainId: devnet.chainId,
+    ledgerContract: devnet.contracts.ledger,
+    inferenceContract: devnet.contracts.inference,
+    fineTuningContract: devnet.contracts.fineTuning,
+    gasPrice: 1_000_000_000,
+    rpcPollingInterval: 20,
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    ...overrides,
+  };
+}
+
+/** A devnet and a gateway in front of it; `close()` stops both. */
+export interface DevnetGateway {
+  devnet: LocalDevnet;
+  gateway: GatewayHandle;
+  close(): Promise<void>;
+}
+
+/** Starts a devnet and a gateway over all its providers. */
+export async function startDevnetGateway(
+  options: { devnet?: LocalDevnetOptions; gateway?: Partial<GatewayOptions> } = {},
+): Promise<DevnetGateway> {
+  const devnet = await startLocalDevnet(options.devnet ?? {});
+  try {
+    const gateway = await runMultiProviderInferenceServer(devnetGatewayOptions(devnet, options.gateway));
+    return {
+      devnet,
+      gateway,
+      close: async () => {
+        await gateway.close();
+        await devnet.stop();
+      },
+    };
+  } catch (error) {
+    await devnet.stop();
+    throw error;
+  }
+}
+
+/** True while a process with this pid exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `condition` every 10 ms until true or `timeoutMs` passes; returns the last result. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
