@@ -123,7 +123,9 @@ export function parseGatewayOptions(options: GatewayOptions, environment: NodeJS
   const parsed = gatewayOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || '(options)';
+    // zod reports an unknown key against its parent object, naming it in `keys`.
+    const path = issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : (issue?.path ?? []);
+    const field = path.map(String).join('.') || '(options)';
     throw new GatewayError('invalid_config', `Invalid option ${field}: ${issue?.message ?? 'invalid'}`, { param: field });
   }
   const config = parsed.data;

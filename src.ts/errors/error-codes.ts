@@ -6,7 +6,7 @@ export const ERROR_CODES = {
   invalid_request: { status: 400, type: 'invalid_request_error', description: 'The request body or a parameter is invalid.' },
   invalid_json: { status: 400, type: 'invalid_request_error', description: 'The request body is not valid JSON.' },
   body_too_large: { status: 413, type: 'invalid_request_error', description: 'The request body exceeds the configured limit.' },
-  unsupported_media_type: { status: 415, type: 'invalid_request_error', description: 'The request body must be application/json.' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error', description: 'The request body is not in a supported encoding (UTF-8 JSON).' },
   not_found: { status: 404, type: 'invalid_request_error', description: 'No such route.' },
   response_not_found: { status: 404, type: 'invalid_request_error', description: 'The response id is unknown or its session expired.' },
   unauthorized: { status: 401, type: 'authentication_error', description: 'A valid admin bearer token is required.' },

@@ -117,6 +117,7 @@ export class CircuitBreaker {
     this.currentState = 'closed';
     this.openReason = null;
     this.openings = 0;
+    this.consecutiveFailures = 0;
     this.outcomes = [];
     return { from, to: 'closed', reason: 'recovered' };
   }
@@ -127,6 +128,8 @@ export class CircuitBreaker {
     this.consecutiveFailures = 0;
     this.outcomes.push({ at: now, ok: true });
     this.trim(now);
+    // A late success of a request sent before a 429 does not end the rest the provider asked for.
+    if (this.currentState === 'open' && this.openReason === 'rate-limited' && now < this.retryAtMs) return null;
     return this.close();
   }
 
@@ -154,6 +157,10 @@ export class CircuitBreaker {
   recordRateLimited(retryAfterMs: number | undefined): BreakerTransition {
     this.trialInFlight = false;
     const rest = Math.min(this.maxRetryAfterMs, Math.max(0, retryAfterMs ?? this.coolDownMs));
+    // A short Retry-After never shortens a longer rest already running (e.g. after failures).
+    if (this.currentState === 'open' && this.retryAtMs > this.now() + rest) {
+      return { from: 'open', to: 'open', reason: 'rate-limited' };
+    }
     return this.open('rate-limited', rest);
   }
 

@@ -34,7 +34,7 @@ export class RetryBudget {
   tryAcquireRetry(): boolean {
     const now = this.now();
     this.trim(now);
-    const allowed = this.requests.length * this.ratio + (this.minPerSecond * this.windowMs) / 1000;
+    const allowed = Math.floor(this.requests.length * this.ratio + (this.minPerSecond * this.windowMs) / 1000);
     if (this.retries.length >= allowed) return false;
     this.retries.push(now);
     return true;
