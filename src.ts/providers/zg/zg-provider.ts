@@ -34,6 +34,11 @@ export class ZgProvider implements InferenceProvider {
     this.model = init.model;
   }
 
+  /** Signs a fresh set of 0G request headers (the SDK's `getRequestHeaders`); exposed for diagnostics and benchmarks. */
+  signRequestHeaders(): Promise<Record<string, string>> {
+    return this.init.getRequestHeaders();
+  }
+
   async chat(request: ChatCompletionRequest, options: ChatCallOptions): Promise<ProviderChatResult> {
     const headers = await this.init.getRequestHeaders();
     if (options.signal.aborted) throw errorForTransportFailure(undefined, options.signal, this.id);

@@ -1,0 +1,37 @@
+/**
+ * `npm run devnet`: a local 0G devnet in the foreground, for experiments.
+ * Prints the RPC URL, contract addresses, providers and a funded user key; Ctrl-C stops it.
+ * PROVIDERS (default 3) sets how many simulated providers.
+ */
+import { startLocalDevnet } from 'zg-gateway/devnet';
+
+async function main(): Promise<void> {
+  const count = Number(process.env.PROVIDERS ?? 3);
+  if (!Number.isInteger(count) || count < 1 || count > 50) throw new Error(`PROVIDERS must be 1..50, not ${process.env.PROVIDERS}`);
+  const devnet = await startLocalDevnet({ providers: count, settleIntervalMs: 30_000 });
+  const stop = (): void => {
+    devnet.stop().finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const lines = [
+    'local 0G devnet is running',
+    `  RPC URL        ${devnet.rpcUrl}   (chain id ${devnet.chainId}, anvil pid ${devnet.anvilPid})`,
+    `  ledger         ${devnet.contracts.ledger}`,
+    `  inference      ${devnet.contracts.inference}`,
+    `  fine-tuning    ${devnet.contracts.fineTuning}`,
+    `  user address   ${devnet.userAddress}   (10000 0G, ledger with 100 0G)`,
+    `  user key       ${devnet.userPrivateKey}   (throw-away key of this devnet only)`,
+    '  providers:',
+    ...devnet.providers.map((provider) => `    ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}  TEE signer ${provider.signerAddress}`),
+    '',
+    'Ctrl-C stops it.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`devnet failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
