@@ -488,6 +488,8 @@ export class SimulatedProvider {
       }
       if (fault.mode === 'cut-after-chunks' && index === fault.chunks) {
         this.stats.faulted += 1;
+        // Let what was written reach the client first: this is a cut in the middle of a stream.
+        await sleep(20, signal);
         response.destroy();
         return;
       }

@@ -26,8 +26,8 @@ export interface GatewayHandle {
   readonly providers: ReadonlyArray<{ id: string; address: string; endpoint: string; model: string; kind: string }>;
   /** Providers that failed to initialise, with the reason. */
   readonly failedProviders: readonly FailedProvider[];
-  /** The validated, frozen configuration (the key is not in it). */
-  readonly config: Omit<GatewayConfig, 'key' | 'logger'>;
+  /** The validated, frozen configuration, secrets removed (key, admin token) or masked (API keys). */
+  readonly config: Omit<GatewayConfig, 'key' | 'logger' | 'adminToken'>;
   /** Requests currently being served. */
   inFlight(): number;
   /**
@@ -236,9 +236,14 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
     return closing;
   };
 
-  const { key: _key, logger: _logger, ...publicConfig } = config;
+  const { key: _key, logger: _logger, adminToken: _adminToken, ...rest } = config;
   void _key;
   void _logger;
+  void _adminToken;
+  const publicConfig = Object.freeze({
+    ...rest,
+    openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
+  });
   return {
     url,
     port: address.port,

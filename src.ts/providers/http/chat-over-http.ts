@@ -216,7 +216,13 @@ async function* readSseEvents(
       });
     }
   } catch (error) {
-    throw errorForTransportFailure(error, controller.signal, providerId);
+    if (controller.signal.aborted || GatewayError.isInstance(error)) throw errorForTransportFailure(error, controller.signal, providerId);
+    // The connection was up (headers arrived) and broke: a cut, not an unreachable provider.
+    throw new GatewayError('stream_interrupted', `Provider ${providerId} closed the connection in the middle of the stream`, {
+      retryable: true,
+      cause: error,
+      details: { provider: providerId },
+    });
   } finally {
     clearTimeout(gapTimer);
     detach();

@@ -77,10 +77,14 @@ async function relayStream(response: Response, dispatched: DispatchedChat, clien
       facts.outcome = 'client_closed';
       return;
     }
-    // After the first byte there is no retry: end with an in-band error and no [DONE].
+    // After the first byte there is no retry: end with an in-band error and no [DONE]. The code
+    // says why (stream_interrupted, upstream_timeout, shutting_down); anything else is a cut.
     facts.outcome = 'stream_error';
-    const streamError =
-      error.code === 'stream_interrupted' ? error : new GatewayError('stream_interrupted', `The stream from provider ${dispatched.provider.id} failed: ${error.message}`, { cause: error });
+    const inBandCodes = new Set(['stream_interrupted', 'upstream_timeout', 'shutting_down']);
+    const streamError = inBandCodes.has(error.code)
+      ? error
+      : new GatewayError('stream_interrupted', `The stream from provider ${dispatched.provider.id} failed: ${error.message}`, { cause: error });
+    facts.errorCode = streamError.code;
     writeStreamError(response, streamError);
   }
 }
