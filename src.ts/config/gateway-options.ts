@@ -75,6 +75,29 @@ export const gatewayOptionsSchema = z
       })
       .strict()
       .prefault({}),
+    /** Passive health per provider (circuit breaker). */
+    circuitBreaker: z
+      .object({
+        /** Sliding window for the failure rate, ms. Default 30000. */
+        windowMs: positiveMs.default(30_000),
+        /** Fewest attempts in the window before the rate counts. Default 5. */
+        minimumRequests: z.number().int().min(1).default(5),
+        /** Failure rate (0..1] that opens the breaker. Default 0.5. */
+        failureRateThreshold: z.number().gt(0).max(1).default(0.5),
+        /** Consecutive failures that open it. Default 3. */
+        consecutiveFailures: z.number().int().min(1).default(3),
+        /** Rest after opening, ms (doubles per failed trial, up to 8x). Default 10000. */
+        coolDownMs: positiveMs.default(10_000),
+        /** Longest Retry-After honoured, ms. Default 60000. */
+        maxRetryAfterMs: positiveMs.default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Retries may add at most `ratio` of recent requests plus `minPerSecond`. Defaults 0.5 and 10. */
+    retryBudget: z
+      .object({ ratio: z.number().min(0).max(10).default(0.5), minPerSecond: z.number().min(0).default(10) })
+      .strict()
+      .prefault({}),
     /** How long `close()` lets in-flight requests finish, ms. Default 10000. */
     shutdownGracePeriod: z.number().int().min(0).default(10_000),
     /** Largest accepted request body. Default `1mb`. */

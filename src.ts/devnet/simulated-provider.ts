@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Contract, Wallet, hexlify, isError, keccak256, toUtf8Bytes, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
@@ -159,6 +160,8 @@ export class SimulatedProvider {
         else response.destroy();
       });
     });
+    // Every open chat listens for stop(); many at once is normal.
+    setMaxListeners(0, this.pending.signal);
     this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -384,15 +387,23 @@ export class SimulatedProvider {
     const onGone = (): void => abort.abort();
     response.once('close', onGone);
     this.pending.signal.addEventListener('abort', onGone, { once: true });
+    try {
+      await this.answerChat(request, response, requestText, fault, abort.signal);
+    } finally {
+      this.pending.signal.removeEventListener('abort', onGone);
+    }
+  }
+
+  private async answerChat(request: IncomingMessage, response: ServerResponse, requestText: string, fault: ProviderFault, signal: AbortSignal): Promise<void> {
 
     if (fault.mode === 'stall') {
       this.stats.faulted += 1;
-      await sleep(24 * 3600 * 1000, abort.signal);
+      await sleep(24 * 3600 * 1000, signal);
       response.destroy();
       return;
     }
-    if (fault.mode === 'delay-first-byte') await sleep(fault.ms, abort.signal);
-    if (abort.signal.aborted) return;
+    if (fault.mode === 'delay-first-byte') await sleep(fault.ms, signal);
+    if (signal.aborted) return;
 
     const user = await this.authenticate(request, response);
     if (!user) return;
@@ -429,11 +440,11 @@ export class SimulatedProvider {
     const forged = fault.mode === 'bad-signature';
     if (body.stream === true) {
       const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      await this.streamReply(response, reply, includeUsage, fault, abort.signal, () => this.recordServed(user, reply, requestText, forged));
+      await this.streamReply(response, reply, includeUsage, fault, signal, () => this.recordServed(user, reply, requestText, forged));
       return;
     }
-    if (fault.mode === 'slow-drip') await sleep(fault.intervalMs * 3, abort.signal);
-    if (abort.signal.aborted) return;
+    if (fault.mode === 'slow-drip') await sleep(fault.intervalMs * 3, signal);
+    if (signal.aborted) return;
     if (fault.mode === 'malformed') {
       this.stats.faulted += 1;
       response.writeHead(200, { 'content-type': 'application/json', 'zg-res-key': reply.id });

@@ -133,7 +133,15 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
 
   const weights = new Map(Object.entries(config.weights).map(([id, weight]) => [id.toLowerCase(), weight]));
   const inRotation = providers.map((provider) => ({ provider, weight: weights.get(provider.id.toLowerCase()) ?? 1 }));
-  const registry = new ProviderRegistry(inRotation, failed, logger);
+  const breaker = config.circuitBreaker;
+  const registry = new ProviderRegistry(inRotation, failed, logger, {
+    windowMs: breaker.windowMs,
+    minimumRequests: breaker.minimumRequests,
+    failureRateThreshold: breaker.failureRateThreshold,
+    consecutiveFailureThreshold: breaker.consecutiveFailures,
+    coolDownMs: breaker.coolDownMs,
+    maxRetryAfterMs: breaker.maxRetryAfterMs,
+  });
   const balancer = new LoadBalancer({
     strategy: createStrategy(config.strategy as StrategyName),
     providers: inRotation.map(({ provider, weight }) => ({ id: provider.id, weight })),
@@ -149,7 +157,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
     balancer,
     responses,
     sessions,
-    retryBudget: new RetryBudget(),
+    retryBudget: new RetryBudget({ ratio: config.retryBudget.ratio, minPerSecond: config.retryBudget.minPerSecond }),
     maxAttempts: config.maxRetries,
     timeouts: { firstByte: config.timeouts.firstByte, chunkGap: config.timeouts.chunkGap, total: config.timeouts.total },
     shutdownSignal: shutdown.signal,
