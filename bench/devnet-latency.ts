@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { UpstreamHttpClient, ZgNetwork, runMultiProviderInferenceServer } from 'zg-gateway';
-import { startLocalDevnet } from 'zg-gateway/devnet';
+import { gatewayOptionsForDevnet, startLocalDevnet } from 'zg-gateway/devnet';
 
 function percentile(samples: number[], fraction: number): number {
   const sorted = [...samples].sort((left, right) => left - right);
@@ -40,15 +40,7 @@ async function main(): Promise<void> {
     silent,
   );
   const gateway = await runMultiProviderInferenceServer({
-    providers: devnet.providers.map((provider) => provider.address),
-    key: devnet.userPrivateKey,
-    rpc: devnet.rpcUrl,
-    chainId: devnet.chainId,
-    ledgerContract: devnet.contracts.ledger,
-    inferenceContract: devnet.contracts.inference,
-    fineTuningContract: devnet.contracts.fineTuning,
-    gasPrice: 1e9,
-    rpcPollingInterval: 20,
+    ...gatewayOptionsForDevnet(devnet),
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',

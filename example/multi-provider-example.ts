@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-import { startLocalDevnet, type LocalDevnet } from 'zg-gateway/devnet';
+import { gatewayOptionsForDevnet, startLocalDevnet, type LocalDevnet } from 'zg-gateway/devnet';
 
 type Strategy = NonNullable<GatewayOptions['strategy']>;
 
@@ -66,15 +66,7 @@ async function main(): Promise<void> {
       devnet = await startLocalDevnet({ providers: 3, settleIntervalMs: 30_000 });
       adminToken ??= randomBytes(24).toString('hex');
       gateway = await runMultiProviderInferenceServer({
-        providers: devnet.providers.map((provider) => provider.address),
-        key: devnet.userPrivateKey,
-        rpc: devnet.rpcUrl,
-        chainId: devnet.chainId,
-        ledgerContract: devnet.contracts.ledger,
-        inferenceContract: devnet.contracts.inference,
-        fineTuningContract: devnet.contracts.fineTuning,
-        gasPrice: 1_000_000_000,
-        rpcPollingInterval: 20,
+        ...gatewayOptionsForDevnet(devnet),
         strategy,
         port: environmentPort(),
         host: process.env.HOST ?? '127.0.0.1',

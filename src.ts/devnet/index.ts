@@ -3,3 +3,4 @@ export type { ProviderFault, ProviderFaultMode } from './fault-modes.js';
 export type { SettlementReport, SimulatedProviderStats } from './simulated-provider.js';
 export type { ServingContractAddresses } from './deploy-serving-contracts.js';
 export { findAnvilBinary } from './anvil-process.js';
+export { gatewayOptionsForDevnet } from './gateway-options-for-devnet.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-import { startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-gateway/devnet';
+import { gatewayOptionsForDevnet, startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-gateway/devnet';
 
 /** Collects a logger's JSON lines in memory, so tests can read what was logged. */
 export class LogCapture {
@@ -28,21 +28,7 @@ export class LogCapture {
 
 /** Gateway options for a devnet: its providers, user key, RPC and contracts, port 0 on loopback. */
 export function devnetGatewayOptions(devnet: LocalDevnet, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
-  return {
-    providers: devnet.providers.map((provider) => provider.address),
-    key: devnet.userPrivateKey,
-    rpc: devnet.rpcUrl,
-    chainId: devnet.chainId,
-    ledgerContract: devnet.contracts.ledger,
-    inferenceContract: devnet.contracts.inference,
-    fineTuningContract: devnet.contracts.fineTuning,
-    gasPrice: 1_000_000_000,
-    rpcPollingInterval: 20,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    ...overrides,
-  };
+  return { ...gatewayOptionsForDevnet(devnet), port: 0, host: '127.0.0.1', logLevel: 'silent', ...overrides };
 }
 
 /** A devnet and a gateway in front of it; `close()` stops both. */
