@@ -1,10 +1,10 @@
-import { JsonRpcProvider, Network, Wallet } from 'ethers';
+import { Contract, JsonRpcProvider, Network, Wallet, ZeroAddress, isError, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/index.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
 import { classifyChainError } from './classify-chain-error.js';
 import { ZgProvider } from './zg-provider.js';
-import { createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from './zg-sdk.js';
+import { createZGComputeNetworkBroker, defaultContractAddresses, loadServingContractArtifacts, type ZGComputeNetworkBroker } from './zg-sdk.js';
 
 /** How the gateway connects to a 0G network. */
 export interface ZgNetworkOptions {
@@ -34,14 +34,24 @@ export class ZgNetwork {
   readonly walletAddress: string;
   private readonly broker: ZGComputeNetworkBroker;
   private readonly rpc: JsonRpcProvider;
+  /** The inference contract, read-only: lets a provider be checked before any funds move. */
+  private readonly inferenceContract: Contract;
   private readonly options: ZgNetworkOptions;
   private readonly logger: Logger;
   private readonly providers = new Map<string, ZgProvider>();
   private closed = false;
 
-  private constructor(broker: ZGComputeNetworkBroker, rpc: JsonRpcProvider, walletAddress: string, options: ZgNetworkOptions, logger: Logger) {
+  private constructor(
+    broker: ZGComputeNetworkBroker,
+    rpc: JsonRpcProvider,
+    inferenceAddress: string,
+    walletAddress: string,
+    options: ZgNetworkOptions,
+    logger: Logger,
+  ) {
     this.broker = broker;
     this.rpc = rpc;
+    this.inferenceContract = new Contract(inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc);
     this.walletAddress = walletAddress;
     this.options = options;
     this.logger = logger;
@@ -76,7 +86,16 @@ export class ZgNetwork {
       rpc.destroy();
       throw classifyChainError(error, 'Connecting the 0G broker');
     }
-    const network0g = new ZgNetwork(broker, rpc, wallet.address, options, logger);
+    let inferenceAddress = options.contracts?.inference;
+    if (!inferenceAddress) {
+      try {
+        inferenceAddress = defaultContractAddresses((await rpc.getNetwork()).chainId).inference;
+      } catch (error) {
+        rpc.destroy();
+        throw classifyChainError(error, 'Reading the chain id');
+      }
+    }
+    const network0g = new ZgNetwork(broker, rpc, inferenceAddress, wallet.address, options, logger);
     try {
       await network0g.ensureLedger();
     } catch (error) {
@@ -119,6 +138,8 @@ export class ZgNetwork {
     if (existing) return existing;
     const inference = this.broker.inference;
     const gasPrice = this.options.gasPrice;
+    // Checked first, with a read: the SDK's own check creates (and funds) the sub-account before it answers.
+    await this.assertServiceUsable(address);
     let metadata: { endpoint: string; model: string };
     try {
       metadata = await inference.getServiceMetadata(address);
@@ -127,12 +148,7 @@ export class ZgNetwork {
     }
     try {
       // Creates the sub-account (1 0G from the ledger) when missing, then reports the owner's acknowledgement.
-      const status = await inference.checkProviderSignerStatus(address, gasPrice);
-      if (!status.isAcknowledged) {
-        throw new GatewayError('provider_init_failed', `Provider ${address}: its TEE signer is not acknowledged by the contract owner, so its responses cannot be verified`, {
-          details: { provider: address },
-        });
-      }
+      await inference.checkProviderSignerStatus(address, gasPrice);
       await inference.acknowledgeProviderSigner(address, gasPrice);
       const autoFunding = this.options.autoFunding ?? {};
       await inference.startAutoFunding(
@@ -160,6 +176,27 @@ export class ZgNetwork {
     });
     this.providers.set(address.toLowerCase(), provider);
     return provider;
+  }
+
+  /** Rejects with `provider_init_failed` when the address has no inference service or its TEE signer is not acknowledged. */
+  private async assertServiceUsable(address: string): Promise<void> {
+    let service: { teeSignerAcknowledged: boolean; teeSignerAddress: string; serviceType: string };
+    try {
+      service = (await this.inferenceContract.getFunction('getService').staticCall(address)) as typeof service;
+    } catch (error) {
+      if (isError(error, 'CALL_EXCEPTION')) {
+        throw new GatewayError('provider_init_failed', `Provider ${address} is not registered as an inference service on this chain`, {
+          cause: error,
+          details: { provider: address, ...(error.revert?.name ? { revert: error.revert.name } : {}) },
+        });
+      }
+      throw classifyChainError(error, `Reading the service of provider ${address}`);
+    }
+    if (!service.teeSignerAcknowledged || service.teeSignerAddress === ZeroAddress) {
+      throw new GatewayError('provider_init_failed', `Provider ${address}: its TEE signer is not acknowledged by the contract owner, so its responses cannot be verified`, {
+        details: { provider: address },
+      });
+    }
   }
 
   /** Stops auto-funding for every provider and closes the RPC connection. Idempotent. */

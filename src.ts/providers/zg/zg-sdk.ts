@@ -5,7 +5,7 @@
  * The package asked for is `@0glabs/0g-serving-broker`; its 0.7.x line is a re-export shim over
  * `@0gfoundation/0g-compute-ts-sdk`, pinned to 0.9.0 (the maintained protocol) by npm `overrides`.
  */
-import { createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from '@0glabs/0g-serving-broker';
+import { CONTRACT_ADDRESSES, createZGComputeNetworkBroker, getNetworkType, isDevMode, type ZGComputeNetworkBroker } from '@0glabs/0g-serving-broker';
 import { dirname, join } from 'node:path';
 import { packageRequire } from '../../internal/package-require.js';
 
@@ -22,6 +22,17 @@ export interface ServingContractArtifacts {
   readonly ledger: ContractArtifact;
   readonly inference: ContractArtifact;
   readonly fineTuning: ContractArtifact;
+}
+
+/**
+ * The contract addresses the SDK itself picks for a chain id when none are given
+ * (mainnet, testnet or its dev deployment, hardhat; testnet for an unknown chain).
+ */
+export function defaultContractAddresses(chainId: bigint): { ledger: string; inference: string; fineTuning: string } {
+  const networkType = getNetworkType(chainId);
+  if (networkType === 'mainnet') return CONTRACT_ADDRESSES.mainnet;
+  if (networkType === 'hardhat') return CONTRACT_ADDRESSES.hardhat;
+  return networkType === 'testnet' && isDevMode() ? CONTRACT_ADDRESSES.testnetDev : CONTRACT_ADDRESSES.testnet;
 }
 
 let cachedArtifacts: ServingContractArtifacts | undefined;
