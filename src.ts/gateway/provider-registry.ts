@@ -54,10 +54,6 @@ export class ProviderRegistry {
 
   isAvailable = (id: string): boolean => this.entries.get(id)?.breaker.isAvailable() ?? false;
 
-  healthyCount(): number {
-    return this.list().filter((entry) => entry.breaker.state !== 'open').length;
-  }
-
   private logTransition(id: string, transition: BreakerTransition | null, detail?: Record<string, unknown>): void {
     if (!transition) return;
     const level = transition.to === 'open' ? 'warn' : 'info';
