@@ -14,8 +14,9 @@ const PLATFORM_PACKAGES: Record<string, string> = {
 };
 
 /**
- * Finds the anvil binary shipped in `@foundry-rs/anvil`'s platform package.
- * `ANVIL_BIN` overrides. npm may skip install scripts, so the binary is made executable here.
+ * Finds the anvil binary shipped in Foundry's npm platform package for this machine
+ * (`@foundry-rs/anvil-linux-amd64` here; the package `@foundry-rs/anvil` installs the right one
+ * elsewhere). `ANVIL_BIN` overrides. npm may skip install scripts, so the binary is made executable here.
  */
 export function findAnvilBinary(): string {
   const fromEnvironment = process.env.ANVIL_BIN;
@@ -27,12 +28,10 @@ export function findAnvilBinary(): string {
   }
   let binary: string;
   try {
-    const manifest = packageRequire.resolve(`${packageName}/package.json`, {
-      paths: [dirname(packageRequire.resolve('@foundry-rs/anvil/package.json'))],
-    });
+    const manifest = resolvePlatformPackage(packageName);
     binary = join(dirname(manifest), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
   } catch (error) {
-    throw new GatewayError('devnet_error', `${packageName} is not installed (npm install @foundry-rs/anvil)`, { cause: error });
+    throw new GatewayError('devnet_error', `${packageName} is not installed (npm install @foundry-rs/anvil, or set ANVIL_BIN)`, { cause: error });
   }
   try {
     accessSync(binary, fsConstants.X_OK);
@@ -40,6 +39,19 @@ export function findAnvilBinary(): string {
     chmodSync(binary, 0o755);
   }
   return binary;
+}
+
+/** Resolves the platform package: our own (optional) dependency, else next to an installed `@foundry-rs/anvil`. */
+function resolvePlatformPackage(packageName: string): string {
+  try {
+    return packageRequire.resolve(`${packageName}/package.json`);
+  } catch (error) {
+    try {
+      return packageRequire.resolve(`${packageName}/package.json`, { paths: [dirname(packageRequire.resolve('@foundry-rs/anvil/package.json'))] });
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */
