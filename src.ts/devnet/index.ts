@@ -4,3 +4,4 @@ export type { SettlementReport, SimulatedProviderStats } from './simulated-provi
 export type { ServingContractAddresses } from './deploy-serving-contracts.js';
 export { findAnvilBinary } from './anvil-process.js';
 export { gatewayOptionsForDevnet } from './gateway-options-for-devnet.js';
+export type { SessionToken, TokenRejection } from './session-token.js';

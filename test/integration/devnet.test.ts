@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Contract, Wallet, getBytes, hexlify, keccak256, randomBytes, toUtf8Bytes } from 'ethers';
 import pino from 'pino';
 import { UpstreamHttpClient, ZgNetwork, type ZgProvider } from 'zg-gateway';
-import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-gateway/devnet';
+import { startLocalDevnet, type DevnetProvider, type LocalDevnet, type SessionToken } from 'zg-gateway/devnet';
 import { processAlive, waitFor } from '../helpers/devnet-gateway.js';
 
 const INFERENCE_ABI = [
@@ -32,17 +32,6 @@ interface OnChainAccount {
   pendingRefund: bigint;
   acknowledged: boolean;
   generation: bigint;
-}
-
-/** The session token the SDK signs (same fields, same order). */
-interface SessionToken {
-  address: string;
-  provider: string;
-  timestamp: number;
-  expiresAt: number;
-  nonce: string;
-  generation: number;
-  tokenId: number;
 }
 
 /** Builds `Authorization` exactly as the 0G SDK does: `Bearer app-sk-` + base64(JSON(token) + '|' + signature). */

@@ -1,6 +1,6 @@
-import { GatewayError } from '../../errors/index.js';
-import { errorForTransportFailure, sendChatOverHttp } from '../http/chat-over-http.js';
-import { discardBody, type UpstreamHttpClient } from '../http/upstream-http-client.js';
+import { sendChatOverHttp } from '../http/chat-over-http.js';
+import { probeOverHttp } from '../http/probe-over-http.js';
+import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
 import type { ChatCallOptions, ChatCompletionRequest, InferenceProvider, ProviderChatResult } from '../inference-provider.js';
 
 /** A plain OpenAI-compatible upstream. */
@@ -57,17 +57,9 @@ export class OpenAICompatibleProvider implements InferenceProvider {
     return false;
   }
 
-  async probe(signal: AbortSignal): Promise<void> {
-    let response;
-    try {
-      response = await this.options.client.send('GET', `${this.endpoint}/models`, { headers: this.authorization(), signal });
-    } catch (error) {
-      throw errorForTransportFailure(error, signal, this.id);
-    }
-    discardBody(response.body);
-    if (response.status >= 500) {
-      throw new GatewayError('upstream_error', `Provider ${this.id} probe answered HTTP ${response.status}`, { retryable: true, upstreamStatus: response.status });
-    }
+  /** Probes `GET /models` with the configured key. */
+  probe(signal: AbortSignal): Promise<void> {
+    return probeOverHttp(this.options.client, this.id, `${this.endpoint}/models`, signal, this.authorization());
   }
 
   async close(): Promise<void> {}

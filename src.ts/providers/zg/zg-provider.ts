@@ -1,5 +1,6 @@
 import { GatewayError } from '../../errors/index.js';
 import { errorForTransportFailure, sendChatOverHttp } from '../http/chat-over-http.js';
+import { probeOverHttp } from '../http/probe-over-http.js';
 import { discardBody, type UpstreamHttpClient } from '../http/upstream-http-client.js';
 import type { ChatCallOptions, ChatCompletionRequest, InferenceProvider, ProviderChatResult, TokenUsage } from '../inference-provider.js';
 
@@ -83,18 +84,10 @@ export class ZgProvider implements InferenceProvider {
     }
   }
 
-  async probe(signal: AbortSignal): Promise<void> {
+  /** Probes the service URL's `/v1/quote` (cheap, served without a session token). */
+  probe(signal: AbortSignal): Promise<void> {
     const serviceUrl = this.endpoint.replace(/\/v1\/proxy\/?$/, '');
-    let response;
-    try {
-      response = await this.init.client.send('GET', `${serviceUrl}/v1/quote`, { signal });
-    } catch (error) {
-      throw errorForTransportFailure(error, signal, this.id);
-    }
-    discardBody(response.body);
-    if (response.status >= 500) {
-      throw new GatewayError('upstream_error', `Provider ${this.id} probe answered HTTP ${response.status}`, { retryable: true, upstreamStatus: response.status });
-    }
+    return probeOverHttp(this.init.client, this.id, `${serviceUrl}/v1/quote`, signal);
   }
 
   async close(): Promise<void> {
