@@ -28,8 +28,10 @@ const NEUTRAL_CODES = new Set(['client_closed_request', 'upstream_client_error',
  */
 export class ProviderRegistry {
   private readonly entries = new Map<string, RegisteredProvider>();
+  /** Configured providers not (yet) initialised; retried in the background. */
   readonly failed: FailedProvider[] = [];
   private readonly logger: Logger;
+  private readonly breakerOptions: CircuitBreakerOptions;
 
   constructor(
     providers: ReadonlyArray<{ provider: InferenceProvider; weight: number }>,
@@ -38,10 +40,23 @@ export class ProviderRegistry {
     breakerOptions: CircuitBreakerOptions = {},
   ) {
     this.logger = logger;
-    for (const { provider, weight } of providers) {
-      this.entries.set(provider.id, { provider, weight, breaker: new CircuitBreaker(breakerOptions), lastHealthCheck: null, lastProbeError: null });
-    }
+    this.breakerOptions = breakerOptions;
+    for (const { provider, weight } of providers) this.add(provider, weight);
     this.failed.push(...failed);
+  }
+
+  /** Puts a provider in rotation (and off the failed list, if it was there). */
+  add(provider: InferenceProvider, weight: number): void {
+    this.entries.set(provider.id, { provider, weight, breaker: new CircuitBreaker(this.breakerOptions), lastHealthCheck: null, lastProbeError: null });
+    const index = this.failed.findIndex((entry) => entry.address === provider.id);
+    if (index >= 0) this.failed.splice(index, 1);
+  }
+
+  /** Records a failed (re-)initialisation, replacing an earlier reason for the same address. */
+  recordFailure(failure: FailedProvider): void {
+    const index = this.failed.findIndex((entry) => entry.address === failure.address);
+    if (index >= 0) this.failed.splice(index, 1, failure);
+    else this.failed.push(failure);
   }
 
   get(id: string): RegisteredProvider | undefined {

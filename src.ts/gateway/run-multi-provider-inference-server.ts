@@ -22,9 +22,9 @@ export interface GatewayHandle {
   readonly url: string;
   readonly port: number;
   readonly host: string;
-  /** Providers in rotation (id = 0G address or upstream name). */
+  /** Providers in rotation now (id = 0G address or upstream name). */
   readonly providers: ReadonlyArray<{ id: string; address: string; endpoint: string; model: string; kind: string }>;
-  /** Providers that failed to initialise, with the reason. */
+  /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
   /** The validated, frozen configuration, secrets removed (key, admin token) or masked (API keys). */
   readonly config: Omit<GatewayConfig, 'key' | 'logger' | 'adminToken'>;
@@ -132,7 +132,8 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
   }
 
   const weights = new Map(Object.entries(config.weights).map(([id, weight]) => [id.toLowerCase(), weight]));
-  const inRotation = providers.map((provider) => ({ provider, weight: weights.get(provider.id.toLowerCase()) ?? 1 }));
+  const weightOf = (id: string): number => weights.get(id.toLowerCase()) ?? 1;
+  const inRotation = providers.map((provider) => ({ provider, weight: weightOf(provider.id) }));
   const breaker = config.circuitBreaker;
   const registry = new ProviderRegistry(inRotation, failed, logger, {
     windowMs: breaker.windowMs,
@@ -142,9 +143,11 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
     coolDownMs: breaker.coolDownMs,
     maxRetryAfterMs: breaker.maxRetryAfterMs,
   });
+  // Every configured provider has its place in the balancer from the start; one that failed to
+  // initialise is simply never available until a background retry brings it into the registry.
   const balancer = new LoadBalancer({
     strategy: createStrategy(config.strategy as StrategyName),
-    providers: inRotation.map(({ provider, weight }) => ({ id: provider.id, weight })),
+    providers: [...config.providers, ...config.openAICompatibleProviders.map((upstream) => upstream.name)].map((id) => ({ id, weight: weightOf(id) })),
   });
   const responses = new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout });
   const sessions = new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout });
@@ -196,14 +199,33 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
   const reportedHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${reportedHost.includes(':') ? `[${reportedHost}]` : reportedHost}:${address.port}`;
 
+  // Providers that failed to initialise are tried again on each health tick, one at a time.
+  const retryFailedProviders = async (): Promise<void> => {
+    if (!network) return;
+    for (const failure of [...registry.failed]) {
+      if (shuttingDown) return;
+      try {
+        const provider = await network.initProvider(failure.address, client);
+        providers.push(provider);
+        registry.add(provider, weightOf(provider.id));
+        logger.info({ event: 'provider_ready', provider: provider.id, endpoint: provider.endpoint, model: provider.model, retried: true }, 'provider initialised on retry');
+      } catch (thrown) {
+        const error = toGatewayError(thrown);
+        registry.recordFailure({ address: failure.address, code: error.code, message: error.message });
+        logger.debug({ event: 'provider_init_retry_failed', provider: failure.address, code: error.code }, 'provider still not initialised');
+      }
+    }
+  };
   // First probe right away (in the background), then every healthCheckInterval.
   const probeTimeout = Math.min(5000, config.healthCheckInterval);
   let probing: Promise<void> | undefined;
   const probe = (): void => {
     if (probing) return;
-    probing = registry.probeAll(probeTimeout).finally(() => {
-      probing = undefined;
-    });
+    probing = Promise.all([registry.probeAll(probeTimeout), retryFailedProviders()])
+      .then(() => undefined)
+      .finally(() => {
+        probing = undefined;
+      });
   };
   probe();
   const healthTimer = setInterval(probe, config.healthCheckInterval);
@@ -256,8 +278,12 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
     url,
     port: address.port,
     host: config.host,
-    providers: providers.map((provider) => ({ id: provider.id, address: provider.address, endpoint: provider.endpoint, model: provider.model, kind: provider.kind })),
-    failedProviders: failed,
+    get providers() {
+      return registry.list().map(({ provider }) => ({ id: provider.id, address: provider.address, endpoint: provider.endpoint, model: provider.model, kind: provider.kind }));
+    },
+    get failedProviders() {
+      return [...registry.failed];
+    },
     config: publicConfig,
     inFlight: () => balancer.totalInFlight(),
     close,

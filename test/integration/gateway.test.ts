@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Contract, Wallet } from 'ethers';
 import OpenAI from 'openai';
 import { runMultiProviderInferenceServer, GatewayError, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet } from 'zg-gateway/devnet';
@@ -377,6 +378,35 @@ describe('gateway over the local devnet', () => {
       await first.close();
     }
   });
+});
+
+test('a provider that failed to initialise joins the rotation once it can (background retry)', async () => {
+  const devnet = await startLocalDevnet({ providers: [{}, { name: 'late', acknowledged: false }] });
+  const late = devnet.providers[1];
+  assert.ok(late);
+  const gateway = await runMultiProviderInferenceServer(devnetGatewayOptions(devnet, { healthCheckInterval: 100 }));
+  try {
+    assert.equal(gateway.providers.length, 1);
+    assert.deepEqual(gateway.failedProviders.map((failure) => [failure.address, failure.code]), [[late.address, 'provider_init_failed']]);
+    const before = (await (await fetch(`${gateway.url}/health`)).json()) as { failedProviders: Array<{ address: string }> };
+    assert.equal(before.failedProviders[0]?.address, late.address);
+    // The contract owner acknowledges its TEE signer; the next health tick brings it in.
+    const owner = new Wallet(devnet.ownerPrivateKey, devnet.rpc);
+    const inference = new Contract(devnet.contracts.inference, ['function acknowledgeTEESignerByOwner(address provider)'], owner);
+    await (await inference.getFunction('acknowledgeTEESignerByOwner')(late.address)).wait();
+    assert.ok(await waitFor(() => gateway.providers.length === 2, 10_000), 'the late provider joined');
+    assert.equal(gateway.failedProviders.length, 0);
+    const served = new Set<string>();
+    for (let index = 0; index < 4; index++) {
+      const answer = await chat(client(gateway), `late ${index}`);
+      served.add(answer.provider);
+      assert.equal((await verify(gateway, answer.id)).body.isValid, true);
+    }
+    assert.ok(served.has(late.address), 'the late provider serves');
+  } finally {
+    await gateway.close();
+    await devnet.stop();
+  }
 });
 
 test('the devnet stops every process it started', async () => {
