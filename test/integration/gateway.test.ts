@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Contract, Wallet } from 'ethers';
 import OpenAI from 'openai';
@@ -278,23 +279,26 @@ describe('gateway over the local devnet', () => {
 
   test('least-connections prefers the idle provider under concurrent load', async () => {
     const gateway = await runMultiProviderInferenceServer(devnetGatewayOptions(devnet, { strategy: 'least-connections' }));
-    const slow = devnet.providers[0];
-    assert.ok(slow);
+    const [slow, ...fast] = devnet.providers;
+    assert.ok(slow && fast.length === 2);
     try {
-      await slow.setFault({ mode: 'delay-first-byte', ms: 1500 });
+      // Every provider answers late, so three concurrent requests are all in flight at once and
+      // least-connections gives one to each; the slow one then stays busy for seconds.
+      await slow.setFault({ mode: 'delay-first-byte', ms: 4000 });
+      for (const provider of fast) await provider.setFault({ mode: 'delay-first-byte', ms: 150 });
       const openai = client(gateway);
-      // Three at once: one lands on each provider; the fast two finish, the slow one stays busy.
       const opening = Promise.all([chat(openai, 'a'), chat(openai, 'b'), chat(openai, 'c')]);
-      assert.ok(await waitFor(() => gateway.inFlight() === 1, 1400), 'only the slow provider is still busy');
+      assert.ok(await waitFor(() => gateway.inFlight() === 3, 1000), 'three in flight');
+      assert.ok(await waitFor(() => gateway.inFlight() === 1, 2000), 'only the slow provider is still busy');
       const quick: string[] = [];
       for (let index = 0; index < 8; index++) quick.push((await chat(openai, `quick ${index}`)).provider);
       assert.equal(quick.filter((provider) => provider === slow.address).length, 0, 'the busy provider gets none while the others are idle');
       assert.equal(new Set(quick).size, 2, 'the idle providers share the load');
       const openingAnswers = await opening;
-      assert.equal(new Set(openingAnswers.map((answer) => answer.provider)).size, 3);
+      assert.equal(new Set(openingAnswers.map((answer) => answer.provider)).size, 3, 'the opening three went one to each provider');
       assert.equal(gateway.inFlight(), 0);
     } finally {
-      await slow.setFault({ mode: 'none' });
+      for (const provider of devnet.providers) await provider.setFault({ mode: 'none' });
       await gateway.close();
     }
   });
@@ -407,6 +411,29 @@ test('a provider that failed to initialise joins the rotation once it can (backg
     await gateway.close();
     await devnet.stop();
   }
+});
+
+/** Pids of live child processes of this test process (Linux /proc). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && fields[0] !== 'Z') pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+test('a devnet whose start-up fails halfway stops what it had started', { skip: process.platform !== 'linux' }, async () => {
+  const before = childPids();
+  // anvil is already running when the bad user balance fails the start-up.
+  await assert.rejects(startLocalDevnet({ providers: 1, userBalance: 'a lot' }), (error: unknown) => GatewayError.isInstance(error) && error.code === 'devnet_error');
+  assert.ok(await waitFor(() => childPids().filter((pid) => !before.includes(pid)).length === 0, 3000), 'no child process left behind');
 });
 
 test('the devnet stops every process it started', async () => {
