@@ -112,15 +112,14 @@ export class ChatDispatcher {
     };
 
     let pinned: string | undefined;
-    if (context.sessionId) pinned = await sessions.get(context.sessionId);
     let repinnedFrom: string | undefined;
-    if (pinned && !registry.get(pinned)) pinned = undefined;
-    if (pinned && !registry.isAvailable(pinned)) {
-      repinnedFrom = pinned;
-      pinned = undefined;
-    }
-
     try {
+      if (context.sessionId) pinned = await sessions.get(context.sessionId);
+      if (pinned && !registry.get(pinned)) pinned = undefined;
+      if (pinned && !registry.isAvailable(pinned)) {
+        repinnedFrom = pinned;
+        pinned = undefined;
+      }
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (requestController.signal.aborted) throw requestController.signal.reason as GatewayError;
         if (attempt > 1 && !retryBudget.tryAcquireRetry()) {
