@@ -63,6 +63,11 @@ interface ChatReply {
   completionTokens: number;
 }
 
+/** The OpenAI `usage` object of a reply. */
+function usageOf(reply: ChatReply): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+  return { prompt_tokens: reply.promptTokens, completion_tokens: reply.completionTokens, total_tokens: reply.promptTokens + reply.completionTokens };
+}
+
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -462,7 +467,7 @@ export class SimulatedProvider {
         model: this.model,
         system_fingerprint: `zg-devnet:${this.address}`,
         choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: reply.promptTokens, completion_tokens: reply.completionTokens, total_tokens: reply.promptTokens + reply.completionTokens },
+        usage: usageOf(reply),
       },
       { 'zg-res-key': reply.id },
     );
@@ -522,7 +527,7 @@ export class SimulatedProvider {
           created: reply.created,
           model: this.model,
           choices: [],
-          usage: { prompt_tokens: reply.promptTokens, completion_tokens: reply.completionTokens, total_tokens: reply.promptTokens + reply.completionTokens },
+          usage: usageOf(reply),
         })}\n\n`,
       );
     }

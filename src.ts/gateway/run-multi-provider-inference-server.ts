@@ -37,6 +37,26 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
+/** One attempt to put a 0G provider in service; the failure is logged and returned, never thrown. */
+async function tryInitialiseProvider(
+  network: ZgNetwork,
+  address: string,
+  client: UpstreamHttpClient,
+  logger: Logger,
+  retry: boolean,
+): Promise<{ provider: InferenceProvider } | { failure: FailedProvider }> {
+  try {
+    const provider = await network.initProvider(address, client);
+    logger.info({ event: 'provider_ready', provider: address, endpoint: provider.endpoint, model: provider.model, retry }, 'provider initialised');
+    return { provider };
+  } catch (thrown) {
+    const error = toGatewayError(thrown);
+    // A retry that fails again is routine; the first failure is what an operator needs to see.
+    logger[retry ? 'debug' : 'warn']({ event: 'provider_init_failed', provider: address, code: error.code, reason: error.message, retry }, 'provider kept out of rotation');
+    return { failure: { address, code: error.code, message: error.message } };
+  }
+}
+
 async function initialiseProviders(
   config: GatewayConfig,
   client: UpstreamHttpClient,
@@ -62,15 +82,9 @@ async function initialiseProviders(
     logger.info({ event: 'wallet_connected', wallet: network.walletAddress }, 'connected the 0G wallet');
     // One at a time: the SDK sends transactions from one wallet without a nonce manager.
     for (const address of config.providers) {
-      try {
-        const provider = await network.initProvider(address, client);
-        providers.push(provider);
-        logger.info({ event: 'provider_ready', provider: address, endpoint: provider.endpoint, model: provider.model }, 'provider initialised');
-      } catch (thrown) {
-        const error = toGatewayError(thrown);
-        failed.push({ address, code: error.code, message: error.message });
-        logger.warn({ event: 'provider_init_failed', provider: address, code: error.code, reason: error.message }, 'provider kept out of rotation');
-      }
+      const outcome = await tryInitialiseProvider(network, address, client, logger, false);
+      if ('provider' in outcome) providers.push(outcome.provider);
+      else failed.push(outcome.failure);
     }
   }
   for (const upstream of config.openAICompatibleProviders) {
@@ -202,17 +216,14 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
   // Providers that failed to initialise are tried again on each health tick, one at a time.
   const retryFailedProviders = async (): Promise<void> => {
     if (!network) return;
-    for (const failure of [...registry.failed]) {
+    for (const { address } of [...registry.failed]) {
       if (shuttingDown) return;
-      try {
-        const provider = await network.initProvider(failure.address, client);
-        providers.push(provider);
-        registry.add(provider, weightOf(provider.id));
-        logger.info({ event: 'provider_ready', provider: provider.id, endpoint: provider.endpoint, model: provider.model, retried: true }, 'provider initialised on retry');
-      } catch (thrown) {
-        const error = toGatewayError(thrown);
-        registry.recordFailure({ address: failure.address, code: error.code, message: error.message });
-        logger.debug({ event: 'provider_init_retry_failed', provider: failure.address, code: error.code }, 'provider still not initialised');
+      const outcome = await tryInitialiseProvider(network, address, client, logger, true);
+      if ('provider' in outcome) {
+        providers.push(outcome.provider);
+        registry.add(outcome.provider, weightOf(outcome.provider.id));
+      } else {
+        registry.recordFailure(outcome.failure);
       }
     }
   };
@@ -239,17 +250,15 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions): 
       clearInterval(healthTimer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const deadline = Date.now() + config.shutdownGracePeriod;
-      while (balancer.totalInFlight() > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      if (balancer.totalInFlight() > 0) {
+      const drained = async (withinMs: number): Promise<boolean> => {
+        const deadline = Date.now() + withinMs;
+        while (balancer.totalInFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        return balancer.totalInFlight() === 0;
+      };
+      if (!(await drained(config.shutdownGracePeriod))) {
         logger.warn({ event: 'shutdown_abort', inFlight: balancer.totalInFlight() }, 'grace period over; ending in-flight requests');
         shutdown.abort();
-        const hardDeadline = Date.now() + 2000;
-        while (balancer.totalInFlight() > 0 && Date.now() < hardDeadline) {
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        await drained(2000);
       }
       server.closeIdleConnections();
       // Give responses already ended a moment to flush, then drop whatever is left.
