@@ -1,7 +1,7 @@
 /**
  * The InferenceProvider port: what the gateway needs from one upstream, whatever it is
  * (a 0G provider through the SDK, or a plain OpenAI-compatible URL).
- * Version 1 of the interface; adapters declare it in `specificationVersion`.
+ * Version 2 of the interface; adapters declare it in `specificationVersion`.
  */
 
 /** One chat message, as OpenAI's chat completions API defines it (content kept open). */
@@ -17,9 +17,21 @@ export interface ChatCompletionRequest {
   model?: string;
   messages: ChatMessage[];
   stream?: boolean;
-  stream_options?: { include_usage?: boolean; [field: string]: unknown };
+  stream_options?: { include_usage?: boolean; [field: string]: unknown } | null;
   [field: string]: unknown;
 }
+
+/** A legacy text completions request body (`POST /v1/completions`). */
+export interface TextCompletionRequest {
+  model?: string;
+  prompt: unknown;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean; [field: string]: unknown } | null;
+  [field: string]: unknown;
+}
+
+/** Which OpenAI endpoint a call is for. */
+export type CompletionRoute = 'chat' | 'completions';
 
 /** Token counts as OpenAI reports them. */
 export interface TokenUsage {
@@ -29,64 +41,140 @@ export interface TokenUsage {
   [field: string]: unknown;
 }
 
-/** A non-streaming answer: the parsed completion object. */
-export interface ProviderJsonResult {
-  kind: 'json';
-  /** The id the provider signs and `verify` takes (0G: the `ZG-Res-Key` header, else the completion id). */
-  chatId: string;
-  /** The completion object, as the provider sent it. */
-  body: Record<string, unknown>;
-  usage: TokenUsage | undefined;
+/** How a service proves its answers (as the 0G contract names it); `none` for plain upstreams. */
+export type Verifiability = 'TeeML' | 'OpML' | 'ZKML' | 'none';
+
+/** A price multiplier that applies from a prompt size on (0G tiered pricing). */
+export interface PriceTier {
+  /** The tier applies to prompts of at most this many tokens (tiers sorted ascending). */
+  readonly maxInputTokens: number;
+  readonly inputMultiplier: number;
+  readonly outputMultiplier: number;
 }
 
-/** A streaming answer: SSE `data:` payloads in order, `[DONE]` excluded. */
-export interface ProviderStreamResult {
-  kind: 'stream';
-  /** Known from the response headers for 0G providers; otherwise taken from the first chunk's `id`. */
-  chatId: string | undefined;
-  /** Each `data:` payload (a JSON text). Ends normally only after the upstream's `[DONE]`; any other end throws. */
-  events: AsyncIterable<string>;
+/** One model a provider serves, with its price. */
+export interface ModelOffer {
+  /** The model id clients ask for. */
+  readonly id: string;
+  /** The id sent upstream, when it differs from `id`. Default: `id`. */
+  readonly upstreamId?: string;
+  /** Neuron per prompt token (0 when free or unknown). */
+  readonly inputPrice: bigint;
+  /** Neuron per completion token (0 when free or unknown). */
+  readonly outputPrice: bigint;
+  readonly contextLength?: number;
+  readonly maxCompletionTokens?: number;
+  /** Multipliers by prompt size; absent: flat price. */
+  readonly tiers?: readonly PriceTier[];
 }
 
-export type ProviderChatResult = ProviderJsonResult | ProviderStreamResult;
-
-/** Timeouts an adapter applies to one chat call. */
-export interface ChatCallOptions {
-  /** Aborts the upstream request (client gone, deadline, shutdown). */
-  signal: AbortSignal;
-  /** Longest wait for a chunk after the previous one, in ms (streams). */
-  chunkTimeoutMs?: number;
-}
-
-/** Static facts about a provider, shown in /health and /admin. */
+/** Facts about a provider: who it is, where, which models at which prices, whether it can prove its answers. */
 export interface ProviderDescriptor {
   /** Stable id: the on-chain address for 0G providers, a name for others. */
   readonly id: string;
+  /** Which adapter this is. */
+  readonly kind: 'zg' | 'openai-compatible' | (string & {});
   /** The 0G provider address, or the configured name. */
   readonly address: string;
   /** The base URL requests go to. */
   readonly endpoint: string;
-  /** The model this provider serves. */
-  readonly model: string;
-  /** Which adapter this is. */
-  readonly kind: 'zg' | 'openai-compatible';
+  /** The models it serves (the first is its default). Empty: it takes whatever model the client names. */
+  readonly models: readonly ModelOffer[];
   /** Whether `verify` can check responses cryptographically. */
   readonly verifiable: boolean;
+  readonly verifiability: Verifiability;
 }
 
-/** One upstream the gateway can send chats to. */
-export interface InferenceProvider extends ProviderDescriptor {
-  readonly specificationVersion: 'v1';
+/** A request as an adapter sends it: the body is final (model chosen, gateway-only fields removed). */
+export interface UpstreamCall {
+  readonly route: CompletionRoute;
+  readonly body: ChatCompletionRequest | TextCompletionRequest;
+}
+
+/** Bounds an adapter enforces on what a provider sends back. */
+export interface ResponseLimits {
+  /** Largest JSON answer body, in bytes. */
+  readonly maxResponseBytes: number;
+  /** Largest single SSE event (or line), in bytes. */
+  readonly maxSseEventBytes: number;
+}
+
+/** Timeouts and limits an adapter applies to one call. */
+export interface ChatCallOptions {
+  /** Aborts the upstream request (client gone, deadline, shutdown); its reason is what the call rejects with. */
+  signal: AbortSignal;
+  /** Longest wait for a chunk after the previous one, in ms (streams). Default: none. */
+  chunkTimeoutMs?: number;
+  /** Default: 32 MiB per JSON answer, 1 MiB per SSE event. */
+  limits?: ResponseLimits;
+}
+
+/** What the gateway reads from an answer; the bytes themselves are relayed untouched. */
+export interface AnswerFacts {
+  /** The completion's `id`, when it has one. */
+  readonly responseId: string | undefined;
+  /** The model the provider says answered. */
+  readonly model: string | undefined;
+  readonly usage: TokenUsage | undefined;
+}
+
+/** A non-streaming answer: the body exactly as the provider sent it, and what was read from it. */
+export interface ProviderJsonResult {
+  readonly kind: 'json';
+  /** The id the provider signs and `verify` takes (0G: the `ZG-Res-Key` header, else the completion id). */
+  readonly chatId: string;
+  /** The body, byte for byte. */
+  readonly bytes: Buffer;
+  readonly facts: AnswerFacts;
+}
+
+/** One server-sent event, as received. */
+export interface SseEvent {
+  /** The event's bytes exactly as received, including the blank line that ended it. */
+  readonly raw: Buffer;
+  /** The parsed JSON of its `data`, or undefined for an event without data (a comment or keep-alive). */
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/** A streaming answer: SSE events in order; `[DONE]` ends the iteration and is not yielded. */
+export interface ProviderStreamResult {
+  readonly kind: 'stream';
+  /** Known from the response headers for 0G providers; otherwise taken from the first event's `id`. */
+  readonly chatId: string | undefined;
   /**
-   * Sends one chat. Resolves once the provider has answered with a success status
-   * (headers for streams, the whole body otherwise). Rejects with a GatewayError whose
-   * `retryable` says whether another provider may succeed.
+   * The events. Ends normally only after the upstream's `[DONE]`; any other end, an `error`
+   * event, or an event whose data is not a JSON object throws a GatewayError.
    */
-  chat(request: ChatCompletionRequest, options: ChatCallOptions): Promise<ProviderChatResult>;
-  /** Checks a served response's signature. `false` for a forged or unknown chat id. */
-  verify(chatId: string, usage: TokenUsage | undefined, signal?: AbortSignal): Promise<boolean>;
+  readonly events: AsyncIterator<SseEvent, undefined>;
+}
+
+export type ProviderChatResult = ProviderJsonResult | ProviderStreamResult;
+
+/** One upstream the gateway can send chats to. */
+export interface InferenceProvider {
+  readonly specificationVersion: 'v2';
+  /** Stable id, equal to `descriptor.id`. */
+  readonly id: string;
+  /** Current facts; may be replaced when the catalog learns of a change (price, URL, models). */
+  readonly descriptor: ProviderDescriptor;
+  /**
+   * Sends one call. Resolves once the provider has answered with a success status (headers
+   * for streams, the whole body otherwise). Rejects with a GatewayError whose `retryable` says
+   * whether another provider may succeed.
+   */
+  chat(call: UpstreamCall, options: ChatCallOptions): Promise<ProviderChatResult>;
+  /** Checks a served response's signature, adding no fee. `false` for a forged or unknown chat id. */
+  verify(chatId: string, model: string, signal: AbortSignal): Promise<boolean>;
+  /** Told once per served answer with its usage (0G: the SDK's fee cache). Must not throw. */
+  recordUsage?(usage: TokenUsage, model: string): void;
   /** A cheap liveness probe; rejects when the provider is not reachable or not serving. */
   probe(signal: AbortSignal): Promise<void>;
   /** Releases timers and connections. */
   close(): Promise<void>;
+}
+
+/** The model a descriptor serves under `id`, if any (a provider with no listed models takes any). */
+export function findModelOffer(descriptor: ProviderDescriptor, id: string): ModelOffer | undefined {
+  for (const offer of descriptor.models) if (offer.id === id) return offer;
+  return undefined;
 }

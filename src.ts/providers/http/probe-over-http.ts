@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors/index.js';
-import { errorForTransportFailure } from './chat-over-http.js';
+import { errorForTransportFailure } from './upstream-errors.js';
 import { discardBody, type UpstreamHttpClient } from './upstream-http-client.js';
 
 /**

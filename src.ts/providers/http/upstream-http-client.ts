@@ -6,7 +6,11 @@ export interface UpstreamHttpClientOptions {
   connectTimeoutMs?: number;
   /** Idle keep-alive sockets are closed after this, ms. Default 30000. */
   keepAliveTimeoutMs?: number;
-  /** Most sockets per upstream origin. Default 128. */
+  /**
+   * Most sockets per upstream origin. Default 4096: enough that a thousand concurrent streams
+   * to one provider all start at once. Any waiting happens in the gateway's own admission
+   * queue (visible, bounded), not hidden in the pool.
+   */
   connectionsPerOrigin?: number;
 }
 
@@ -17,10 +21,14 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+/** The default of {@link UpstreamHttpClientOptions.connectionsPerOrigin}. */
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 4096;
+
 /**
  * One keep-alive connection pool (undici `Agent`) shared by every adapter of a gateway.
  * undici is used rather than `fetch` for its explicit pool limits, connect timeout, and a body
- * that is a Node stream with proper abort semantics.
+ * that is a Node stream with proper abort semantics. HTTP/1.1 keep-alive, no pipelining: a
+ * slow stream never holds up another request queued behind it on the same socket.
  */
 export class UpstreamHttpClient {
   private readonly agent: Agent;
@@ -29,7 +37,8 @@ export class UpstreamHttpClient {
     this.agent = new Agent({
       connect: { timeout: options.connectTimeoutMs ?? 5000 },
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-      connections: options.connectionsPerOrigin ?? 128,
+      connections: options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+      pipelining: 1,
       // Time-to-first-byte and chunk gaps are enforced by the gateway through AbortSignals,
       // with its own configured bounds; undici's own timers are switched off.
       headersTimeout: 0,
@@ -41,7 +50,7 @@ export class UpstreamHttpClient {
   async send(
     method: 'GET' | 'POST',
     url: string,
-    options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal },
+    options: { headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal },
   ): Promise<UpstreamResponse> {
     const response = await request(url, {
       method,

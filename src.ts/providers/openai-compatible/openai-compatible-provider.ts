@@ -1,7 +1,12 @@
 import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
-import type { ChatCallOptions, ChatCompletionRequest, InferenceProvider, ProviderChatResult } from '../inference-provider.js';
+import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, UpstreamCall } from '../inference-provider.js';
+
+/** A model a plain upstream serves: its id, or the id clients use, what the upstream calls it and its price. */
+export type OpenAICompatibleModel =
+  | string
+  | { id: string; upstreamId?: string; inputPrice?: bigint | number | string; outputPrice?: bigint | number | string; contextLength?: number };
 
 /** A plain OpenAI-compatible upstream. */
 export interface OpenAICompatibleProviderOptions {
@@ -9,11 +14,22 @@ export interface OpenAICompatibleProviderOptions {
   name: string;
   /** Base URL up to `/v1`, e.g. `http://127.0.0.1:8000/v1`. */
   baseUrl: string;
-  /** Model to request; when absent the client's `model` is forwarded. */
-  model?: string;
+  /** The models it serves. Empty or absent: it takes whatever model the client names. */
+  models?: readonly OpenAICompatibleModel[];
   /** Bearer key, sent as `Authorization`. Never logged. */
   apiKey?: string;
   client: UpstreamHttpClient;
+}
+
+function toOffer(model: OpenAICompatibleModel): ModelOffer {
+  if (typeof model === 'string') return { id: model, inputPrice: 0n, outputPrice: 0n };
+  return {
+    id: model.id,
+    ...(model.upstreamId && model.upstreamId !== model.id ? { upstreamId: model.upstreamId } : {}),
+    inputPrice: BigInt(model.inputPrice ?? 0),
+    outputPrice: BigInt(model.outputPrice ?? 0),
+    ...(model.contextLength !== undefined ? { contextLength: model.contextLength } : {}),
+  };
 }
 
 /**
@@ -21,36 +37,38 @@ export interface OpenAICompatibleProviderOptions {
  * so `verify` always says false.
  */
 export class OpenAICompatibleProvider implements InferenceProvider {
-  readonly specificationVersion = 'v1' as const;
-  readonly kind = 'openai-compatible' as const;
-  readonly verifiable = false;
+  readonly specificationVersion = 'v2' as const;
   readonly id: string;
-  readonly address: string;
-  readonly endpoint: string;
-  readonly model: string;
-  private readonly options: OpenAICompatibleProviderOptions;
+  #descriptor: ProviderDescriptor;
+  readonly #options: OpenAICompatibleProviderOptions;
+  readonly #authorization: Record<string, string>;
 
   constructor(options: OpenAICompatibleProviderOptions) {
-    this.options = options;
+    this.#options = options;
     this.id = options.name;
-    this.address = options.name;
-    this.endpoint = options.baseUrl.replace(/\/+$/, '');
-    this.model = options.model ?? '';
+    this.#authorization = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    this.#descriptor = {
+      id: options.name,
+      kind: 'openai-compatible',
+      address: options.name,
+      endpoint: options.baseUrl.replace(/\/+$/, ''),
+      models: (options.models ?? []).map(toOffer),
+      verifiable: false,
+      verifiability: 'none',
+    };
   }
 
-  private authorization(): Record<string, string> {
-    return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
+  get descriptor(): ProviderDescriptor {
+    return this.#descriptor;
   }
 
-  chat(request: ChatCompletionRequest, options: ChatCallOptions): Promise<ProviderChatResult> {
-    return sendChatOverHttp({
-      client: this.options.client,
-      providerId: this.id,
-      url: `${this.endpoint}/chat/completions`,
-      headers: this.authorization(),
-      request: this.options.model ? { ...request, model: this.options.model } : request,
-      options,
-    });
+  /** Replaces the served models (e.g. after a config reload). */
+  setModels(models: readonly OpenAICompatibleModel[]): void {
+    this.#descriptor = { ...this.#descriptor, models: models.map(toOffer) };
+  }
+
+  chat(call: UpstreamCall, options: ChatCallOptions): Promise<ProviderChatResult> {
+    return sendChatOverHttp({ client: this.#options.client, providerId: this.id, baseUrl: this.#descriptor.endpoint, headers: this.#authorization, call, options });
   }
 
   async verify(): Promise<boolean> {
@@ -59,7 +77,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
 
   /** Probes `GET /models` with the configured key. */
   probe(signal: AbortSignal): Promise<void> {
-    return probeOverHttp(this.options.client, this.id, `${this.endpoint}/models`, signal, this.authorization());
+    return probeOverHttp(this.#options.client, this.id, `${this.#descriptor.endpoint}/models`, signal, this.#authorization);
   }
 
   async close(): Promise<void> {}

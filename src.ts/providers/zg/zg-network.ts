@@ -1,10 +1,14 @@
 import { Contract, JsonRpcProvider, Network, Wallet, ZeroAddress, isError, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/index.js';
+import { installSdkConsoleRouting, runWithSdkLogger } from '../../logging/sdk-console.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
+import type { ModelOffer } from '../inference-provider.js';
 import { classifyChainError } from './classify-chain-error.js';
+import { SessionHeaderCache } from './session-header-cache.js';
 import { ZgProvider } from './zg-provider.js';
 import { createZGComputeNetworkBroker, defaultContractAddresses, loadServingContractArtifacts, type ZGComputeNetworkBroker } from './zg-sdk.js';
+import { serviceFromContract, type ZgService } from './zg-service.js';
 
 /** How the gateway connects to a 0G network. */
 export interface ZgNetworkOptions {
@@ -13,7 +17,7 @@ export interface ZgNetworkOptions {
   /** JSON-RPC endpoint of the 0G chain. */
   rpcUrl: string;
   /** Contract addresses; when absent the SDK picks them from the chain id. */
-  contracts?: { ledger?: string; inference?: string; fineTuning?: string };
+  contracts?: { ledger?: string | undefined; inference?: string | undefined; fineTuning?: string | undefined };
   /** Gas price in neuron (wei); without it every SDK transaction waits 1 s first. */
   gasPrice?: number;
   /** Chain id; when given, the RPC is not asked for it (static network). */
@@ -26,39 +30,50 @@ export interface ZgNetworkOptions {
   autoFunding?: { intervalMs?: number; bufferMultiplier?: number };
 }
 
+/** Balances in neuron. */
+export interface LedgerBalance {
+  available: bigint;
+  total: bigint;
+}
+
+/** The wallet's sub-account with one provider, in neuron. */
+export interface SubAccountBalance {
+  balance: bigint;
+  pendingRefund: bigint;
+  /** False when the sub-account does not exist. */
+  exists: boolean;
+}
+
 /**
  * One wallet-authenticated 0G broker for the whole gateway (not one per provider), and the
- * providers initialised through it.
+ * providers initialised through it. Every SDK call runs with its console output routed to the
+ * gateway's logger.
  */
 export class ZgNetwork {
   readonly walletAddress: string;
-  private readonly broker: ZGComputeNetworkBroker;
-  private readonly rpc: JsonRpcProvider;
+  readonly #broker: ZGComputeNetworkBroker;
+  readonly #rpc: JsonRpcProvider;
   /** The inference contract, read-only: lets a provider be checked before any funds move. */
-  private readonly inferenceContract: Contract;
-  private readonly options: ZgNetworkOptions;
-  private readonly logger: Logger;
-  private readonly providers = new Map<string, ZgProvider>();
-  private closed = false;
+  readonly #inference: Contract;
+  readonly #options: ZgNetworkOptions;
+  readonly #logger: Logger;
+  readonly #providers = new Map<string, ZgProvider>();
+  readonly #restoreConsole: () => void;
+  #closed = false;
 
-  private constructor(
-    broker: ZGComputeNetworkBroker,
-    rpc: JsonRpcProvider,
-    inferenceAddress: string,
-    walletAddress: string,
-    options: ZgNetworkOptions,
-    logger: Logger,
-  ) {
-    this.broker = broker;
-    this.rpc = rpc;
-    this.inferenceContract = new Contract(inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc);
+  private constructor(broker: ZGComputeNetworkBroker, rpc: JsonRpcProvider, inferenceAddress: string, walletAddress: string, options: ZgNetworkOptions, logger: Logger, restoreConsole: () => void) {
+    this.#broker = broker;
+    this.#rpc = rpc;
+    this.#inference = new Contract(inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc);
     this.walletAddress = walletAddress;
-    this.options = options;
-    this.logger = logger;
+    this.#options = options;
+    this.#logger = logger;
+    this.#restoreConsole = restoreConsole;
   }
 
   /** Connects the wallet, builds the broker and makes sure the wallet has a ledger. */
   static async connect(options: ZgNetworkOptions, logger: Logger): Promise<ZgNetwork> {
+    const restoreConsole = installSdkConsoleRouting();
     const network = options.chainId !== undefined ? Network.from(options.chainId) : undefined;
     const rpc = new JsonRpcProvider(options.rpcUrl, network, {
       staticNetwork: network ?? false,
@@ -66,123 +81,77 @@ export class ZgNetwork {
       cacheTimeout: -1,
       pollingInterval: options.rpcPollingIntervalMs ?? 1000,
     });
+    const fail = (error: GatewayError): never => {
+      rpc.destroy();
+      restoreConsole();
+      throw error;
+    };
     let wallet: Wallet;
     try {
       wallet = new Wallet(options.privateKey, rpc);
     } catch (error) {
-      rpc.destroy();
-      throw new GatewayError('invalid_config', 'The private key is not a valid secp256k1 key', { param: 'key', cause: error });
+      return fail(new GatewayError('invalid_config', 'The private key is not a valid secp256k1 key', { param: 'key', cause: error }));
     }
     let broker: ZGComputeNetworkBroker;
     try {
-      broker = await createZGComputeNetworkBroker(
-        wallet,
-        options.contracts?.ledger,
-        options.contracts?.inference,
-        options.contracts?.fineTuning,
-        options.gasPrice,
+      broker = await runWithSdkLogger(logger, () =>
+        createZGComputeNetworkBroker(wallet, options.contracts?.ledger, options.contracts?.inference, options.contracts?.fineTuning, options.gasPrice),
       );
     } catch (error) {
-      rpc.destroy();
-      throw classifyChainError(error, 'Connecting the 0G broker');
+      return fail(classifyChainError(error, 'Connecting the 0G broker'));
     }
     let inferenceAddress = options.contracts?.inference;
     if (!inferenceAddress) {
       try {
         inferenceAddress = defaultContractAddresses((await rpc.getNetwork()).chainId).inference;
       } catch (error) {
-        rpc.destroy();
-        throw classifyChainError(error, 'Reading the chain id');
+        return fail(classifyChainError(error, 'Reading the chain id'));
       }
     }
-    const network0g = new ZgNetwork(broker, rpc, inferenceAddress, wallet.address, options, logger);
+    const connected = new ZgNetwork(broker, rpc, inferenceAddress, wallet.address, options, logger, restoreConsole);
     try {
-      await network0g.ensureLedger();
+      await connected.#ensureLedger();
     } catch (error) {
-      await network0g.close();
+      await connected.close();
       throw error;
     }
-    return network0g;
+    return connected;
   }
 
-  private async ensureLedger(): Promise<void> {
+  /** Runs an SDK call with its console output routed to the logger. */
+  #sdk<T>(action: (broker: ZGComputeNetworkBroker) => Promise<T>): Promise<T> {
+    return runWithSdkLogger(this.#logger, () => action(this.#broker));
+  }
+
+  async #ensureLedger(): Promise<void> {
     try {
-      await this.broker.ledger.getLedger();
+      await this.#sdk((broker) => broker.ledger.getLedger());
       return;
     } catch (error) {
       const classified = classifyChainError(error, 'Reading the ledger');
       if (classified.code !== 'insufficient_funds') throw classified;
     }
-    const deposit = this.options.ledgerDeposit;
+    const deposit = this.#options.ledgerDeposit;
     if (!deposit) {
       throw new GatewayError('insufficient_funds', `The wallet ${this.walletAddress} has no 0G ledger; create one (broker.ledger.addLedger) or set ledgerDeposit`, {
         details: { wallet: this.walletAddress },
       });
     }
     try {
-      await this.broker.ledger.addLedger(deposit, this.options.gasPrice);
-      this.logger.info({ event: 'ledger_created', wallet: this.walletAddress, deposit }, 'created the 0G ledger');
+      await this.#sdk((broker) => broker.ledger.addLedger(deposit, this.#options.gasPrice));
+      this.#logger.info({ event: 'ledger_created', wallet: this.walletAddress, deposit }, 'created the 0G ledger');
     } catch (error) {
       throw classifyChainError(error, 'Creating the ledger');
     }
   }
 
   /**
-   * Initialises one provider: reads its service from the chain, makes sure the wallet's
-   * sub-account exists and the provider's TEE signer is acknowledged, starts auto-funding.
-   * Rejects with a typed error naming the reason; other providers are unaffected.
+   * Reads a provider's service from the chain. Rejects with `provider_init_failed` when the
+   * address has no inference service; with `chain_error` when the chain cannot be read.
    */
-  async initProvider(address: string, client: UpstreamHttpClient): Promise<ZgProvider> {
-    if (this.closed) throw new GatewayError('shutting_down', 'The 0G network connection is closed');
-    const existing = this.providers.get(address.toLowerCase());
-    if (existing) return existing;
-    const inference = this.broker.inference;
-    const gasPrice = this.options.gasPrice;
-    // Checked first, with a read: the SDK's own check creates (and funds) the sub-account before it answers.
-    await this.assertServiceUsable(address);
-    let metadata: { endpoint: string; model: string };
+  async readService(address: string): Promise<ZgService> {
     try {
-      metadata = await inference.getServiceMetadata(address);
-    } catch (error) {
-      throw classifyChainError(error, `Reading the service of provider ${address}`);
-    }
-    try {
-      // Creates the sub-account (1 0G from the ledger) when missing, then reports the owner's acknowledgement.
-      await inference.checkProviderSignerStatus(address, gasPrice);
-      await inference.acknowledgeProviderSigner(address, gasPrice);
-      const autoFunding = this.options.autoFunding ?? {};
-      await inference.startAutoFunding(
-        address,
-        { interval: autoFunding.intervalMs ?? 30_000, bufferMultiplier: autoFunding.bufferMultiplier ?? 2 },
-        gasPrice,
-      );
-    } catch (error) {
-      throw classifyChainError(error, `Initialising provider ${address}`);
-    }
-    const provider = new ZgProvider({
-      address,
-      endpoint: metadata.endpoint,
-      model: metadata.model,
-      client,
-      getRequestHeaders: async () => {
-        try {
-          return (await inference.getRequestHeaders(address)) as unknown as Record<string, string>;
-        } catch (error) {
-          throw classifyChainError(error, `Signing request headers for provider ${address}`);
-        }
-      },
-      processResponse: (chatId, usage) => inference.processResponse(address, chatId, usage),
-      stopAutoFunding: () => inference.stopAutoFunding(address),
-    });
-    this.providers.set(address.toLowerCase(), provider);
-    return provider;
-  }
-
-  /** Rejects with `provider_init_failed` when the address has no inference service or its TEE signer is not acknowledged. */
-  private async assertServiceUsable(address: string): Promise<void> {
-    let service: { teeSignerAcknowledged: boolean; teeSignerAddress: string; serviceType: string };
-    try {
-      service = (await this.inferenceContract.getFunction('getService').staticCall(address)) as typeof service;
+      return serviceFromContract((await this.#inference.getFunction('getService').staticCall(address)) as ZgService);
     } catch (error) {
       if (isError(error, 'CALL_EXCEPTION')) {
         throw new GatewayError('provider_init_failed', `Provider ${address} is not registered as an inference service on this chain`, {
@@ -192,19 +161,102 @@ export class ZgNetwork {
       }
       throw classifyChainError(error, `Reading the service of provider ${address}`);
     }
+  }
+
+  /**
+   * Initialises one provider: reads its service from the chain and refuses it (before any funds
+   * move) when its TEE signer is not acknowledged; then makes sure the wallet's sub-account exists
+   * and the signer is acknowledged by the wallet, and starts auto-funding. Rejects with a typed
+   * error naming the reason; other providers are unaffected.
+   */
+  async initProvider(address: string, client: UpstreamHttpClient, models?: readonly ModelOffer[]): Promise<ZgProvider> {
+    if (this.#closed) throw new GatewayError('shutting_down', 'The 0G network connection is closed');
+    const existing = this.#providers.get(address.toLowerCase());
+    if (existing) return existing;
+    const service = await this.readService(address);
     if (!service.teeSignerAcknowledged || service.teeSignerAddress === ZeroAddress) {
       throw new GatewayError('provider_init_failed', `Provider ${address}: its TEE signer is not acknowledged by the contract owner, so its responses cannot be verified`, {
         details: { provider: address },
       });
     }
+    const gasPrice = this.#options.gasPrice;
+    const autoFunding = this.#options.autoFunding ?? {};
+    try {
+      await this.#sdk(async (broker) => {
+        // Creates the sub-account (1 0G from the ledger) when missing, then records the wallet's acknowledgement.
+        await broker.inference.checkProviderSignerStatus(address, gasPrice);
+        await broker.inference.acknowledgeProviderSigner(address, gasPrice);
+        await broker.inference.startAutoFunding(address, { interval: autoFunding.intervalMs ?? 30_000, bufferMultiplier: autoFunding.bufferMultiplier ?? 2 }, gasPrice);
+      });
+    } catch (error) {
+      throw classifyChainError(error, `Initialising provider ${address}`);
+    }
+    const headers = new SessionHeaderCache({
+      fetchHeaders: (forceNewToken) =>
+        this.#sdk(async (broker) => {
+          if (forceNewToken) await broker.inference.requestProcessor.generateSessionToken(address);
+          return (await broker.inference.getRequestHeaders(address)) as unknown as Record<string, string>;
+        }).catch((error: unknown) => {
+          throw classifyChainError(error, `Signing request headers for provider ${address}`);
+        }),
+    });
+    const provider = new ZgProvider({
+      service,
+      ...(models ? { models } : {}),
+      client,
+      headers,
+      recordFee: (usageJson) => this.#sdk((broker) => broker.inference.processResponse(address, undefined, usageJson)),
+      stopAutoFunding: () => this.#broker.inference.stopAutoFunding(address),
+    });
+    // Signed now, so the first chat does not wait for it.
+    await headers.get();
+    this.#providers.set(address.toLowerCase(), provider);
+    return provider;
+  }
+
+  /** The wallet's ledger balances, in neuron. */
+  async ledgerBalance(): Promise<LedgerBalance> {
+    try {
+      const ledger = await this.#sdk((broker) => broker.ledger.getLedger());
+      return { available: ledger.availableBalance, total: ledger.totalBalance };
+    } catch (error) {
+      throw classifyChainError(error, 'Reading the ledger');
+    }
+  }
+
+  /** The wallet's sub-account with `address`, in neuron. */
+  async subAccount(address: string): Promise<SubAccountBalance> {
+    try {
+      const account = await this.#sdk((broker) => broker.inference.getAccount(address));
+      return { balance: account.balance, pendingRefund: account.pendingRefund, exists: true };
+    } catch (error) {
+      const classified = classifyChainError(error, `Reading the sub-account with ${address}`);
+      if (classified.code === 'chain_error' && classified.retryable) throw classified;
+      return { balance: 0n, pendingRefund: 0n, exists: false };
+    }
+  }
+
+  /** Tops the sub-account with `address` up from the ledger now, as auto-funding would (unsettled fees plus a buffer). */
+  async topUp(address: string): Promise<void> {
+    const bufferMultiplier = this.#options.autoFunding?.bufferMultiplier ?? 2;
+    await this.#sdk((broker) => broker.inference.requestProcessor.checkAndFund(address, bufferMultiplier, this.#options.gasPrice));
+  }
+
+  /** Stops auto-funding for one provider and forgets it (it may be initialised again). */
+  forget(address: string): void {
+    const key = address.toLowerCase();
+    if (!this.#providers.has(key)) return;
+    this.#providers.delete(key);
+    this.#broker.inference.stopAutoFunding(address);
   }
 
   /** Stops auto-funding for every provider and closes the RPC connection. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.broker.inference.stopAutoFunding();
-    this.providers.clear();
-    this.rpc.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#broker.inference.stopAutoFunding();
+    this.#providers.clear();
+    this.#rpc.destroy();
+    this.#restoreConsole();
   }
 }

@@ -1,96 +1,149 @@
 import { GatewayError } from '../../errors/index.js';
-import { errorForTransportFailure, sendChatOverHttp } from '../http/chat-over-http.js';
+import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
+import { errorForTransportFailure } from '../http/upstream-errors.js';
 import { discardBody, type UpstreamHttpClient } from '../http/upstream-http-client.js';
-import type { ChatCallOptions, ChatCompletionRequest, InferenceProvider, ProviderChatResult, TokenUsage } from '../inference-provider.js';
+import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, TokenUsage, UpstreamCall } from '../inference-provider.js';
+import type { SessionHeaderCache } from './session-header-cache.js';
+import { verifyResponseSignature } from './zg-sdk.js';
+import { describeService, signingAddressOf, type ZgService } from './zg-service.js';
 
-/** What a ZgProvider needs; the SDK calls come in as functions so this file never imports the SDK. */
+/** Largest signature answer read, in bytes. */
+const MAX_SIGNATURE_BYTES = 64 * 1024;
+
+/** What a ZgProvider needs; the SDK calls come in as functions so this file never imports the SDK broker. */
 export interface ZgProviderInit {
-  address: string;
-  /** `<service url>/v1/proxy`, from the SDK. */
-  endpoint: string;
-  model: string;
+  /** The service as the chain publishes it. */
+  service: ZgService;
+  /** Its per-model catalog, for a multi-model service. */
+  models?: readonly ModelOffer[];
   client: UpstreamHttpClient;
-  getRequestHeaders(): Promise<Record<string, string>>;
-  processResponse(chatId: string, usageJson: string | undefined): Promise<boolean | null>;
+  /** Signed request headers, reused until their token nears expiry. */
+  headers: SessionHeaderCache;
+  /** Adds one answer's fee to the SDK's fee cache (`processResponse` without a chat id). */
+  recordFee(usageJson: string): Promise<unknown>;
   stopAutoFunding(): void;
 }
 
 /** A 0G provider reached through the SDK: signed request headers, verification by TEE signature. */
 export class ZgProvider implements InferenceProvider {
-  readonly specificationVersion = 'v1' as const;
-  readonly kind = 'zg' as const;
-  readonly verifiable = true;
+  readonly specificationVersion = 'v2' as const;
   readonly id: string;
-  readonly address: string;
-  readonly endpoint: string;
-  readonly model: string;
-  private readonly init: ZgProviderInit;
+  #descriptor: ProviderDescriptor;
+  #service: ZgService;
+  readonly #init: ZgProviderInit;
 
   constructor(init: ZgProviderInit) {
-    this.init = init;
-    this.id = init.address;
-    this.address = init.address;
-    this.endpoint = init.endpoint;
-    this.model = init.model;
+    this.#init = init;
+    this.#service = init.service;
+    this.id = init.service.provider;
+    this.#descriptor = describeService(init.service, init.models);
   }
 
-  /** Signs a fresh set of 0G request headers (the SDK's `getRequestHeaders`); exposed for diagnostics and benchmarks. */
+  get descriptor(): ProviderDescriptor {
+    return this.#descriptor;
+  }
+
+  /** The service as last read from the chain. */
+  get service(): ZgService {
+    return this.#service;
+  }
+
+  /** Takes a changed service (price, URL, model, signer) or catalog, as the chain or provider now publish it. */
+  update(service: ZgService, models?: readonly ModelOffer[]): void {
+    this.#service = service;
+    this.#descriptor = describeService(service, models);
+  }
+
+  /** How many times request headers were signed (not once per request: they are reused). */
+  get headerFetches(): number {
+    return this.#init.headers.fetches;
+  }
+
+  /** The request headers a chat is sent with now; exposed for diagnostics and benchmarks. */
   signRequestHeaders(): Promise<Record<string, string>> {
-    return this.init.getRequestHeaders();
+    return this.#init.headers.get();
   }
 
-  async chat(request: ChatCompletionRequest, options: ChatCallOptions): Promise<ProviderChatResult> {
-    const headers = await this.init.getRequestHeaders();
+  async chat(call: UpstreamCall, options: ChatCallOptions): Promise<ProviderChatResult> {
+    const headers = this.#init.headers.current() ?? (await this.#init.headers.get());
     if (options.signal.aborted) throw errorForTransportFailure(undefined, options.signal, this.id);
-    return sendChatOverHttp({
-      client: this.init.client,
-      providerId: this.id,
-      url: `${this.endpoint}/chat/completions`,
-      headers,
-      // The provider serves the model registered on chain; clients' model names are not forwarded.
-      request: { ...request, model: this.model },
-      options,
-    });
+    try {
+      return await sendChatOverHttp({ client: this.#init.client, providerId: this.id, baseUrl: this.#descriptor.endpoint, headers, call, options });
+    } catch (error) {
+      // Refused headers (expired, revoked, generation changed): sign a new token for the next request.
+      if (GatewayError.isInstance(error) && error.code === 'upstream_auth_rejected') this.#init.headers.invalidate();
+      throw error;
+    }
+  }
+
+  recordUsage(usage: TokenUsage): void {
+    this.#init.recordFee(JSON.stringify(usage)).catch(() => undefined);
   }
 
   /**
-   * Verifies through the SDK's `processResponse` (fee accounting + TEE signature check).
-   * When the SDK cannot fetch the signature, asks the provider once directly: a 404 means it
-   * never signed that chat id (false); anything else means it could not be asked (typed error).
+   * Fetches the provider's signature for `chatId` (bounded by `signal`) and checks it with the
+   * SDK against the signer registered and acknowledged on chain. False for an unknown chat id,
+   * a forged signature, or a signer the contract owner has not acknowledged. Adds no fee.
    */
-  async verify(chatId: string, usage: TokenUsage | undefined, signal?: AbortSignal): Promise<boolean> {
+  async verify(chatId: string, model: string, signal: AbortSignal): Promise<boolean> {
+    const service = this.#service;
+    const url = `${service.url}/v1/proxy/signature/${encodeURIComponent(chatId)}?model=${encodeURIComponent(model)}`;
+    let answer: { text?: unknown; signature?: unknown };
     try {
-      const result = await this.init.processResponse(chatId, usage ? JSON.stringify(usage) : undefined);
-      return result === true;
-    } catch (sdkError) {
-      const url = `${this.endpoint}/signature/${encodeURIComponent(chatId)}?model=${encodeURIComponent(this.model)}`;
-      const probeSignal = signal ?? AbortSignal.timeout(5000);
-      try {
-        const response = await this.init.client.send('GET', url, { signal: probeSignal });
+      const response = await this.#init.client.send('GET', url, { signal });
+      if (response.status === 404) {
         discardBody(response.body);
-        if (response.status === 404) return false;
+        return false;
+      }
+      if (response.status !== 200) {
+        discardBody(response.body);
         throw new GatewayError('verify_unavailable', `Provider ${this.id} did not return the signature (HTTP ${response.status})`, {
-          cause: sdkError,
           details: { provider: this.id, upstreamStatus: response.status },
         });
-      } catch (error) {
-        if (GatewayError.isInstance(error)) throw error;
-        throw new GatewayError('verify_unavailable', `Provider ${this.id} could not be asked for the signature`, {
-          cause: error,
-          details: { provider: this.id },
-        });
       }
+      answer = await readSmallJson(response.body, MAX_SIGNATURE_BYTES);
+    } catch (error) {
+      if (GatewayError.isInstance(error) && error.code === 'verify_unavailable') throw error;
+      const reason: unknown = signal.reason;
+      const timedOut = signal.aborted && (!GatewayError.isInstance(reason) || reason.code === 'upstream_timeout');
+      throw new GatewayError('verify_unavailable', `Provider ${this.id} could not be asked for the signature${timedOut ? ' in time' : ''}`, {
+        cause: error,
+        details: { provider: this.id },
+      });
+    }
+    if (typeof answer.text !== 'string' || typeof answer.signature !== 'string') return false;
+    if (!service.teeSignerAcknowledged || this.#descriptor.verifiability === 'none') return false;
+    try {
+      return verifyResponseSignature(answer.text, answer.signature, signingAddressOf(service));
+    } catch {
+      return false;
     }
   }
 
   /** Probes the service URL's `/v1/quote` (cheap, served without a session token). */
   probe(signal: AbortSignal): Promise<void> {
-    const serviceUrl = this.endpoint.replace(/\/v1\/proxy\/?$/, '');
-    return probeOverHttp(this.init.client, this.id, `${serviceUrl}/v1/quote`, signal);
+    return probeOverHttp(this.#init.client, this.id, `${this.#service.url}/v1/quote`, signal);
   }
 
   async close(): Promise<void> {
-    this.init.stopAutoFunding();
+    this.#init.stopAutoFunding();
   }
+}
+
+async function readSmallJson(body: AsyncIterable<unknown> & { destroy(): void }, limit: number): Promise<{ text?: unknown; signature?: unknown }> {
+  const pieces: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) {
+      body.destroy();
+      throw new Error(`signature answer larger than ${limit} bytes`);
+    }
+    pieces.push(buffer);
+  }
+  const value: unknown = JSON.parse(Buffer.concat(pieces).toString('utf8'));
+  if (typeof value !== 'object' || value === null) throw new Error('signature answer is not a JSON object');
+  return value as { text?: unknown; signature?: unknown };
 }

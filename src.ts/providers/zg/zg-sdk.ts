@@ -5,11 +5,25 @@
  * The package asked for is `@0glabs/0g-serving-broker`; its 0.7.x line is a re-export shim over
  * `@0gfoundation/0g-compute-ts-sdk`, pinned to 0.9.0 (the maintained protocol) by npm `overrides`.
  */
-import { CONTRACT_ADDRESSES, createZGComputeNetworkBroker, getNetworkType, isDevMode, type ZGComputeNetworkBroker } from '@0glabs/0g-serving-broker';
+import {
+  CONTRACT_ADDRESSES,
+  InferenceVerifier,
+  createZGComputeNetworkBroker,
+  getNetworkType,
+  isDevMode,
+  parseMultiModelInfo,
+  parseTieredPricing,
+  type ZGComputeNetworkBroker,
+} from '@0glabs/0g-serving-broker';
 import { dirname, join } from 'node:path';
 import { packageRequire } from '../../internal/package-require.js';
 
-export { createZGComputeNetworkBroker, type ZGComputeNetworkBroker };
+export { createZGComputeNetworkBroker, parseMultiModelInfo, parseTieredPricing, type ZGComputeNetworkBroker };
+
+/** The SDK's own check of a response signature: EIP-191 over `text`, recovered to `signerAddress`. */
+export function verifyResponseSignature(text: string, signature: string, signerAddress: string): boolean {
+  return InferenceVerifier.verifySignature(text, signature, signerAddress);
+}
 
 /** A contract's ABI and creation bytecode, as shipped inside the SDK package. */
 export interface ContractArtifact {
