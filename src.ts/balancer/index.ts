@@ -1,16 +1,4 @@
-export type { AttemptOutcome, BalancingStrategy, PickContext, ProviderSnapshot } from './balancing-strategy.js';
-export {
-  LoadBalancer,
-  type LatencySummary,
-  type Lease,
-  type LeaseError,
-  type LeaseOutcome,
-  type LoadBalancerOptions,
-  type LoadBalancerProvider,
-  type PickOptions,
-  type ProviderLastError,
-  type ProviderStats,
-} from './load-balancer.js';
+export { chosenOf, type BalancingStrategy, type PickContext, type PickDecision, type PickRequest, type ProviderSnapshot } from './balancing-strategy.js';
 export {
   createStrategy,
   isStrategyName,

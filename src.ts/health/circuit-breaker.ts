@@ -1,3 +1,5 @@
+import { SlidingCounts } from './sliding-counts.js';
+
 /** Breaker states: `closed` serves, `open` rests until `retryAt`, `half-open` lets one trial through. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -41,7 +43,8 @@ export class CircuitBreaker {
   private readonly coolDownMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly now: () => number;
-  private outcomes: Array<{ at: number; ok: boolean }> = [];
+  /** Attempts and failures over the last `windowMs` (ten buckets: O(1) memory and work per attempt). */
+  private readonly window: SlidingCounts;
   private consecutiveFailures = 0;
   private currentState: BreakerState = 'closed';
   private openReason: OpenReason | null = null;
@@ -57,6 +60,7 @@ export class CircuitBreaker {
     this.coolDownMs = options.coolDownMs ?? 10_000;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.window = new SlidingCounts(this.windowMs);
   }
 
   /** The state now (an open breaker whose rest is over reads as half-open). */
@@ -93,14 +97,6 @@ export class CircuitBreaker {
     return null;
   }
 
-  private trim(now: number): void {
-    const since = now - this.windowMs;
-    let drop = 0;
-    while (drop < this.outcomes.length && (this.outcomes[drop] as { at: number }).at < since) drop++;
-    if (drop > 0) this.outcomes = this.outcomes.slice(drop);
-    if (this.outcomes.length > 10_000) this.outcomes = this.outcomes.slice(-10_000);
-  }
-
   private open(reason: OpenReason, restMs: number): BreakerTransition {
     const from = this.state;
     this.currentState = 'open';
@@ -118,7 +114,7 @@ export class CircuitBreaker {
     this.openReason = null;
     this.openings = 0;
     this.consecutiveFailures = 0;
-    this.outcomes = [];
+    this.window.clear();
     return { from, to: 'closed', reason: 'recovered' };
   }
 
@@ -126,8 +122,7 @@ export class CircuitBreaker {
   recordSuccess(): BreakerTransition | null {
     const now = this.now();
     this.consecutiveFailures = 0;
-    this.outcomes.push({ at: now, ok: true });
-    this.trim(now);
+    this.window.add(now, false);
     // A late success of a request sent before a 429 does not end the rest the provider asked for.
     if (this.currentState === 'open' && this.openReason === 'rate-limited' && now < this.retryAtMs) return null;
     return this.close();
@@ -137,15 +132,14 @@ export class CircuitBreaker {
   recordFailure(): BreakerTransition | null {
     const now = this.now();
     this.consecutiveFailures += 1;
-    this.outcomes.push({ at: now, ok: false });
-    this.trim(now);
+    this.window.add(now, true);
     if (this.currentState === 'half-open' || this.state === 'half-open') {
       this.openings += 1;
       return this.open('failures', this.coolDownMs * Math.min(8, 2 ** (this.openings - 1)));
     }
     if (this.currentState === 'open') return null;
-    const failures = this.outcomes.filter((outcome) => !outcome.ok).length;
-    const rateTripped = this.outcomes.length >= this.minimumRequests && failures / this.outcomes.length >= this.failureRateThreshold;
+    const { total, failures } = this.window.read(now);
+    const rateTripped = total >= this.minimumRequests && failures / total >= this.failureRateThreshold;
     if (rateTripped || this.consecutiveFailures >= this.consecutiveFailureThreshold) {
       this.openings += 1;
       return this.open('failures', this.coolDownMs);
@@ -185,13 +179,13 @@ export class CircuitBreaker {
 
   /** Counts for /admin. */
   snapshot(): { state: BreakerState; reason: OpenReason | null; retryAt: string | null; windowRequests: number; windowFailures: number; consecutiveFailures: number } {
-    this.trim(this.now());
+    const counts = this.window.read(this.now());
     return {
       state: this.state,
       reason: this.state === 'closed' ? null : this.openReason,
       retryAt: this.retryAt === null ? null : new Date(this.retryAt).toISOString(),
-      windowRequests: this.outcomes.length,
-      windowFailures: this.outcomes.filter((outcome) => !outcome.ok).length,
+      windowRequests: counts.total,
+      windowFailures: counts.failures,
       consecutiveFailures: this.consecutiveFailures,
     };
   }
