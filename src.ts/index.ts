@@ -1,26 +1,65 @@
 /**
  * zg-gateway: a session-affine, multi-provider, OpenAI-compatible inference gateway for the
- * 0G compute network. The local devnet is exported separately as `zg-gateway/devnet`.
+ * 0G compute network.
  */
-export { runMultiProviderInferenceServer, type GatewayHandle } from './gateway/run-multi-provider-inference-server.js';
-export { parseGatewayOptions, gatewayOptionsSchema, type GatewayOptions, type GatewayConfig } from './config/index.js';
+export { runMultiProviderInferenceServer } from './run-multi-provider-inference-server.js';
+export type { FleetHandle, FleetMember, GatewayHandle, ProviderToAdd } from './gateway-handle.js';
+export { createGateway, type GatewayParts } from './create-gateway.js';
+export {
+  gatewayConfigSchema,
+  isLoopbackHost,
+  optionsFromEnvironment,
+  parseGatewayConfig,
+  parseGatewayOptions,
+  readEnvironment,
+  type GatewayConfig,
+  type GatewayDependencies,
+  type GatewayOptions,
+  type InjectedProvider,
+} from './config/index.js';
 export { GatewayError, ERROR_CODES, toGatewayError, type ErrorCode, type GatewayErrorOptions, type OpenAIErrorBody } from './errors/index.js';
 export type {
-  InferenceProvider,
-  ProviderDescriptor,
+  AnswerFacts,
+  ChatCallOptions,
   ChatCompletionRequest,
   ChatMessage,
-  ChatCallOptions,
+  CompletionRoute,
+  InferenceProvider,
+  ModelOffer,
+  PriceTier,
   ProviderChatResult,
+  ProviderDescriptor,
   ProviderJsonResult,
   ProviderStreamResult,
+  ResponseLimits,
+  SseEvent,
+  TextCompletionRequest,
   TokenUsage,
+  UpstreamCall,
+  Verifiability,
 } from './providers/inference-provider.js';
-export { OpenAICompatibleProvider, type OpenAICompatibleProviderOptions } from './providers/openai-compatible/openai-compatible-provider.js';
+export { chunkHasSubstance, readUsage } from './providers/openai-wire.js';
+export { sendChatOverHttp, DEFAULT_RESPONSE_LIMITS } from './providers/http/chat-over-http.js';
+export { SseEventSplitter } from './providers/http/sse-event-splitter.js';
+export { OpenAICompatibleProvider, type OpenAICompatibleModel, type OpenAICompatibleProviderOptions } from './providers/openai-compatible/openai-compatible-provider.js';
 export { UpstreamHttpClient, type UpstreamHttpClientOptions } from './providers/http/upstream-http-client.js';
 export { ZgNetwork, type ZgNetworkOptions } from './providers/zg/zg-network.js';
 export { ZgProvider } from './providers/zg/zg-provider.js';
-export { CircuitBreaker, RetryBudget, type BreakerState, type CircuitBreakerOptions, type OpenReason } from './health/index.js';
+export { SessionHeaderCache, tokenExpiry } from './providers/zg/session-header-cache.js';
+export { CircuitBreaker, PeriodicTask, RetryBudget, SlidingCounts, type BreakerState, type CircuitBreakerOptions, type OpenReason } from './health/index.js';
 export { createLogger, REDACTED_PATHS } from './logging/create-logger.js';
+export { Gateway, type CompletionRequest, type GatewayCoreOptions } from './gateway/gateway.js';
+export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
+export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
+export { RoutePlanner, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';
+export type { ResponseSink } from './gateway/answer-relay.js';
+export type { CompletionReport } from './gateway/complete-request.js';
+export type { FailedProvider, FleetSource } from './gateway/fleet-source.js';
+export { describeProvider, describeProviders, type ProviderView } from './gateway/describe-providers.js';
+export { costOfUsage, estimatePromptTokens } from './gateway/pricing.js';
+export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
+export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
+export * from './observability/index.js';
+export * from './stats/index.js';
 export * from './balancer/index.js';
 export * from './sessions/index.js';

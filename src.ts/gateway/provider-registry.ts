@@ -1,114 +1,287 @@
 import type { Logger } from 'pino';
-import type { GatewayError } from '../errors/index.js';
+import { GatewayError } from '../errors/index.js';
 import { CircuitBreaker, type BreakerTransition, type CircuitBreakerOptions } from '../health/index.js';
+import {
+  attemptFinishChannel,
+  attemptStartChannel,
+  breakerChannel,
+  providerAddedChannel,
+  providerRemovedChannel,
+  providerStateChannel,
+  publish,
+} from '../observability/index.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
+import type { AttemptOutcome } from '../stats/index.js';
+import { ProviderEntry, type FundingState, type ProviderMembershipOptions, type TrustState } from './provider-entry.js';
 
-/** A provider in rotation with its health. */
-export interface RegisteredProvider {
-  readonly provider: InferenceProvider;
-  readonly weight: number;
-  readonly breaker: CircuitBreaker;
-  lastHealthCheck: string | null;
-  lastProbeError: string | null;
-}
-
-/** A configured provider that could not be initialised (kept out of rotation). */
-export interface FailedProvider {
-  readonly address: string;
-  readonly code: string;
-  readonly message: string;
-}
-
-/** Errors that say nothing about the provider's health. */
-const NEUTRAL_CODES = new Set(['client_closed_request', 'upstream_client_error', 'shutting_down', 'invalid_request']);
+/** How an attempt holding a lease ended (the registry adds provider id and duration). */
+export type LeaseOutcome = Omit<AttemptOutcome, 'providerId' | 'durationMs'>;
 
 /**
- * The providers in rotation and their health: passive (circuit breaker fed by every attempt)
- * and active (periodic probes). Transitions are logged.
+ * One request in flight on one provider. Releasing it is what brings the provider's in-flight
+ * count back down and records the outcome: it takes effect exactly once, however many times and
+ * in whatever order leases are released.
+ */
+export interface Lease {
+  readonly entry: ProviderEntry;
+  readonly released: boolean;
+  /** When the attempt started (the registry's clock, ms). */
+  readonly startedAt: number;
+  /** Ends the attempt. True the first time; false, with no effect, after. */
+  release(outcome: LeaseOutcome): boolean;
+}
+
+/** Options for {@link ProviderRegistry}. */
+export interface ProviderRegistryOptions {
+  logger: Logger;
+  breaker?: CircuitBreakerOptions;
+  /** Clock, ms. Default `Date.now`. */
+  now?: () => number;
+  /** How long a provider that said it does not serve a model is not asked for it again, ms. Default 60000. */
+  unservedModelTtlMs?: number;
+}
+
+/** Codes that say nothing about a provider's health (the breaker is told "neutral"). */
+const BREAKER_NEUTRAL = new Set([
+  'client_closed_request',
+  'shutting_down',
+  'invalid_request',
+  'upstream_client_error',
+  'insufficient_funds',
+  'upstream_model_unavailable',
+]);
+
+type OutcomeListener = (outcome: AttemptOutcome, entry: ProviderEntry) => void;
+
+/**
+ * The one owner of fleet membership: which providers exist, their configuration, health
+ * (breaker, funding, trust), in-flight counts and figures. Providers join with `add` and leave
+ * with `remove` (draining first) at any time; strategies read candidates from here.
  */
 export class ProviderRegistry {
-  private readonly entries = new Map<string, RegisteredProvider>();
-  /** Configured providers not (yet) initialised; retried in the background. */
-  readonly failed: FailedProvider[] = [];
-  private readonly logger: Logger;
-  private readonly breakerOptions: CircuitBreakerOptions;
+  readonly #entries = new Map<string, ProviderEntry>();
+  readonly #options: ProviderRegistryOptions;
+  readonly #now: () => number;
+  readonly #listeners = new Set<OutcomeListener>();
+  readonly #drainWaiters = new Map<string, Array<() => void>>();
+  #idleWaiters: Array<() => void> = [];
+  #nextIndex = 0;
+  #totalInFlight = 0;
 
-  constructor(
-    providers: ReadonlyArray<{ provider: InferenceProvider; weight: number }>,
-    failed: ReadonlyArray<FailedProvider>,
-    logger: Logger,
-    breakerOptions: CircuitBreakerOptions = {},
-  ) {
-    this.logger = logger;
-    this.breakerOptions = breakerOptions;
-    for (const { provider, weight } of providers) this.add(provider, weight);
-    this.failed.push(...failed);
+  constructor(options: ProviderRegistryOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Puts a provider in rotation (and off the failed list, if it was there). */
-  add(provider: InferenceProvider, weight: number): void {
-    this.entries.set(provider.id, { provider, weight, breaker: new CircuitBreaker(this.breakerOptions), lastHealthCheck: null, lastProbeError: null });
-    const index = this.failed.findIndex((entry) => entry.address === provider.id);
-    if (index >= 0) this.failed.splice(index, 1);
+  /** Every provider, in joining order (draining ones included). */
+  list(): ProviderEntry[] {
+    return [...this.#entries.values()];
   }
 
-  /** Records a failed (re-)initialisation, replacing an earlier reason for the same address. */
-  recordFailure(failure: FailedProvider): void {
-    const index = this.failed.findIndex((entry) => entry.address === failure.address);
-    if (index >= 0) this.failed.splice(index, 1, failure);
-    else this.failed.push(failure);
+  /** The live entries, in joining order; do not modify the map. */
+  get entries(): ReadonlyMap<string, ProviderEntry> {
+    return this.#entries;
   }
 
-  get(id: string): RegisteredProvider | undefined {
-    return this.entries.get(id);
+  get size(): number {
+    return this.#entries.size;
   }
 
-  list(): RegisteredProvider[] {
-    return [...this.entries.values()];
+  get(id: string): ProviderEntry | undefined {
+    return this.#entries.get(id) ?? this.#entries.get(id.toLowerCase()) ?? this.#findCaseInsensitive(id);
   }
 
-  isAvailable = (id: string): boolean => this.entries.get(id)?.breaker.isAvailable() ?? false;
-
-  private logTransition(id: string, transition: BreakerTransition | null, detail?: Record<string, unknown>): void {
-    if (!transition) return;
-    const level = transition.to === 'open' ? 'warn' : 'info';
-    this.logger[level]({ event: 'provider_health', provider: id, from: transition.from, to: transition.to, reason: transition.reason, ...detail }, `provider ${id} ${transition.to}`);
+  #findCaseInsensitive(id: string): ProviderEntry | undefined {
+    const wanted = id.toLowerCase();
+    for (const entry of this.#entries.values()) if (entry.id.toLowerCase() === wanted) return entry;
+    return undefined;
   }
 
-  /** Marks the start of an attempt (the half-open trial, if it is one). */
-  attemptStarted(id: string): void {
-    const entry = this.entries.get(id);
-    if (entry) this.logTransition(id, entry.breaker.onAttemptStart());
+  /** Requests in flight on all providers. */
+  totalInFlight(): number {
+    return this.#totalInFlight;
   }
 
-  /** Feeds one attempt's outcome to the provider's breaker. */
-  attemptFinished(id: string, error: GatewayError | undefined): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    if (!error) return this.logTransition(id, entry.breaker.recordSuccess());
-    if (error.code === 'upstream_rate_limited') {
-      return this.logTransition(id, entry.breaker.recordRateLimited(error.retryAfterMs), { retryAfterMs: error.retryAfterMs });
+  /** Puts a provider in rotation. Throws `invalid_config` for an id already present or a bad weight. */
+  add(provider: InferenceProvider, options: ProviderMembershipOptions = {}, reason = 'configured'): ProviderEntry {
+    if (typeof provider.id !== 'string' || provider.id.length === 0) throw new GatewayError('invalid_config', 'A provider has no id', { param: 'providers' });
+    if (this.get(provider.id)) throw new GatewayError('invalid_config', `Provider ${provider.id} is already in the fleet`, { param: 'providers' });
+    const weight = options.weight ?? 1;
+    if (!Number.isFinite(weight) || weight < 1) {
+      throw new GatewayError('invalid_config', `Provider ${provider.id} has weight ${String(weight)}; weights must be finite numbers >= 1`, { param: 'weights' });
     }
-    if (NEUTRAL_CODES.has(error.code)) return entry.breaker.recordNeutral();
-    this.logTransition(id, entry.breaker.recordFailure(), { code: error.code });
+    const breaker = new CircuitBreaker({ ...this.#options.breaker, now: this.#now });
+    const entry = new ProviderEntry(provider, this.#nextIndex++, breaker, options, this.#now());
+    this.#entries.set(provider.id, entry);
+    publish(providerAddedChannel, { providerId: provider.id, kind: provider.descriptor.kind, reason });
+    this.#options.logger.info({ event: 'provider_added', provider: provider.id, kind: provider.descriptor.kind, models: provider.descriptor.models.map((offer) => offer.id), reason }, 'provider joined');
+    return entry;
   }
 
-  /** Probes every provider once, in parallel, each bounded by `timeoutMs`. */
-  async probeAll(timeoutMs: number): Promise<void> {
-    await Promise.all(
-      this.list().map(async (entry) => {
-        const id = entry.provider.id;
-        let ok = true;
-        try {
-          await entry.provider.probe(AbortSignal.timeout(timeoutMs));
-          entry.lastProbeError = null;
-        } catch (error) {
-          ok = false;
-          entry.lastProbeError = error instanceof Error ? error.message : String(error);
-        }
-        entry.lastHealthCheck = new Date().toISOString();
-        this.logTransition(id, entry.breaker.recordProbe(ok), ok ? undefined : { probeError: entry.lastProbeError });
-      }),
-    );
+  /** Changes a provider's configuration (weight, cap, throughput, pool) in place. */
+  configure(id: string, options: ProviderMembershipOptions): void {
+    const entry = this.#require(id);
+    if (options.weight !== undefined) {
+      if (!Number.isFinite(options.weight) || options.weight < 1) throw new GatewayError('invalid_config', `weights must be finite numbers >= 1`, { param: 'weight' });
+      entry.weight = options.weight;
+    }
+    if ('maxConcurrent' in options) entry.maxConcurrent = options.maxConcurrent;
+    if ('throughput' in options) entry.throughput = options.throughput;
+    if ('pool' in options) entry.pool = options.pool;
+  }
+
+  /**
+   * Takes a provider out: it gets no new request at once, its in-flight requests finish, then it
+   * leaves the registry and its adapter is closed. Resolves when it has left; false when unknown.
+   */
+  async remove(id: string, reason = 'removed'): Promise<boolean> {
+    const entry = this.get(id);
+    if (!entry) return false;
+    if (entry.membership.state !== 'draining') {
+      entry.membership = { state: 'draining', since: this.#now(), reason };
+      publish(providerStateChannel, { providerId: entry.id, aspect: 'membership', state: 'draining', reason });
+      this.#options.logger.info({ event: 'provider_draining', provider: entry.id, inFlight: entry.inFlight, reason }, 'provider draining');
+    }
+    if (entry.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const waiters = this.#drainWaiters.get(entry.id) ?? [];
+        waiters.push(resolve);
+        this.#drainWaiters.set(entry.id, waiters);
+      });
+    }
+    if (this.#entries.get(entry.id) !== entry) return true;
+    this.#entries.delete(entry.id);
+    publish(providerRemovedChannel, { providerId: entry.id, kind: entry.descriptor.kind, reason });
+    this.#options.logger.info({ event: 'provider_removed', provider: entry.id, reason }, 'provider left');
+    await entry.provider.close().catch(() => undefined);
+    return true;
+  }
+
+  /** Resolves once nothing is in flight on any provider. */
+  whenIdle(): Promise<void> {
+    if (this.#totalInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Listens to every attempt's outcome (strategies that learn, metrics...). Returns the unsubscribe function. */
+  onOutcome(listener: OutcomeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Counts one more request in flight on `entry` and returns the lease that ends it. */
+  acquire(entry: ProviderEntry, requestId?: string, model = ''): Lease {
+    entry.inFlight += 1;
+    this.#totalInFlight += 1;
+    this.#logTransition(entry, entry.breaker.onAttemptStart());
+    const startedAt = this.#now();
+    publish(attemptStartChannel, { requestId: requestId ?? '', providerId: entry.id, model, attempt: 0 });
+    let released = false;
+    return {
+      entry,
+      startedAt,
+      get released(): boolean {
+        return released;
+      },
+      release: (outcome: LeaseOutcome): boolean => {
+        if (released) return false;
+        released = true;
+        this.#settle(entry, { ...outcome, providerId: entry.id, durationMs: Math.max(0, this.#now() - startedAt) }, requestId);
+        return true;
+      },
+    };
+  }
+
+  /**
+   * Records an attempt's end. Runs once per lease; the accounting happens first, and a listener
+   * that throws is ignored: releasing happens in cleanup paths and must neither throw nor leave
+   * the counts wrong.
+   */
+  #settle(entry: ProviderEntry, outcome: AttemptOutcome, requestId: string | undefined): void {
+    entry.inFlight -= 1;
+    this.#totalInFlight -= 1;
+    const now = this.#now();
+    try {
+      entry.stats.record(outcome, now);
+      this.#feedHealth(entry, outcome);
+    } catch (error) {
+      this.#options.logger.error({ event: 'internal_error', err: error }, 'recording an attempt failed');
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(outcome, entry);
+      } catch {
+        // Deliberately ignored: see the method's documentation.
+      }
+    }
+    publish(attemptFinishChannel, { requestId, outcome });
+    if (entry.inFlight === 0) {
+      const waiters = this.#drainWaiters.get(entry.id);
+      if (waiters) {
+        this.#drainWaiters.delete(entry.id);
+        for (const resolve of waiters) resolve();
+      }
+    }
+    if (this.#totalInFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #feedHealth(entry: ProviderEntry, outcome: AttemptOutcome): void {
+    if (outcome.ok) return this.#logTransition(entry, entry.breaker.recordSuccess());
+    const code = outcome.errorCode ?? 'unknown_error';
+    if (code === 'upstream_rate_limited') return this.#logTransition(entry, entry.breaker.recordRateLimited(outcome.retryAfterMs), { retryAfterMs: outcome.retryAfterMs });
+    if (code === 'insufficient_funds') this.setFunding(entry, 'needs-funds', outcome.errorMessage ?? 'the provider answered 402');
+    if (code === 'upstream_model_unavailable') return entry.breaker.recordNeutral();
+    if (BREAKER_NEUTRAL.has(code)) return entry.breaker.recordNeutral();
+    this.#logTransition(entry, entry.breaker.recordFailure(), { code });
+  }
+
+  /** Counts a failure against a provider after the fact (an error first taken for the client's turned out to be the provider's). */
+  penalise(entry: ProviderEntry, code: string): void {
+    this.#logTransition(entry, entry.breaker.recordFailure(), { code, late: true });
+  }
+
+  /** Remembers that `entry` does not serve `model` (for a while), so it is not asked again. */
+  markModelUnserved(entry: ProviderEntry, model: string): void {
+    entry.unservedModels.set(model, this.#now() + (this.#options.unservedModelTtlMs ?? 60_000));
+  }
+
+  /** Sets a provider's funding state (logged and published when it changes). */
+  setFunding(entry: ProviderEntry, state: FundingState, reason: string | null): void {
+    if (entry.funding.state === state) return;
+    entry.funding = { state, since: this.#now(), reason };
+    publish(providerStateChannel, { providerId: entry.id, aspect: 'funding', state, reason: reason ?? '' });
+    this.#options.logger[state === 'ok' ? 'info' : 'warn']({ event: 'provider_funding', provider: entry.id, state, reason }, `provider ${entry.id} funding ${state}`);
+  }
+
+  /** Sets a provider's trust state (logged and published when it changes). */
+  setTrust(entry: ProviderEntry, state: TrustState, reason: string | null): void {
+    if (entry.trust.state === state) return;
+    entry.trust = { state, since: this.#now(), reason };
+    publish(providerStateChannel, { providerId: entry.id, aspect: 'trust', state, reason: reason ?? '' });
+    this.#options.logger[state === 'trusted' ? 'info' : 'warn']({ event: 'provider_trust', provider: entry.id, state, reason }, `provider ${entry.id} ${state}`);
+  }
+
+  /** Feeds an active probe's result to the breaker. */
+  recordProbe(entry: ProviderEntry, ok: boolean, error: string | null): void {
+    entry.lastHealthCheck = new Date(this.#now()).toISOString();
+    entry.lastProbeError = error;
+    this.#logTransition(entry, entry.breaker.recordProbe(ok), ok ? undefined : { probeError: error });
+  }
+
+  #require(id: string): ProviderEntry {
+    const entry = this.get(id);
+    if (!entry) throw new GatewayError('provider_not_found', `No provider ${id} in the fleet`, { param: 'id' });
+    return entry;
+  }
+
+  #logTransition(entry: ProviderEntry, transition: BreakerTransition | null, detail?: Record<string, unknown>): void {
+    if (!transition) return;
+    publish(breakerChannel, { providerId: entry.id, from: transition.from, to: transition.to, reason: transition.reason });
+    const level = transition.to === 'open' ? 'warn' : 'info';
+    this.#options.logger[level]({ event: 'provider_health', provider: entry.id, from: transition.from, to: transition.to, reason: transition.reason, ...detail }, `provider ${entry.id} ${transition.to}`);
   }
 }

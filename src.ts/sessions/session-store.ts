@@ -20,7 +20,7 @@ export interface SessionStore<V> {
   close(): Promise<void>;
 }
 
-/** What the gateway remembers about a response it served, keyed by the response id. */
+/** What the gateway remembers about a response it served, keyed by the response id (and the chat id). */
 export interface ResponseRecord {
   /** The provider that served it (session affinity and verification go back to it). */
   providerId: string;
@@ -30,6 +30,10 @@ export interface ResponseRecord {
   usage: TokenUsage | undefined;
   /** When it was served, in epoch milliseconds. */
   createdAt: number;
-  /** The model that answered. */
+  /** The model group that answered (what the client asked for, after aliases and fallbacks). */
   model: string;
+  /** The model id the provider was sent. */
+  upstreamModel: string;
+  /** What it cost, neuron, as a decimal string (usage × the provider's price when served); undefined without usage. */
+  costNeuron: string | undefined;
 }

@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import { GatewayError, toGatewayError } from '../errors/index.js';
+import type { FailedProvider, FleetSource } from '../gateway/fleet-source.js';
+import type { ProviderMembershipOptions } from '../gateway/provider-entry.js';
+import type { ProviderRegistry } from '../gateway/provider-registry.js';
+import type { UpstreamHttpClient } from '../providers/http/upstream-http-client.js';
+import type { InferenceProvider } from '../providers/inference-provider.js';
+import { OpenAICompatibleProvider, type OpenAICompatibleModel } from '../providers/openai-compatible/openai-compatible-provider.js';
+import { ZgNetwork, type ZgNetworkOptions } from '../providers/zg/zg-network.js';
+
+/** A plain OpenAI-compatible upstream to serve. */
+export interface OpenAICompatibleSpec {
+  name: string;
+  baseUrl: string;
+  models?: readonly OpenAICompatibleModel[];
+  apiKey?: string;
+}
+
+/** Options for {@link ConfiguredFleet}. */
+export interface ConfiguredFleetOptions {
+  registry: ProviderRegistry;
+  logger: Logger;
+  client: UpstreamHttpClient;
+  /** How to reach the 0G network; needed for 0G providers (configured or added later). */
+  network?: ZgNetworkOptions | undefined;
+  /** 0G provider addresses, with how each takes part. */
+  zgProviders: ReadonlyArray<{ address: string; membership: ProviderMembershipOptions }>;
+  openAICompatible: ReadonlyArray<{ spec: OpenAICompatibleSpec; membership: ProviderMembershipOptions }>;
+  /** Providers built by the caller (custom adapters, test doubles). */
+  injected: ReadonlyArray<{ provider: InferenceProvider; membership: ProviderMembershipOptions }>;
+}
+
+/**
+ * The fleet as configured: 0G providers by address (initialised through one wallet, one at a
+ * time, refused before any funds move when they cannot serve), plain OpenAI-compatible
+ * upstreams and injected providers. Providers that fail to initialise are listed in `failed` and
+ * tried again on every tick. Providers can be added and removed at run time.
+ */
+export class ConfiguredFleet implements FleetSource {
+  readonly #options: ConfiguredFleetOptions;
+  readonly #failed = new Map<string, FailedProvider & { membership: ProviderMembershipOptions }>();
+  #network: ZgNetwork | undefined;
+  #connecting: Promise<ZgNetwork> | undefined;
+  #closed = false;
+
+  constructor(options: ConfiguredFleetOptions) {
+    this.#options = options;
+  }
+
+  get failed(): FailedProvider[] {
+    return [...this.#failed.values()].map(({ address, code, message, at }) => ({ address, code, message, at }));
+  }
+
+  /** The 0G network connection, once made. */
+  get network(): ZgNetwork | undefined {
+    return this.#network;
+  }
+
+  async start(): Promise<void> {
+    const { registry, zgProviders, openAICompatible, injected } = this.#options;
+    for (const { provider, membership } of injected) registry.add(provider, membership, 'injected');
+    for (const { spec, membership } of openAICompatible) this.addOpenAICompatible(spec, membership);
+    if (zgProviders.length > 0) {
+      await this.#connect();
+      // One at a time: the SDK sends transactions from one wallet without a nonce manager.
+      for (const { address, membership } of zgProviders) await this.#tryZg(address, membership, false);
+    }
+    if (registry.size === 0) {
+      const failed = this.failed;
+      throw new GatewayError('no_provider_initialised', `None of the ${failed.length} configured providers could be initialised: ${failed.map((entry) => `${entry.address}: ${entry.message}`).join('; ')}`, {
+        details: { failedProviders: failed },
+      });
+    }
+  }
+
+  #connect(): Promise<ZgNetwork> {
+    if (this.#network) return Promise.resolve(this.#network);
+    const options = this.#options.network;
+    if (!options) return Promise.reject(new GatewayError('invalid_config', 'A 0G provider needs a wallet key and an RPC URL (options key and rpc)', { param: 'key' }));
+    this.#connecting ??= ZgNetwork.connect(options, this.#options.logger).then(
+      (network) => {
+        this.#network = network;
+        this.#options.logger.info({ event: 'wallet_connected', wallet: network.walletAddress }, 'connected the 0G wallet');
+        return network;
+      },
+      (error: unknown) => {
+        this.#connecting = undefined;
+        throw error;
+      },
+    );
+    return this.#connecting;
+  }
+
+  /** One attempt to put a 0G provider in service; a failure is recorded and logged, never thrown. */
+  async #tryZg(address: string, membership: ProviderMembershipOptions, retry: boolean): Promise<boolean> {
+    const { registry, logger, client } = this.#options;
+    try {
+      const network = await this.#connect();
+      const provider = await network.initProvider(address, client);
+      if (this.#closed) return false;
+      this.#failed.delete(address.toLowerCase());
+      registry.add(provider, membership, retry ? 'initialised on retry' : 'configured');
+      logger.info({ event: 'provider_ready', provider: address, endpoint: provider.descriptor.endpoint, models: provider.descriptor.models.map((offer) => offer.id), retry }, 'provider initialised');
+      return true;
+    } catch (thrown) {
+      const error = toGatewayError(thrown);
+      this.#failed.set(address.toLowerCase(), { address, code: error.code, message: error.message, at: new Date().toISOString(), membership });
+      // A retry that fails again is routine; the first failure is what an operator needs to see.
+      logger[retry ? 'debug' : 'warn']({ event: 'provider_init_failed', provider: address, code: error.code, reason: error.message, retry }, 'provider kept out of rotation');
+      return false;
+    }
+  }
+
+  /** Retries providers that failed to initialise, one at a time. */
+  async tick(): Promise<void> {
+    for (const failure of [...this.#failed.values()]) {
+      if (this.#closed) return;
+      await this.#tryZg(failure.address, failure.membership, true);
+    }
+  }
+
+  /** Adds a 0G provider at run time (initialised now). Rejects with why when it cannot serve. */
+  async addZg(address: string, membership: ProviderMembershipOptions = {}): Promise<string> {
+    if (this.#options.registry.get(address)) throw new GatewayError('invalid_request', `Provider ${address} is already in the fleet`, { param: 'address' });
+    const network = await this.#connect();
+    const provider = await network.initProvider(address, this.#options.client);
+    this.#failed.delete(address.toLowerCase());
+    this.#options.registry.add(provider, membership, 'added');
+    return provider.id;
+  }
+
+  /** Adds a plain OpenAI-compatible upstream. */
+  addOpenAICompatible(spec: OpenAICompatibleSpec, membership: ProviderMembershipOptions = {}, reason = 'configured'): string {
+    const provider = new OpenAICompatibleProvider({
+      name: spec.name,
+      baseUrl: spec.baseUrl,
+      ...(spec.models ? { models: spec.models } : {}),
+      ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
+      client: this.#options.client,
+    });
+    this.#options.registry.add(provider, membership, reason);
+    return provider.id;
+  }
+
+  /** Takes a provider out (draining it first); a 0G provider's auto-funding stops. False when unknown. */
+  async remove(id: string, reason = 'removed'): Promise<boolean> {
+    const failure = this.#failed.get(id.toLowerCase());
+    if (failure) {
+      this.#failed.delete(id.toLowerCase());
+      return true;
+    }
+    const removed = await this.#options.registry.remove(id, reason);
+    if (removed) this.#network?.forget(id);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting?.catch(() => undefined);
+    await this.#network?.close();
+  }
+}

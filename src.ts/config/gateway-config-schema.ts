@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { STRATEGY_NAMES } from '../balancer/index.js';
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
+const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
+const positiveMs = z.number().int().positive();
+const neuron = z.union([z.string().regex(/^\d+$/, 'must be a whole number of neuron'), z.number().int().min(0), z.bigint().min(0n)]);
+
+/** How a provider takes part in the fleet (shared by every kind of provider entry). */
+export const membershipShape = {
+  /** Relative share for weighted strategies (1..1000). Default 1. */
+  weight: z.number().int().min(1).max(1000).optional(),
+  /** Most requests in flight at once on this provider. Default: no cap. */
+  maxConcurrent: z.number().int().positive().optional(),
+  /** Declared throughput (relative, e.g. requests/s), for throughput-aware strategies. */
+  throughput: z.number().positive().optional(),
+  /** Named pool. */
+  pool: z.string().min(1).max(100).optional(),
+};
+
+/** A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength? }` (prices in neuron per token). */
+export const upstreamModelSchema = z.union([
+  z.string().min(1).max(256),
+  z
+    .object({
+      id: z.string().min(1).max(256),
+      upstreamId: z.string().min(1).max(256).optional(),
+      inputPrice: neuron.optional(),
+      outputPrice: neuron.optional(),
+      contextLength: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
+
+/** A plain OpenAI-compatible upstream served beside (or instead of) 0G providers. */
+export const openAICompatibleProviderSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    baseUrl: z.string().url(),
+    /** The one model it serves (shorthand for `models: [model]`). */
+    model: z.string().min(1).max(256).optional(),
+    /** The models it serves. Neither `model` nor `models`: it takes whatever model the client names. */
+    models: z.array(upstreamModelSchema).max(1000).optional(),
+    apiKey: z.string().min(1).optional(),
+    ...membershipShape,
+  })
+  .strict();
+
+/**
+ * The one schema of the gateway's configuration: serialisable (what a file, env or CLI can
+ * produce), with its defaults stated here. The parsed result is frozen.
+ */
+export const gatewayConfigSchema = z
+  .object({
+    /** 0G provider addresses to serve. */
+    providers: z.array(address).default([]),
+    /** Plain OpenAI-compatible upstreams (no on-chain verification). */
+    openAICompatibleProviders: z.array(openAICompatibleProviderSchema).default([]),
+    /** Balancing strategy. Default `round-robin`. */
+    strategy: z.enum(STRATEGY_NAMES as unknown as [string, ...string[]]).default('round-robin'),
+    /** Weights per provider id (0G address or upstream name), for `weighted-round-robin`. Default 1 each. */
+    weights: z.record(z.string(), z.number().int().min(1).max(1000)).default({}),
+    /** The model of requests that name none. Default: the only model served, when there is one. */
+    defaultModel: z.string().min(1).max(256).optional(),
+    /** Client-facing names for models: `{ "gpt-4o-mini": "qwen-2.5-7b" }`. */
+    modelAliases: z.record(z.string().min(1).max(256), z.string().min(1).max(256)).default({}),
+    /** Models tried in order when a model's providers cannot serve: `{ "qwen-2.5-7b": ["llama-3-8b"] }`. */
+    fallbacks: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(10)).default({}),
+    /** Wallet private key; falls back to env `ZG_PRIVATE_KEY`. */
+    key: privateKey.optional(),
+    /** 0G chain JSON-RPC URL; falls back to env `RPC_ENDPOINT`. */
+    rpc: z.string().url().optional(),
+    /** Chain id (skips asking the RPC for it). */
+    chainId: z.number().int().positive().optional(),
+    /** Contract addresses; absent ones are picked by the SDK from the chain id. */
+    ledgerContract: address.optional(),
+    inferenceContract: address.optional(),
+    fineTuningContract: address.optional(),
+    /** Gas price (neuron) for the wallet's transactions. */
+    gasPrice: z.number().int().positive().optional(),
+    /** Create the wallet's 0G ledger with this deposit (0G) when it has none. Default: don't. */
+    ledgerDeposit: z.number().positive().optional(),
+    /** RPC receipt polling interval, ms. Default 1000. */
+    rpcPollingInterval: positiveMs.optional(),
+    /** Auto-funding check interval per provider, ms. Default 30000. */
+    autoFundingInterval: positiveMs.default(30_000),
+    /** Listening port (0 = any free port). Default 3000. */
+    port: z.number().int().min(0).max(65535).default(3000),
+    /** Listening address. Default `127.0.0.1`; another address needs `apiKeys` or `allowUnauthenticated`. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Active health probe interval, ms. Default 30000. */
+    healthCheckInterval: positiveMs.default(30_000),
+    /** Most providers tried for one request (per model). Default 3. */
+    maxRetries: z.number().int().min(1).max(20).default(3),
+    /** Life of a response id / session binding, ms. Default 30 min. */
+    sessionTimeout: positiveMs.default(30 * 60 * 1000),
+    /** Most response ids and sessions remembered (each). Default 10000. */
+    sessionCacheSize: z.number().int().positive().default(10_000),
+    /** Timeouts, ms. */
+    timeouts: z
+      .object({
+        /** TCP connect. Default 5000. */
+        connect: positiveMs.default(5000),
+        /** Until the provider's first byte (JSON: the whole answer; streams: the first event). Default 30000. */
+        firstByte: positiveMs.default(30_000),
+        /** Longest silence between two stream chunks. Default 30000. */
+        chunkGap: positiveMs.default(30_000),
+        /** Whole request, streams included. Default 600000. */
+        total: positiveMs.default(600_000),
+        /** A `/v1/verify` call (asking the provider for its signature). Default 10000. */
+        verify: positiveMs.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Bounds on what clients and providers send. */
+    limits: z
+      .object({
+        /** Largest JSON answer from a provider, bytes. Default 32 MiB. */
+        maxResponseBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+        /** Largest single SSE event from a provider, bytes. Default 1 MiB. */
+        maxSseEventBytes: z.number().int().min(1024).default(1024 * 1024),
+        /** Longest a client may take to send its whole request (headers and body), ms. Default 60000. */
+        requestTimeout: positiveMs.default(60_000),
+        /** Longest a client may take to send its headers, ms. Default 10000. */
+        headersTimeout: positiveMs.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    /** The upstream connection pool. */
+    upstream: z
+      .object({
+        /** Most sockets per provider origin. Default 4096. */
+        connectionsPerOrigin: z.number().int().min(1).max(65_536).default(4096),
+        /** Idle keep-alive sockets close after this, ms. Default 30000. */
+        keepAliveTimeout: positiveMs.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Passive health per provider (circuit breaker). */
+    circuitBreaker: z
+      .object({
+        /** Sliding window for the failure rate, ms. Default 30000. */
+        windowMs: positiveMs.default(30_000),
+        /** Fewest attempts in the window before the rate counts. Default 5. */
+        minimumRequests: z.number().int().min(1).default(5),
+        /** Failure rate (0..1] that opens the breaker. Default 0.5. */
+        failureRateThreshold: z.number().gt(0).max(1).default(0.5),
+        /** Consecutive failures that open it. Default 3. */
+        consecutiveFailures: z.number().int().min(1).default(3),
+        /** Rest after opening, ms (doubles per failed trial, up to 8x). Default 10000. */
+        coolDownMs: positiveMs.default(10_000),
+        /** Longest Retry-After honoured, ms. Default 60000. */
+        maxRetryAfterMs: positiveMs.default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Retries may add at most `ratio` of recent requests plus `minPerSecond`. Defaults 0.5 and 10. */
+    retryBudget: z.object({ ratio: z.number().min(0).max(10).default(0.5), minPerSecond: z.number().min(0).default(10) }).strict().prefault({}),
+    /** The wallet's funds. */
+    funding: z
+      .object({
+        /** Warn when the ledger's available balance falls under this many 0G. Default 1. */
+        ledgerFloor: z.number().min(0).default(1),
+        /** Fewest ms between two immediate top-ups of one provider after a 402. Default 10000. */
+        topUpCooldownMs: positiveMs.default(10_000),
+        /** How often providers that need funds (and the ledger) are checked, ms. Default 5000. */
+        checkIntervalMs: positiveMs.default(5000),
+      })
+      .strict()
+      .prefault({}),
+    /** How long `close()` lets in-flight requests finish, ms. Default 10000. */
+    shutdownGracePeriod: z.number().int().min(0).default(10_000),
+    /** Largest accepted request body. Default `1mb`. */
+    bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('1mb'),
+    /** Bearer token required on `/admin/*`; required when `host` is not a loopback address. */
+    adminToken: z.string().min(16).optional(),
+    /** Serve chats without client keys on a non-loopback host. Default false: the gateway refuses to start so. */
+    allowUnauthenticated: z.boolean().default(false),
+    /** Origins allowed to call the gateway from a browser (CORS). Default none (CORS off); `["*"]` allows any. */
+    corsOrigins: z.array(z.string().min(1)).default([]),
+    /** pino level. Default `info`. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+/** Options accepted by `runMultiProviderInferenceServer` (defaults applied when omitted). */
+export type GatewayOptions = z.input<typeof gatewayConfigSchema>;
+/** Options after validation, with every default filled in. */
+export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;

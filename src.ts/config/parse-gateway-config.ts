@@ -1,0 +1,62 @@
+import { GatewayError } from '../errors/index.js';
+import { gatewayConfigSchema, type GatewayConfig, type GatewayOptions } from './gateway-config-schema.js';
+import { readEnvironment } from './read-environment.js';
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+function invalid(field: string, message: string): GatewayError {
+  return new GatewayError('invalid_config', `Invalid option ${field}: ${message}`, { param: field });
+}
+
+/**
+ * Validates options (env fills `key` and `rpc`), throwing `invalid_config` naming the bad field.
+ * The private key never appears in the error. The result is deeply frozen.
+ */
+export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const fromEnvironment = readEnvironment(environment);
+  const input: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  if (input.key === undefined && fromEnvironment.key) input.key = fromEnvironment.key;
+  if (input.rpc === undefined && fromEnvironment.rpc) input.rpc = fromEnvironment.rpc;
+  const parsed = gatewayConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // zod reports an unknown key against its parent object, naming it in `keys`.
+    const path = issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : (issue?.path ?? []);
+    const field = path.map(String).join('.') || '(options)';
+    throw invalid(field, issue?.message ?? 'invalid');
+  }
+  const config = parsed.data;
+  if (config.providers.length > 0) {
+    if (!config.key) throw invalid('key', 'a wallet private key is required (option key or env ZG_PRIVATE_KEY)');
+    if (!config.rpc) throw invalid('rpc', 'an RPC URL is required (option rpc or env RPC_ENDPOINT)');
+  }
+  const ids = [...config.providers.map((provider) => provider.toLowerCase()), ...config.openAICompatibleProviders.map((provider) => provider.name.toLowerCase())];
+  const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (duplicate) throw invalid('providers', `${duplicate} is listed twice`);
+  for (const [index, upstream] of config.openAICompatibleProviders.entries()) {
+    if (upstream.model !== undefined && upstream.models !== undefined) throw invalid(`openAICompatibleProviders.${index}.model`, 'give either model or models, not both');
+  }
+  if (!isLoopbackHost(config.host) && !config.allowUnauthenticated) {
+    throw invalid(
+      'host',
+      `the gateway would serve ${config.host} without client keys, so anyone who reaches the port could spend the wallet's funds; ` +
+        'configure apiKeys, or set allowUnauthenticated: true if something in front of the gateway authenticates clients, or listen on 127.0.0.1',
+    );
+  }
+  return deepFreeze(config);
+}
+
+/** The same as {@link parseGatewayConfig} (the name of earlier versions). */
+export const parseGatewayOptions = parseGatewayConfig;

@@ -1,0 +1,70 @@
+import type { OpenAICompatibleSpec } from './catalog/configured-fleet.js';
+import type { GatewayConfig } from './config/index.js';
+import type { FailedProvider } from './gateway/fleet-source.js';
+import type { Gateway } from './gateway/gateway.js';
+import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
+
+/** A provider of the running fleet, as the handle lists it. */
+export interface FleetMember {
+  id: string;
+  address: string;
+  endpoint: string;
+  /** Its first (default) model; `models` lists all. */
+  model: string;
+  models: string[];
+  kind: string;
+  state: string;
+  inFlight: number;
+}
+
+/** What `providers.add` takes: a 0G provider address, or a plain OpenAI-compatible upstream. */
+export type ProviderToAdd = ({ address: string } | OpenAICompatibleSpec) & ProviderMembershipOptions;
+
+/** The running fleet: list it, add and remove providers while the gateway serves. */
+export interface FleetHandle {
+  /** The providers in the fleet now (draining ones included). */
+  list(): FleetMember[];
+  /**
+   * Adds a provider: a 0G address is initialised through the wallet first (rejects with why when
+   * it cannot serve); an OpenAI-compatible upstream joins at once. Resolves with its id.
+   */
+  add(provider: ProviderToAdd): Promise<string>;
+  /** Takes a provider out: no new requests, its in-flight ones finish, then it leaves. False when unknown. */
+  remove(id: string): Promise<boolean>;
+  /** Changes a provider's weight, concurrency cap, throughput or pool. */
+  configure(id: string, options: ProviderMembershipOptions): void;
+}
+
+/** A running gateway. */
+export interface GatewayHandle {
+  /** Base URL, e.g. `http://127.0.0.1:3000` (a wildcard host is reported as 127.0.0.1). */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly providers: FleetHandle;
+  /** Providers not initialised (yet), with the reason; retried on every health check. */
+  readonly failedProviders: readonly FailedProvider[];
+  /** The validated, frozen configuration, secrets removed (key, admin token) or masked (API keys). */
+  readonly config: Omit<GatewayConfig, 'key' | 'adminToken'>;
+  /** The core, for advanced use (routing, registry, stores). */
+  readonly gateway: Gateway;
+  /** Requests currently being served. */
+  inFlight(): number;
+  /**
+   * Stops accepting (the listener closes first), answers requests not yet on a provider with 503,
+   * lets in-flight requests finish for `shutdownGracePeriod`, then ends the rest (streams get an
+   * in-band error event), stops timers and auto-funding. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** The config without secrets, for the handle and logs. */
+export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' | 'adminToken'> {
+  const { key: _key, adminToken: _adminToken, ...rest } = config;
+  void _key;
+  void _adminToken;
+  return Object.freeze({
+    ...rest,
+    openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
+  });
+}

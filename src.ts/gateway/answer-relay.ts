@@ -1,0 +1,97 @@
+import { GatewayError, toGatewayError } from '../errors/index.js';
+import type { SseEvent, TokenUsage } from '../providers/inference-provider.js';
+import { isUsageOnlyChunk, readAnswerFacts, SSE_DONE, sseEvent } from '../providers/openai-wire.js';
+import type { StartedStream } from './attempt-on-provider.js';
+
+/**
+ * Where an answer is written: the HTTP layer adapts its response object to this, so the core
+ * relays without knowing HTTP.
+ */
+export interface ResponseSink {
+  /** True once the client went away or the response ended. */
+  readonly closed: boolean;
+  /** Sends the status and headers (once, before any body byte). */
+  head(status: number, headers: Readonly<Record<string, string>>): void;
+  /** Writes bytes; false when the client's buffer is full (wait for `drain`). */
+  write(chunk: Buffer | string): boolean;
+  /** Resolves when the client can take more; rejects when `signal` aborts. */
+  drain(signal: AbortSignal): Promise<void>;
+  /** Ends the response, with a last chunk. */
+  end(chunk?: Buffer | string): void;
+}
+
+/** What the relay learnt of a complete answer. */
+export interface RelayedAnswer {
+  responseId: string;
+  chatId: string;
+  usage: TokenUsage | undefined;
+  model: string | undefined;
+}
+
+/** The headers of an SSE answer. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+});
+
+/** Codes an in-band stream error keeps as they are; anything else is reported as `stream_interrupted`. */
+const IN_BAND_CODES = new Set(['stream_interrupted', 'upstream_timeout', 'shutting_down', 'upstream_response_too_large']);
+
+/** The error a stream ends with, in band, once it has started. */
+export function inBandError(error: GatewayError, providerId: string): GatewayError {
+  if (IN_BAND_CODES.has(error.code)) return error;
+  return new GatewayError('stream_interrupted', `The stream from provider ${providerId} failed: ${error.message}`, { cause: error, details: { provider: providerId } });
+}
+
+/** Writes an error as an in-band SSE event and ends the stream (no `[DONE]`). */
+export function endStreamWithError(sink: ResponseSink, error: GatewayError): void {
+  if (sink.closed) return;
+  sink.end(sseEvent(error.toJSON()));
+}
+
+/**
+ * Relays a started stream to the client, byte for byte: every event exactly as the provider
+ * sent it (only the usage-only chunk the gateway asked for is left out when the client did not
+ * ask for it). `beforeDone` runs before `[DONE]` is written (the id is recorded then, so a client
+ * verifying right after the stream finds it). Resolves with the answer's facts; rejects with the
+ * error that ended it (the caller writes it in band).
+ */
+export async function relayStream(
+  stream: StartedStream,
+  sink: ResponseSink,
+  signal: AbortSignal,
+  clientWantsUsage: boolean,
+  providerId: string,
+  beforeDone: (answer: RelayedAnswer) => Promise<void>,
+): Promise<RelayedAnswer> {
+  let responseId: string | undefined;
+  let usage: TokenUsage | undefined;
+  let model: string | undefined;
+  const relay = async (event: SseEvent): Promise<void> => {
+    const json = event.json;
+    if (json !== undefined) {
+      const facts = readAnswerFacts(json);
+      responseId ??= facts.responseId;
+      model ??= facts.model;
+      if (facts.usage) usage = facts.usage;
+      if (!clientWantsUsage && isUsageOnlyChunk(json)) return;
+    }
+    if (!sink.write(event.raw)) await sink.drain(signal);
+  };
+  for (const event of stream.received) await relay(event);
+  if (!stream.complete) {
+    for (;;) {
+      const next = await stream.events.next();
+      if (next.done) break;
+      await relay(next.value);
+    }
+  }
+  if (signal.aborted) throw toGatewayError(signal.reason);
+  const chatId = stream.chatId ?? responseId;
+  if (!chatId) throw new GatewayError('stream_interrupted', `Provider ${providerId} streamed no completion id`, { details: { provider: providerId } });
+  const answer: RelayedAnswer = { responseId: responseId ?? chatId, chatId, usage, model };
+  await beforeDone(answer);
+  sink.end(SSE_DONE);
+  return answer;
+}

@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import { GatewayError, toGatewayError } from '../errors/index.js';
+import type { CompletionRoute, TokenUsage } from '../providers/inference-provider.js';
+import type { ResponseRecord, SessionStore } from '../sessions/index.js';
+import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type ResponseSink } from './answer-relay.js';
+import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
+import { costOfUsage, estimatePromptTokens } from './pricing.js';
+import type { RoutePlan } from './route-planner.js';
+
+/** How a completion request ended, for the request log line, metrics and client keys. */
+export interface CompletionReport {
+  status: number;
+  /** `ok`, `stream_error` (failed after the stream started), `client_closed`. */
+  outcome: 'ok' | 'stream_error' | 'client_closed';
+  errorCode: string | undefined;
+  provider: string | undefined;
+  model: string | undefined;
+  /** Providers tried, this one included. */
+  attempts: number;
+  usage: TokenUsage | undefined;
+  /** usage × the serving provider's price, neuron. */
+  costNeuron: bigint | undefined;
+  /** Time to the first byte of substance from the provider, ms. */
+  ttfbMs: number | undefined;
+  routeReason: string | undefined;
+  fallbackFor: string | undefined;
+  responseId: string | undefined;
+}
+
+/** Everything one completion needs from the core. */
+export interface CompletionContext {
+  readonly dispatcher: ChatDispatcher;
+  readonly responses: SessionStore<ResponseRecord>;
+  readonly sessions: SessionStore<string>;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/** One completion request as the HTTP layer hands it over (validated, gateway-only fields removed). */
+export interface CompletionInput {
+  readonly route: CompletionRoute;
+  readonly body: Record<string, unknown>;
+  readonly requestId: string;
+  readonly sessionId: string | undefined;
+  readonly plan: RoutePlan;
+  /** The request's lifetime (client gone, deadline, shutdown). */
+  readonly signal: AbortSignal;
+  /** Called when the request is first sent to a provider (it no longer waits in the gateway). */
+  readonly onSent: () => void;
+}
+
+function answerHeaders(placement: Placement): Record<string, string> {
+  const headers: Record<string, string> = { 'x-provider-address': placement.entry.descriptor.address };
+  if (placement.repinnedFrom) {
+    headers['x-session-repinned'] = 'true';
+    headers['x-session-previous-provider'] = placement.repinnedFrom;
+  }
+  if (placement.target.fallbackFor !== undefined) headers['x-model-fallback'] = placement.target.model;
+  if (placement.routeReason) headers['x-route-reason'] = placement.routeReason;
+  return headers;
+}
+
+/**
+ * Places a completion and relays its answer to `sink`: throws a GatewayError while nothing has
+ * been written (the caller answers with it), and once the answer has started resolves with a
+ * report in every case (a failure after the start is written in band). Releases the lease
+ * exactly once, records the response id (and session pin) before the client can see the end.
+ */
+export async function completeRequest(context: CompletionContext, input: CompletionInput, sink: ResponseSink): Promise<CompletionReport> {
+  const stream = input.body.stream === true;
+  let pinned: string | undefined;
+  if (input.sessionId) {
+    try {
+      pinned = await context.sessions.get(input.sessionId);
+    } catch (error) {
+      context.logger.warn({ event: 'session_store_failed', requestId: input.requestId, err: error }, 'could not read the session pin; placing the request afresh');
+    }
+  }
+  const maxTokens = typeof input.body.max_tokens === 'number' ? input.body.max_tokens : typeof input.body.max_completion_tokens === 'number' ? input.body.max_completion_tokens : undefined;
+  const placement = await context.dispatcher.place({
+    route: input.route,
+    body: input.body,
+    plan: input.plan,
+    requestId: input.requestId,
+    pinnedProviderId: pinned,
+    signal: input.signal,
+    pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: estimatePromptTokens(input.body), maxTokens },
+    onSent: input.onSent,
+  });
+  const { entry, lease, answer } = placement;
+  const offer = entry.descriptor.models.find((candidate) => candidate.id === placement.target.model);
+  const report: CompletionReport = {
+    status: 200,
+    outcome: 'ok',
+    errorCode: undefined,
+    provider: entry.id,
+    model: placement.target.model,
+    attempts: placement.attempts.length + 1,
+    usage: undefined,
+    costNeuron: undefined,
+    ttfbMs: answer.ttfbMs,
+    routeReason: placement.routeReason,
+    fallbackFor: placement.target.fallbackFor,
+    responseId: undefined,
+  };
+  const record = async (relayed: RelayedAnswer): Promise<void> => {
+    report.usage = relayed.usage;
+    report.responseId = relayed.responseId;
+    report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : undefined;
+    lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream });
+    if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
+    const stored: ResponseRecord = {
+      providerId: entry.id,
+      chatId: relayed.chatId,
+      usage: relayed.usage,
+      createdAt: context.now(),
+      model: placement.target.model,
+      upstreamModel: placement.upstreamModel,
+      costNeuron: report.costNeuron?.toString(),
+    };
+    try {
+      await context.responses.set(relayed.responseId, stored);
+      if (relayed.chatId !== relayed.responseId) await context.responses.set(relayed.chatId, stored);
+      if (input.sessionId) await context.sessions.set(input.sessionId, entry.id);
+    } catch (error) {
+      context.logger.error({ event: 'session_store_failed', requestId: input.requestId, err: error }, 'could not record the response id');
+    }
+  };
+  try {
+    if (answer.kind === 'json') {
+      const relayed: RelayedAnswer = { responseId: answer.facts.responseId ?? answer.chatId, chatId: answer.chatId, usage: answer.facts.usage, model: answer.facts.model };
+      await record(relayed);
+      const headers = answerHeaders(placement);
+      headers['content-type'] = 'application/json';
+      if (report.costNeuron !== undefined) headers['x-request-cost'] = report.costNeuron.toString();
+      sink.head(200, headers);
+      sink.end(answer.bytes);
+      return report;
+    }
+    sink.head(200, { ...SSE_HEADERS, ...answerHeaders(placement) });
+    const clientWantsUsage = (input.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    try {
+      await relayStream(answer, sink, input.signal, clientWantsUsage, entry.id, record);
+    } catch (thrown) {
+      const error = input.signal.aborted && GatewayError.isInstance(input.signal.reason) ? input.signal.reason : toGatewayError(thrown);
+      await answer.events.return?.(undefined).catch(() => undefined);
+      lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, ttfbMs: answer.ttfbMs, stream });
+      report.errorCode = error.code;
+      if (error.code === 'client_closed_request') {
+        report.outcome = 'client_closed';
+        return report;
+      }
+      report.outcome = 'stream_error';
+      const streamError = inBandError(error, entry.id);
+      report.errorCode = streamError.code;
+      endStreamWithError(sink, streamError);
+    }
+    return report;
+  } finally {
+    placement.detach();
+  }
+}

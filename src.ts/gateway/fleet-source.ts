@@ -1,0 +1,26 @@
+/** A configured provider that could not be initialised (kept out of rotation, tried again later). */
+export interface FailedProvider {
+  readonly address: string;
+  readonly code: string;
+  readonly message: string;
+  /** When it was last tried (ISO 8601). */
+  readonly at: string;
+}
+
+/**
+ * Where the fleet's providers come from (a configured list, the chain's catalog, the node API,
+ * a watched file): it brings them into the registry and tells it what joined, changed or left.
+ * The core starts it, ticks it periodically and closes it; it never imports the source.
+ */
+export interface FleetSource {
+  /** Brings the configured providers into the registry; rejects only when nothing at all can serve. */
+  start(): Promise<void>;
+  /** Providers that could not be initialised (yet), with why. */
+  readonly failed: readonly FailedProvider[];
+  /** Periodic upkeep (retrying failed initialisations, refreshing a catalog). Must not reject. */
+  tick(): Promise<void>;
+  /** Facts about the wallet's funds for error details and `/admin` (e.g. the ledger balance), when known. */
+  fundingSummary?(): Record<string, unknown> | undefined;
+  /** Stops whatever the source runs (network connections, timers). */
+  close(): Promise<void>;
+}

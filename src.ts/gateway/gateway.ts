@@ -1,0 +1,209 @@
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import type { BalancingStrategy } from '../balancer/index.js';
+import { RetryBudget } from '../health/index.js';
+import type { CompletionRoute, ResponseLimits } from '../providers/inference-provider.js';
+import type { ResponseRecord, SessionStore } from '../sessions/index.js';
+import type { ResponseSink } from './answer-relay.js';
+import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
+import { completeRequest, type CompletionReport } from './complete-request.js';
+import type { FleetSource } from './fleet-source.js';
+import { ProviderRegistry } from './provider-registry.js';
+import { RequestScope, shuttingDownReason } from './request-scope.js';
+import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
+import { verifyResponse, type VerifyResult } from './verify-response.js';
+
+/** Everything the core is built from (no HTTP). */
+export interface GatewayCoreOptions {
+  logger: Logger;
+  registry: ProviderRegistry;
+  strategy: BalancingStrategy;
+  responses: SessionStore<ResponseRecord>;
+  sessions: SessionStore<string>;
+  /** Where providers come from (configured list, chain discovery...); started with the gateway. */
+  fleet: FleetSource;
+  routing: RoutePlannerOptions;
+  maxAttempts: number;
+  timeouts: DispatchTimeouts & { total: number; verify: number };
+  limits: ResponseLimits;
+  retryBudget: { ratio: number; minPerSecond: number };
+  now?: () => number;
+  random?: () => number;
+}
+
+/** One completion request as the HTTP layer hands it over. */
+export interface CompletionRequest {
+  readonly route: CompletionRoute;
+  /** The validated body, gateway-only fields removed. */
+  readonly body: Record<string, unknown>;
+  readonly requestId: string;
+  readonly sessionId?: string | undefined;
+  /** Aborted (with a `client_closed_request` reason) when the client disconnects. */
+  readonly clientSignal: AbortSignal;
+  /** Per-request limits on which providers may serve. */
+  readonly filter?: ProviderFilter | undefined;
+}
+
+/**
+ * The gateway core, with no HTTP: the registry (fleet), the route planner, the dispatcher, the
+ * stores, the fleet source, shutdown and drain. `startHttpServer(gateway)` puts it on a port.
+ */
+export class Gateway {
+  readonly logger: Logger;
+  readonly registry: ProviderRegistry;
+  readonly planner: RoutePlanner;
+  readonly dispatcher: ChatDispatcher;
+  readonly responses: SessionStore<ResponseRecord>;
+  readonly sessions: SessionStore<string>;
+  readonly fleet: FleetSource;
+  readonly #options: GatewayCoreOptions;
+  readonly #now: () => number;
+  #strategy: BalancingStrategy;
+  readonly #shutdown = new AbortController();
+  #shuttingDown = false;
+  /** Requests accepted and not yet on a provider: shutdown answers them at once. */
+  readonly #waiting = new Set<RequestScope>();
+  #verifying = 0;
+  readonly #idleWaiters = new Set<() => void>();
+
+  constructor(options: GatewayCoreOptions) {
+    this.#options = options;
+    this.logger = options.logger;
+    this.registry = options.registry;
+    this.responses = options.responses;
+    this.sessions = options.sessions;
+    this.fleet = options.fleet;
+    this.#now = options.now ?? Date.now;
+    this.#strategy = options.strategy;
+    // Every in-flight request follows the shutdown signal; many listeners are expected.
+    setMaxListeners(0, this.#shutdown.signal);
+    this.planner = new RoutePlanner(options.registry, options.routing);
+    this.dispatcher = new ChatDispatcher({
+      registry: options.registry,
+      strategy: () => this.#strategy,
+      retryBudget: new RetryBudget({ ...options.retryBudget, now: this.#now }),
+      maxAttempts: options.maxAttempts,
+      timeouts: options.timeouts,
+      limits: options.limits,
+      logger: options.logger,
+      now: this.#now,
+      ...(options.random ? { random: options.random } : {}),
+      fundingDetails: () => this.fleet.fundingSummary?.(),
+    });
+    options.registry.onOutcome((outcome) => {
+      this.#strategy.observe?.(outcome);
+      if (this.#idleWaiters.size > 0) this.#checkIdle();
+    });
+  }
+
+  /** The strategy in use. */
+  get strategy(): BalancingStrategy {
+    return this.#strategy;
+  }
+
+  /** Replaces the balancing strategy (requests already placed are not affected). */
+  setStrategy(strategy: BalancingStrategy): void {
+    this.#strategy = strategy;
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Brings up the fleet (initialising providers as configured). */
+  start(): Promise<void> {
+    return this.fleet.start();
+  }
+
+  /** Requests being served: on a provider, or verifying. */
+  inFlight(): number {
+    return this.registry.totalInFlight() + this.#verifying;
+  }
+
+  /**
+   * Serves one completion: plans it, places it, relays the answer into `sink`. Throws a
+   * GatewayError while nothing was written; afterwards resolves with what happened.
+   */
+  async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
+    if (this.#shuttingDown) throw shuttingDownReason();
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter);
+    const scope = new RequestScope(request.clientSignal, this.#shutdown.signal, this.#options.timeouts.total);
+    this.#waiting.add(scope);
+    try {
+      return await completeRequest(
+        { dispatcher: this.dispatcher, responses: this.responses, sessions: this.sessions, logger: this.logger, now: this.#now },
+        { route: request.route, body: request.body, requestId: request.requestId, sessionId: request.sessionId, plan, signal: scope.signal, onSent: () => this.#waiting.delete(scope) },
+        sink,
+      );
+    } finally {
+      this.#waiting.delete(scope);
+      scope.dispose();
+      this.#checkIdle();
+    }
+  }
+
+  /** Asks the provider that served `id` to prove it (bounded by the verify timeout, counted in flight). */
+  async verify(id: string, clientSignal: AbortSignal): Promise<VerifyResult> {
+    if (this.#shuttingDown) throw shuttingDownReason();
+    this.#verifying += 1;
+    try {
+      return await verifyResponse(this.responses, this.registry, id, clientSignal, this.#options.timeouts.verify);
+    } finally {
+      this.#verifying -= 1;
+      this.#checkIdle();
+    }
+  }
+
+  /** Stops taking requests: new ones and those not yet on a provider get 503 `shutting_down` now. */
+  beginShutdown(): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    for (const scope of this.#waiting) scope.abort(shuttingDownReason());
+    this.#waiting.clear();
+  }
+
+  /**
+   * Lets in-flight requests finish for `graceMs`; then ends the rest (streams get an in-band
+   * `shutting_down` error) and waits for them to let go. Resolves true when all finished in time.
+   */
+  async drain(graceMs: number): Promise<boolean> {
+    this.beginShutdown();
+    if (await this.#idleWithin(graceMs)) return true;
+    this.logger.warn({ event: 'shutdown_abort', inFlight: this.inFlight() }, 'grace period over; ending in-flight requests');
+    this.#shutdown.abort(shuttingDownReason());
+    await this.#idleWithin(2000);
+    return false;
+  }
+
+  #idleWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let finished = false;
+      const done = (idle: boolean): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        this.#idleWaiters.delete(check);
+        resolve(idle);
+      };
+      const check = (): void => {
+        if (this.inFlight() === 0) done(true);
+      };
+      const timer = setTimeout(() => done(this.inFlight() === 0), ms);
+      this.#idleWaiters.add(check);
+      check();
+    });
+  }
+
+  #checkIdle(): void {
+    for (const check of [...this.#idleWaiters]) check();
+  }
+
+  /** Stops the fleet (providers, network), then the stores. Call after `drain`. Idempotent. */
+  async close(): Promise<void> {
+    this.beginShutdown();
+    await this.fleet.close();
+    await Promise.allSettled(this.registry.list().map((entry) => entry.provider.close()));
+    await Promise.allSettled([this.responses.close(), this.sessions.close()]);
+  }
+}
+

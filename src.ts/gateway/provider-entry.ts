@@ -1,0 +1,117 @@
+import type { ProviderSnapshot } from '../balancer/index.js';
+import type { CircuitBreaker } from '../health/index.js';
+import type { InferenceProvider, ProviderDescriptor } from '../providers/inference-provider.js';
+import { ProviderStats } from '../stats/index.js';
+
+/** How a provider takes part in the fleet, as configured. */
+export interface ProviderMembershipOptions {
+  /** Relative share for weighted strategies: a finite number >= 1. Default 1. */
+  weight?: number;
+  /** Most requests in flight at once on this provider. Default: no cap. */
+  maxConcurrent?: number;
+  /** Declared throughput (relative), for throughput-aware strategies. Default: unknown. */
+  throughput?: number;
+  /** Named pool, for pool routing. Default: none. */
+  pool?: string;
+}
+
+/** Whether a provider takes new requests: `active`, or `draining` (finishing its in-flight requests before it leaves). */
+export type MembershipState = 'active' | 'draining';
+
+/** Whether the wallet can pay a 0G provider: `ok`, or `needs-funds` after it answered 402. */
+export type FundingState = 'ok' | 'needs-funds';
+
+/** Whether a provider's answers verify: `trusted`, or `untrusted` after a failed verification. */
+export type TrustState = 'trusted' | 'untrusted';
+
+/** A state with when it began and why. */
+export interface StateNote<S extends string> {
+  state: S;
+  /** Epoch ms. */
+  since: number;
+  reason: string | null;
+}
+
+/**
+ * One provider in the fleet: the adapter, its place in the joining order, its configuration,
+ * and its health (breaker, funding, trust), load (in flight) and figures (stats). The registry
+ * owns it; strategies see it through the read-only {@link ProviderSnapshot} it implements.
+ */
+export class ProviderEntry implements ProviderSnapshot {
+  readonly id: string;
+  readonly index: number;
+  readonly provider: InferenceProvider;
+  readonly breaker: CircuitBreaker;
+  readonly stats = new ProviderStats();
+  weight: number;
+  maxConcurrent: number | undefined;
+  throughput: number | undefined;
+  pool: string | undefined;
+  inFlight = 0;
+  membership: StateNote<MembershipState>;
+  funding: StateNote<FundingState>;
+  trust: StateNote<TrustState>;
+  /** Models the provider said it does not serve, until when (epoch ms). */
+  readonly unservedModels = new Map<string, number>();
+  lastHealthCheck: string | null = null;
+  lastProbeError: string | null = null;
+  /** When it joined (epoch ms). */
+  readonly joinedAt: number;
+
+  constructor(provider: InferenceProvider, index: number, breaker: CircuitBreaker, options: ProviderMembershipOptions, now: number) {
+    this.id = provider.id;
+    this.index = index;
+    this.provider = provider;
+    this.breaker = breaker;
+    this.weight = options.weight ?? 1;
+    this.maxConcurrent = options.maxConcurrent;
+    this.throughput = options.throughput;
+    this.pool = options.pool;
+    this.joinedAt = now;
+    this.membership = { state: 'active', since: now, reason: null };
+    this.funding = { state: 'ok', since: now, reason: null };
+    this.trust = { state: 'trusted', since: now, reason: null };
+  }
+
+  get descriptor(): ProviderDescriptor {
+    return this.provider.descriptor;
+  }
+
+  /** True while it may be given a new request: active, breaker letting requests through, funded, trusted. */
+  isAvailable(): boolean {
+    return this.membership.state === 'active' && this.funding.state === 'ok' && this.trust.state === 'trusted' && this.breaker.isAvailable();
+  }
+
+  /** True while it is below its concurrency cap. */
+  hasCapacity(): boolean {
+    return this.maxConcurrent === undefined || this.inFlight < this.maxConcurrent;
+  }
+
+  /** True when it serves `model` (a provider listing no models takes any) and has not said otherwise recently. */
+  serves(model: string, now: number): boolean {
+    const models = this.provider.descriptor.models;
+    let listed = models.length === 0;
+    for (const offer of models) {
+      if (offer.id === model) {
+        listed = true;
+        break;
+      }
+    }
+    if (!listed) return false;
+    const until = this.unservedModels.get(model);
+    if (until === undefined) return true;
+    if (now < until) return false;
+    this.unservedModels.delete(model);
+    return true;
+  }
+
+  /** Why it is not in rotation now, or null when it is. */
+  outOfRotationReason(): string | null {
+    if (this.membership.state !== 'active') return `membership: ${this.membership.state}`;
+    if (this.trust.state !== 'trusted') return `trust: ${this.trust.reason ?? this.trust.state}`;
+    if (this.funding.state !== 'ok') return `funding: ${this.funding.reason ?? this.funding.state}`;
+    const breaker = this.breaker.state;
+    if (breaker === 'open') return `breaker open (${this.breaker.reason ?? 'failures'})`;
+    return null;
+  }
+}

@@ -1,0 +1,165 @@
+import { GatewayError } from '../errors/index.js';
+import type { ProviderEntry } from './provider-entry.js';
+import type { ProviderRegistry } from './provider-registry.js';
+
+/** Per-request limits on which providers may serve (from the client's `provider` preferences or its key). */
+export interface ProviderFilter {
+  /** Only these provider ids (addresses or names, case-insensitive). */
+  readonly only?: ReadonlySet<string>;
+  /** Never these. */
+  readonly ignore?: ReadonlySet<string>;
+  /** Only providers that can prove their answers. */
+  readonly requireVerifiable?: boolean;
+  /** Highest price per token, neuron (per model offer). */
+  readonly maxInputPrice?: bigint;
+  readonly maxOutputPrice?: bigint;
+}
+
+/** One model group to try, in order: the requested model first, then its fallbacks. */
+export interface RouteTarget {
+  /** The model group served. */
+  readonly model: string;
+  /** The model the client asked for, when this target is one of its fallbacks. */
+  readonly fallbackFor: string | undefined;
+  /** May `entry` serve this target now? (Serves the model and passes the request's filter; health is checked apart.) */
+  accepts(entry: ProviderEntry, now: number): boolean;
+  /** The model id sent to `entry`. */
+  upstreamModel(entry: ProviderEntry): string;
+}
+
+/** What the planner decided for a request. */
+export interface RoutePlan {
+  /** The model the client named (undefined when it named none). */
+  readonly requestedModel: string | undefined;
+  readonly targets: readonly RouteTarget[];
+}
+
+/** The routing configuration the planner follows. */
+export interface RoutePlannerOptions {
+  /** The model for requests that name none. Default: the only model group, when there is one. */
+  defaultModel?: string | undefined;
+  /** Client-facing names for model groups: `{ "gpt-4o-mini": "qwen-2.5-7b" }`. */
+  modelAliases?: Readonly<Record<string, string>>;
+  /** Model groups tried in order when a group cannot serve: `{ "qwen-2.5-7b": ["llama-3-8b"] }`. */
+  fallbacks?: Readonly<Record<string, readonly string[]>>;
+}
+
+const ANY_MODEL = '';
+
+function idMatches(set: ReadonlySet<string> | undefined, entry: ProviderEntry): boolean {
+  return set !== undefined && (set.has(entry.id.toLowerCase()) || set.has(entry.descriptor.address.toLowerCase()));
+}
+
+/** True when `entry` passes the request's filter for `model`. */
+export function passesFilter(entry: ProviderEntry, model: string, filter: ProviderFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.only && !idMatches(filter.only, entry)) return false;
+  if (filter.ignore && idMatches(filter.ignore, entry)) return false;
+  const descriptor = entry.descriptor;
+  if (filter.requireVerifiable && !descriptor.verifiable) return false;
+  if (filter.maxInputPrice !== undefined || filter.maxOutputPrice !== undefined) {
+    const offer = descriptor.models.find((candidate) => candidate.id === model);
+    if (!offer) return descriptor.models.length === 0 && (filter.maxInputPrice ?? 0n) >= 0n;
+    if (filter.maxInputPrice !== undefined && offer.inputPrice > filter.maxInputPrice) return false;
+    if (filter.maxOutputPrice !== undefined && offer.outputPrice > filter.maxOutputPrice) return false;
+  }
+  return true;
+}
+
+class ModelTarget implements RouteTarget {
+  readonly model: string;
+  readonly fallbackFor: string | undefined;
+  readonly #filter: ProviderFilter | undefined;
+
+  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined) {
+    this.model = model;
+    this.fallbackFor = fallbackFor;
+    this.#filter = filter;
+  }
+
+  accepts(entry: ProviderEntry, now: number): boolean {
+    if (this.model !== ANY_MODEL && !entry.serves(this.model, now)) return false;
+    return passesFilter(entry, this.model, this.#filter);
+  }
+
+  upstreamModel(entry: ProviderEntry): string {
+    for (const offer of entry.descriptor.models) if (offer.id === this.model) return offer.upstreamId ?? offer.id;
+    return this.model;
+  }
+}
+
+/**
+ * Turns a request's `model` into the ordered targets the dispatcher tries: alias → model group →
+ * fallbacks. A model no provider of the fleet serves is `model_not_found` (404); so is an
+ * unknown alias target. A request without a model goes to `defaultModel`, else to the only group.
+ */
+export class RoutePlanner {
+  readonly #registry: ProviderRegistry;
+  #options: RoutePlannerOptions;
+
+  constructor(registry: ProviderRegistry, options: RoutePlannerOptions = {}) {
+    this.#registry = registry;
+    this.#options = options;
+  }
+
+  /** Replaces the routing configuration (config reload). */
+  configure(options: RoutePlannerOptions): void {
+    this.#options = options;
+  }
+
+  get options(): RoutePlannerOptions {
+    return this.#options;
+  }
+
+  /** The model a name stands for (following aliases, at most 8 hops). */
+  resolve(name: string): string {
+    const aliases = this.#options.modelAliases ?? {};
+    let model = name;
+    for (let hop = 0; hop < 8 && Object.prototype.hasOwnProperty.call(aliases, model); hop++) model = aliases[model] as string;
+    return model;
+  }
+
+  /** True when some provider of the fleet (whatever its health) serves `model`. */
+  isServed(model: string, now = Date.now()): boolean {
+    for (const entry of this.#registry.entries.values()) if (entry.serves(model, now)) return true;
+    return false;
+  }
+
+  /** The model groups the fleet serves, from the providers' descriptors (a provider listing none adds none). */
+  servedModels(): string[] {
+    const models = new Set<string>();
+    for (const entry of this.#registry.entries.values()) for (const offer of entry.descriptor.models) models.add(offer.id);
+    return [...models];
+  }
+
+  #defaultModel(): string {
+    if (this.#options.defaultModel) return this.resolve(this.#options.defaultModel);
+    const models = this.servedModels();
+    if (models.length === 1) return models[0] as string;
+    const takesAny = [...this.#registry.entries.values()].some((entry) => entry.descriptor.models.length === 0);
+    if (models.length === 0 && takesAny) return ANY_MODEL;
+    throw new GatewayError('invalid_request', `The request names no model and this gateway serves several; set \`model\` to one of: ${models.sort().join(', ')}`, {
+      param: 'model',
+    });
+  }
+
+  /** Plans a request. Throws `model_not_found` (404) or `invalid_request` (no model, several served). */
+  plan(requestedModel: string | undefined, filter?: ProviderFilter): RoutePlan {
+    const now = Date.now();
+    const model = requestedModel === undefined || requestedModel === '' ? this.#defaultModel() : this.resolve(requestedModel);
+    if (model !== ANY_MODEL && !this.isServed(model, now)) {
+      throw new GatewayError('model_not_found', `The model \`${requestedModel ?? model}\` does not exist or no provider serves it; GET /v1/models lists the models served`, {
+        param: 'model',
+      });
+    }
+    const targets: RouteTarget[] = [new ModelTarget(model, undefined, filter)];
+    const seen = new Set([model]);
+    for (const fallback of this.#options.fallbacks?.[model] ?? []) {
+      const resolved = this.resolve(fallback);
+      if (seen.has(resolved)) continue;
+      seen.add(resolved);
+      targets.push(new ModelTarget(resolved, model, filter));
+    }
+    return { requestedModel, targets };
+  }
+}

@@ -1,0 +1,82 @@
+import type { ConfiguredFleet } from './catalog/configured-fleet.js';
+import { parseGatewayConfig, type GatewayDependencies, type GatewayOptions } from './config/index.js';
+import { createGateway } from './create-gateway.js';
+import { GatewayError } from './errors/index.js';
+import { probeFleet } from './gateway/probe-fleet.js';
+import { publicConfig, type FleetHandle, type GatewayHandle } from './gateway-handle.js';
+import { PeriodicTask } from './health/index.js';
+import { createLogger } from './logging/create-logger.js';
+import { startHttpServer } from './server/index.js';
+import type { Gateway } from './gateway/gateway.js';
+
+function fleetHandle(gateway: Gateway, fleet: ConfiguredFleet): FleetHandle {
+  return {
+    list: () =>
+      gateway.registry.list().map(({ id, descriptor, membership, inFlight }) => ({
+        id, address: descriptor.address, endpoint: descriptor.endpoint, model: descriptor.models[0]?.id ?? '', models: descriptor.models.map((offer) => offer.id), kind: descriptor.kind, state: membership.state, inFlight,
+      })),
+    add: async ({ weight, maxConcurrent, throughput, pool, ...provider }) => {
+      const options = { weight, maxConcurrent, throughput, pool };
+      return 'address' in provider ? fleet.addZg(provider.address, options) : fleet.addOpenAICompatible(provider, options, 'added');
+    },
+    remove: (id) => fleet.remove(id),
+    configure: (id, options) => gateway.registry.configure(id, options),
+  };
+}
+
+/**
+ * Starts the gateway: brings up every configured provider (0G providers through one
+ * wallet-authenticated broker), then serves the OpenAI-compatible API. Rejects with a typed
+ * GatewayError when nothing can start (invalid options, no provider, port in use); never exits the process.
+ */
+export async function runMultiProviderInferenceServer(options: GatewayOptions, dependencies: GatewayDependencies = {}): Promise<GatewayHandle> {
+  const config = parseGatewayConfig(options);
+  if (config.providers.length === 0 && config.openAICompatibleProviders.length === 0 && (dependencies.providers ?? []).length === 0) {
+    throw new GatewayError('invalid_config', 'Invalid option providers: at least one provider is required', { param: 'providers' });
+  }
+  const logger = dependencies.logger ?? createLogger(config.logLevel);
+  const { gateway, fleet, client } = createGateway(config, dependencies, logger);
+  const upkeep = new PeriodicTask(
+    async () => {
+      await Promise.all([probeFleet(gateway.registry, Math.min(5000, config.healthCheckInterval)), fleet.tick()]);
+    },
+    config.healthCheckInterval,
+    (error) => logger.error({ event: 'internal_error', err: error }, 'health check failed'),
+  );
+  let server;
+  try {
+    await gateway.start();
+    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, corsOrigins: config.corsOrigins });
+  } catch (error) {
+    await gateway.close();
+    await client.close().catch(() => undefined);
+    throw error;
+  }
+  upkeep.start();
+  logger.info({ event: 'gateway_listening', url: server.url, strategy: gateway.strategy.name, providers: gateway.registry.list().map((entry) => entry.id), failedProviders: fleet.failed.length }, 'gateway listening');
+  const http = server;
+  let closing: Promise<void> | undefined;
+  return {
+    url: http.url,
+    port: http.port,
+    host: config.host,
+    providers: fleetHandle(gateway, fleet),
+    get failedProviders() {
+      return fleet.failed;
+    },
+    config: publicConfig(config),
+    gateway,
+    inFlight: () => gateway.inFlight(),
+    close: () =>
+      (closing ??= (async () => {
+        await http.stopAccepting();
+        gateway.beginShutdown();
+        await gateway.drain(config.shutdownGracePeriod);
+        await upkeep.stop();
+        await http.closeConnections(500);
+        await gateway.close();
+        await client.close().catch(() => undefined);
+        logger.info({ event: 'gateway_closed' }, 'gateway closed');
+      })()),
+  };
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Per-request facts the log line reports. */
+export interface RequestFacts {
+  requestId: string;
+  startedAt: number;
+  provider?: string | undefined;
+  model?: string | undefined;
+  attempts?: number | undefined;
+  stream?: boolean | undefined;
+  errorCode?: string | undefined;
+  outcome?: string | undefined;
+  costNeuron?: string | undefined;
+  ttfbMs?: number | undefined;
+  routeReason?: string | undefined;
+  fallbackFor?: string | undefined;
+  keyId?: string | undefined;
+}
+
+const FACTS = Symbol('zg-gateway.requestFacts');
+
+type WithFacts = ServerResponse & { [FACTS]?: RequestFacts };
+
+/** The facts recorded for a response by {@link beginRequest}. */
+export function factsOf(response: ServerResponse): RequestFacts {
+  const facts = (response as WithFacts)[FACTS];
+  if (!facts) throw new Error('beginRequest was not called for this response');
+  return facts;
+}
+
+/**
+ * Gives a request its id (the client's `X-Request-Id` when sane, else a UUID), echoes it, and
+ * writes exactly one structured log line when the response ends or the client leaves. The line
+ * never carries headers, bodies or secrets.
+ */
+export function beginRequest(request: IncomingMessage, response: ServerResponse, logger: Logger, path: string): RequestFacts {
+  const incoming = request.headers['x-request-id'];
+  const facts: RequestFacts = {
+    requestId: typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID(),
+    startedAt: performance.now(),
+  };
+  (response as WithFacts)[FACTS] = facts;
+  response.setHeader('x-request-id', facts.requestId);
+  response.once('close', () => {
+    const status = response.statusCode;
+    const outcome = facts.outcome ?? (response.writableFinished ? (status < 400 ? 'ok' : 'error') : 'client_closed');
+    const line = {
+      event: 'request',
+      requestId: facts.requestId,
+      method: request.method,
+      path,
+      status,
+      durationMs: Math.round((performance.now() - facts.startedAt) * 10) / 10,
+      provider: facts.provider,
+      model: facts.model,
+      attempts: facts.attempts,
+      stream: facts.stream,
+      outcome,
+      errorCode: facts.errorCode,
+      costNeuron: facts.costNeuron,
+      ttfbMs: facts.ttfbMs === undefined ? undefined : Math.round(facts.ttfbMs * 10) / 10,
+      routeReason: facts.routeReason,
+      fallbackFor: facts.fallbackFor,
+      key: facts.keyId,
+    };
+    if (status >= 500 || outcome === 'stream_error') logger.warn(line, 'request');
+    else logger.info(line, 'request');
+  });
+  return facts;
+}

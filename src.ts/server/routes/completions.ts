@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { GatewayError } from '../../errors/index.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import type { CompletionRoute } from '../../providers/inference-provider.js';
+import { clientClosedReason } from '../../gateway/request-scope.js';
+import { readJsonBody } from '../read-json-body.js';
+import { beginRequest } from '../request-log.js';
+import { responseSink } from '../response-sink.js';
+import { SESSION_ID_PATTERN, validateChatRequest, validateTextCompletionRequest } from '../validate-request.js';
+import { writeError } from '../write-error.js';
+
+/** What the completions routes need besides the gateway. */
+export interface CompletionRouteOptions {
+  gateway: Gateway;
+  logger: Logger;
+  bodyLimit: number;
+  /** Headers added to every answer (CORS). */
+  extraHeaders: (request: IncomingMessage) => Record<string, string> | undefined;
+}
+
+/**
+ * `POST /v1/chat/completions` and `POST /v1/completions`: read and validate the body, then hand
+ * it to the core, which places it and relays the answer byte for byte. Runs on Node's HTTP
+ * objects directly (no framework on the hot path).
+ */
+export function completionRoute(route: CompletionRoute, options: CompletionRouteOptions) {
+  const validateBody = route === 'chat' ? validateChatRequest : validateTextCompletionRequest;
+  const path = route === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const facts = beginRequest(request, response, options.logger, path);
+    const extraHeaders = options.extraHeaders(request);
+    if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
+    try {
+      if (options.gateway.shuttingDown) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterMs: 1000 });
+      const body = validateBody(await readJsonBody(request, options.bodyLimit));
+      facts.stream = body.stream === true;
+      const sessionHeader = request.headers['x-session-id'];
+      if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
+        throw new GatewayError('invalid_request', 'X-Session-Id must be 1-200 characters of [A-Za-z0-9._:-]', { param: 'X-Session-Id' });
+      }
+      const client = new AbortController();
+      response.once('close', () => {
+        if (!response.writableFinished) client.abort(clientClosedReason());
+      });
+      const report = await options.gateway.complete(
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client.signal },
+        responseSink(response),
+      );
+      facts.provider = report.provider;
+      facts.model = report.model;
+      facts.attempts = report.attempts;
+      facts.outcome = report.outcome;
+      facts.errorCode = report.errorCode;
+      facts.costNeuron = report.costNeuron?.toString();
+      facts.ttfbMs = report.ttfbMs;
+      facts.routeReason = report.routeReason;
+      facts.fallbackFor = report.fallbackFor;
+    } catch (error) {
+      const written = writeError(response, error, options.logger);
+      if (written.code === 'client_closed_request') facts.outcome = 'client_closed';
+      const details = written.details as { attempts?: unknown[] } | undefined;
+      if (Array.isArray(details?.attempts)) facts.attempts = details.attempts.length;
+    }
+  };
+}

@@ -1,0 +1,53 @@
+import type { Request, Response } from 'express';
+import type { Gateway } from '../../gateway/gateway.js';
+import { describeProviders } from '../../gateway/describe-providers.js';
+import { writeJson } from '../write-error.js';
+
+/** `GET /health`: 200 while at least one provider is in rotation, else 503. */
+export function healthRoute(gateway: Gateway) {
+  return async (_request: Request, response: Response): Promise<void> => {
+    const views = describeProviders(gateway.registry);
+    const providers = views.map((view) => ({
+      address: view.address,
+      endpoint: view.endpoint,
+      model: view.models[0]?.id ?? '',
+      models: view.models.map((offer) => offer.id),
+      isHealthy: view.healthy,
+      inRotation: view.inRotation,
+      outOfRotationReason: view.outOfRotationReason,
+      state: view.breaker.state,
+      funding: view.funding.state,
+      trust: view.trust.state,
+      membership: view.membership.state,
+      connections: view.inFlight,
+      lastHealthCheck: view.lastHealthCheck,
+    }));
+    const serving = providers.filter((provider) => provider.inRotation).length;
+    const healthyProviders = providers.filter((provider) => provider.isHealthy).length;
+    const status = gateway.shuttingDown ? 'shutting_down' : serving === 0 ? 'unhealthy' : serving < providers.length ? 'degraded' : 'healthy';
+    let activeSessions: number | null = null;
+    try {
+      activeSessions = await gateway.responses.size();
+    } catch {
+      // The store being unreachable does not make the gateway unhealthy; null says "unknown".
+    }
+    writeJson(
+      response,
+      {
+        status,
+        timestamp: new Date().toISOString(),
+        loadBalancer: {
+          strategy: gateway.strategy.name,
+          totalProviders: providers.length,
+          healthyProviders,
+          providersInRotation: serving,
+          totalConnections: gateway.inFlight(),
+          activeSessions,
+          providers,
+        },
+        failedProviders: gateway.fleet.failed,
+      },
+      serving === 0 || gateway.shuttingDown ? 503 : 200,
+    );
+  };
+}
