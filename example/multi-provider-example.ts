@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 
   const lines = [
     '',
-    `zg-gateway is listening on ${gateway.url}  (strategy: ${strategy}, providers: ${gateway.providers.length}${gateway.failedProviders.length ? `, failed: ${gateway.failedProviders.length}` : ''})`,
+    `zg-gateway is listening on ${gateway.url}  (strategy: ${strategy}, providers: ${gateway.providers.list().length}${gateway.failedProviders.length ? `, failed: ${gateway.failedProviders.length}` : ''})`,
     ...(devnet
       ? [
           `local devnet: RPC ${devnet.rpcUrl}, chain ${devnet.chainId}`,

@@ -245,11 +245,11 @@ describe('local devnet', () => {
     assert.ok(provider);
     const texts = ['first question', 'a second, somewhat longer question about settlement', 'third'];
     for (const text of texts) {
-      const result = await adapter.chat({ messages: [{ role: 'user', content: text }] }, { signal: AbortSignal.timeout(10_000) });
+      const result = await adapter.chat({ route: 'chat', body: { model: provider.model, messages: [{ role: 'user', content: text }] } }, { signal: AbortSignal.timeout(10_000) });
       assert.equal(result.kind, 'json');
       if (result.kind !== 'json') return;
-      assert.ok(messageContent(result.body).includes(text));
-      assert.equal(await adapter.verify(result.chatId, result.usage), true);
+      assert.ok(messageContent(JSON.parse(result.bytes.toString('utf8')) as Record<string, unknown>).includes(text));
+      assert.equal(await adapter.verify(result.chatId, provider.model, AbortSignal.timeout(10_000)), true);
     }
 
     const fee = provider.unsettledFee(userAddress);

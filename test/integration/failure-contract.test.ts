@@ -42,7 +42,6 @@ describe('failure contract', () => {
       strategy: 'round-robin',
       healthCheckInterval: 60_000,
       timeouts: { firstByte: 400, chunkGap: 300, total: 5000, connect: 1000 },
-      logger: logs.logger,
       ...overrides,
     });
   const setAll = async (fault: ProviderFault): Promise<void> => {
@@ -58,7 +57,7 @@ describe('failure contract', () => {
 
   describe('on one gateway', () => {
     before(async () => {
-      gateway = await runMultiProviderInferenceServer(options());
+      gateway = await runMultiProviderInferenceServer(options(), { logger: logs.logger });
     });
     after(async () => {
       await gateway?.close();
@@ -127,7 +126,7 @@ describe('failure contract', () => {
         await setAll({ mode: 'none' });
         // Let breakers opened by this round's failures rest out before the next fault.
         await gateway.close().catch(() => undefined);
-        gateway = await runMultiProviderInferenceServer(options());
+        gateway = await runMultiProviderInferenceServer(options(), { logger: logs.logger });
       }
     });
 
@@ -151,7 +150,7 @@ describe('failure contract', () => {
   });
 
   test('429 with Retry-After rests that provider for the time it asked, without a client-visible error', async () => {
-    const local = await runMultiProviderInferenceServer(options());
+    const local = await runMultiProviderInferenceServer(options(), { logger: logs.logger });
     try {
       const limited = devnet.providers[0];
       assert.ok(limited);
@@ -176,7 +175,7 @@ describe('failure contract', () => {
   });
 
   test('a wallet that cannot pay gets a 402 naming the cause; funded providers keep serving', async () => {
-    const local = await runMultiProviderInferenceServer(options());
+    const local = await runMultiProviderInferenceServer(options(), { logger: logs.logger });
     try {
       const [broke, ...others] = devnet.providers;
       assert.ok(broke);
@@ -186,7 +185,7 @@ describe('failure contract', () => {
         assert.equal(outcome.status, 200);
       }
       for (const provider of others) await provider.setFault({ mode: 'http-error', status: 402 });
-      const local2 = await runMultiProviderInferenceServer(options());
+      const local2 = await runMultiProviderInferenceServer(options(), { logger: logs.logger });
       try {
         const outcome = await post(local2, ask('nobody is paid'));
         assert.equal(outcome.status, 402);
@@ -203,7 +202,7 @@ describe('failure contract', () => {
   });
 
   test('graceful close: in-flight requests finish within the grace period, streams past it end with an in-band error', async () => {
-    const local = await runMultiProviderInferenceServer(options({ shutdownGracePeriod: 600, timeouts: { firstByte: 5000, chunkGap: 5000, total: 30_000, connect: 1000 } }));
+    const local = await runMultiProviderInferenceServer(options({ shutdownGracePeriod: 600, timeouts: { firstByte: 5000, chunkGap: 5000, total: 30_000, connect: 1000 } }), { logger: logs.logger });
     let slow: GatewayHandle | undefined;
     try {
       await setAll({ mode: 'delay-first-byte', ms: 250 });
@@ -213,7 +212,7 @@ describe('failure contract', () => {
       const done = await quick;
       assert.equal(done.status, 200, 'a request in flight at close() completes');
 
-      slow = await runMultiProviderInferenceServer(options({ shutdownGracePeriod: 300, timeouts: { firstByte: 5000, chunkGap: 5000, total: 30_000, connect: 1000 } }));
+      slow = await runMultiProviderInferenceServer(options({ shutdownGracePeriod: 300, timeouts: { firstByte: 5000, chunkGap: 5000, total: 30_000, connect: 1000 } }), { logger: logs.logger });
       await setAll({ mode: 'slow-drip', intervalMs: 200 });
       const stream = post(slow, ask('a long story with many many words to drip', true));
       const streaming = slow;
@@ -235,7 +234,7 @@ describe('failure contract', () => {
 
   test('the private key never appears in logs, error bodies, /admin output or the handle', async () => {
     const capture = new LogCapture();
-    const local = await runMultiProviderInferenceServer(options({ logger: capture.logger, adminToken: 'a-long-admin-token-for-tests' }));
+    const local = await runMultiProviderInferenceServer(options({ adminToken: 'a-long-admin-token-for-tests' }), { logger: capture.logger });
     const key = devnet.userPrivateKey.toLowerCase().replace(/^0x/, '');
     try {
       await post(local, ask('hello'));

@@ -390,7 +390,7 @@ test('a provider that failed to initialise joins the rotation once it can (backg
   assert.ok(late);
   const gateway = await runMultiProviderInferenceServer(devnetGatewayOptions(devnet, { healthCheckInterval: 100 }));
   try {
-    assert.equal(gateway.providers.length, 1);
+    assert.equal(gateway.providers.list().length, 1);
     assert.deepEqual(gateway.failedProviders.map((failure) => [failure.address, failure.code]), [[late.address, 'provider_init_failed']]);
     const before = (await (await fetch(`${gateway.url}/health`)).json()) as { failedProviders: Array<{ address: string }> };
     assert.equal(before.failedProviders[0]?.address, late.address);
@@ -398,7 +398,7 @@ test('a provider that failed to initialise joins the rotation once it can (backg
     const owner = new Wallet(devnet.ownerPrivateKey, devnet.rpc);
     const inference = new Contract(devnet.contracts.inference, ['function acknowledgeTEESignerByOwner(address provider)'], owner);
     await (await inference.getFunction('acknowledgeTEESignerByOwner')(late.address)).wait();
-    assert.ok(await waitFor(() => gateway.providers.length === 2, 10_000), 'the late provider joined');
+    assert.ok(await waitFor(() => gateway.providers.list().length === 2, 10_000), 'the late provider joined');
     assert.equal(gateway.failedProviders.length, 0);
     const served = new Set<string>();
     for (let index = 0; index < 4; index++) {

@@ -55,7 +55,7 @@ before(async () => {
   beta = await startUpstream('beta', 'key-beta');
   gateway = await runMultiProviderInferenceServer({
     openAICompatibleProviders: [
-      { name: 'alpha', baseUrl: alpha.baseUrl, apiKey: 'key-alpha', model: 'pinned-model' },
+      { name: 'alpha', baseUrl: alpha.baseUrl, apiKey: 'key-alpha', models: [{ id: 'client-model', upstreamId: 'pinned-model' }] },
       { name: 'beta', baseUrl: beta.baseUrl, apiKey: 'key-beta' },
     ],
     port: 0,
@@ -80,7 +80,7 @@ test('plain OpenAI-compatible upstreams serve through the same port, JSON and st
     assert.equal(data.choices[0]?.message.content, `${provider} says hi`);
   }
   assert.deepEqual(served, ['alpha', 'beta', 'alpha', 'beta']);
-  // A configured model replaces the client's; without one the client's is forwarded.
+  // alpha serves `client-model` under its own name `pinned-model`; beta lists no model and takes the client's.
   assert.deepEqual([...new Set(alpha.seenModels)], ['pinned-model']);
   assert.deepEqual([...new Set(beta.seenModels)], ['client-model']);
 

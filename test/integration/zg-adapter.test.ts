@@ -9,6 +9,7 @@ import {
   ZgNetwork,
   type ChatCompletionRequest,
   type ProviderJsonResult,
+  type UpstreamCall,
   type ProviderStreamResult,
   type TokenUsage,
   type ZgNetworkOptions,
@@ -35,9 +36,16 @@ function messageContent(body: Record<string, unknown>): string {
   return typeof content === 'string' ? content : '';
 }
 
-function asJson(result: Awaited<ReturnType<ZgProvider['chat']>>): ProviderJsonResult {
+/** A JSON answer with its body parsed (the adapter keeps the provider's bytes as they came). */
+interface JsonAnswer extends ProviderJsonResult {
+  body: Record<string, unknown>;
+  usage: TokenUsage | undefined;
+}
+
+function asJson(result: Awaited<ReturnType<ZgProvider['chat']>>): JsonAnswer {
   assert.equal(result.kind, 'json');
-  return result as ProviderJsonResult;
+  const json = result as ProviderJsonResult;
+  return { ...json, body: JSON.parse(json.bytes.toString('utf8')) as Record<string, unknown>, usage: json.facts.usage };
 }
 
 function asStream(result: Awaited<ReturnType<ZgProvider['chat']>>): ProviderStreamResult {
@@ -49,8 +57,8 @@ function asStream(result: Awaited<ReturnType<ZgProvider['chat']>>): ProviderStre
 async function drain(result: ProviderStreamResult): Promise<{ content: string; chunks: StreamChunk[] }> {
   const chunks: StreamChunk[] = [];
   let content = '';
-  for await (const event of result.events) {
-    const chunk = JSON.parse(event) as StreamChunk;
+  for (let next = await result.events.next(); !next.done; next = await result.events.next()) {
+    const chunk = next.value.json as StreamChunk;
     chunks.push(chunk);
     for (const choice of chunk.choices ?? []) {
       if (typeof choice.delta?.content === 'string') content += choice.delta.content;
@@ -70,14 +78,20 @@ async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
   assert.fail('expected a rejection');
 }
 
-const ask = (text: string, extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
-  model: 'whatever-the-client-says',
-  messages: [
-    { role: 'system', content: 'be brief' },
-    { role: 'user', content: text },
-  ],
-  ...extra,
+/** A chat as the gateway sends it: the model chosen (the devnet providers' model), the body final. */
+const ask = (text: string, extra: Partial<ChatCompletionRequest> = {}): UpstreamCall => ({
+  route: 'chat',
+  body: {
+    model: 'zg-devnet-chat',
+    messages: [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: text },
+    ],
+    ...extra,
+  },
 });
+
+const MODEL = 'zg-devnet-chat';
 
 const timeout = (): AbortSignal => AbortSignal.timeout(10_000);
 
@@ -136,11 +150,13 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     assert.equal(net().walletAddress.toLowerCase(), dev().userAddress.toLowerCase());
     for (const [index, provider] of adapters.entries()) {
       const devProvider = simulated(index);
-      assert.equal(provider.address.toLowerCase(), devProvider.address.toLowerCase());
-      assert.equal(provider.kind, 'zg');
-      assert.equal(provider.verifiable, true);
-      assert.equal(provider.endpoint, `${devProvider.url}/v1/proxy`);
-      assert.equal(provider.model, devProvider.model);
+      assert.equal(provider.descriptor.address.toLowerCase(), devProvider.address.toLowerCase());
+      assert.equal(provider.descriptor.kind, 'zg');
+      assert.equal(provider.descriptor.verifiable, true);
+      assert.equal(provider.descriptor.endpoint, `${devProvider.url}/v1/proxy`);
+      assert.equal(provider.descriptor.models[0]?.id, devProvider.model);
+      assert.equal(provider.descriptor.models[0]?.inputPrice, devProvider.inputPrice, 'the on-chain prices');
+      assert.equal(provider.descriptor.verifiability, 'TeeML');
       // Initialising again hands back the same instance.
       assert.equal(await net().initProvider(devProvider.address, client), provider);
     }
@@ -156,7 +172,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
       assert.equal(content, `[${devProvider.name}] ${devProvider.model} heard: ${text}`);
       assert.match(result.chatId, /^chatcmpl-[0-9a-f]+$/);
       assert.equal(result.body.id, result.chatId);
-      assert.equal(result.body.model, devProvider.model, 'the on-chain model is sent, not the client one');
+      assert.equal(result.body.model, devProvider.model);
       assert.ok(result.usage, 'usage present');
       assert.ok(result.usage.prompt_tokens > 0);
       assert.equal(result.usage.completion_tokens, content.split(' ').length);
@@ -184,7 +200,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
       assert.deepEqual(last.usage, json.usage, 'same counts as the JSON answer');
       assert.equal(chunks.filter((chunk) => chunk.usage !== undefined).length, 1, 'usage only once');
       assert.ok(chunks.some((chunk) => chunk.choices?.[0]?.finish_reason === 'stop'));
-      assert.equal(await provider.verify(stream.chatId, last.usage), true, 'a streamed response verifies too');
+      assert.equal(await provider.verify(stream.chatId, MODEL, timeout()), true, 'a streamed response verifies too');
     }
   });
 
@@ -192,25 +208,25 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     const provider = adapter(0);
     const devProvider = simulated(0);
     const genuine = asJson(await provider.chat(ask('genuine'), { signal: timeout() }));
-    assert.equal(await provider.verify(genuine.chatId, genuine.usage), true);
+    assert.equal(await provider.verify(genuine.chatId, MODEL, timeout()), true);
 
     await devProvider.setFault({ mode: 'bad-signature' });
-    let forged: ProviderJsonResult;
+    let forged: JsonAnswer;
     try {
       forged = asJson(await provider.chat(ask('forged'), { signal: timeout() }));
     } finally {
       await devProvider.setFault({ mode: 'none' });
     }
     assert.ok(messageContent(forged.body).includes('forged'), 'the forged response was served normally');
-    assert.equal(await provider.verify(forged.chatId, forged.usage), false);
+    assert.equal(await provider.verify(forged.chatId, MODEL, timeout()), false);
     // Still false once the fault is gone: the signature belongs to the response.
-    assert.equal(await provider.verify(forged.chatId, forged.usage), false);
+    assert.equal(await provider.verify(forged.chatId, MODEL, timeout()), false);
 
-    assert.equal(await provider.verify('chatcmpl-does-not-exist', undefined), false);
-    assert.equal(await provider.verify(genuine.chatId, genuine.usage), true, 'the genuine one still verifies');
+    assert.equal(await provider.verify('chatcmpl-does-not-exist', MODEL, timeout()), false);
+    assert.equal(await provider.verify(genuine.chatId, MODEL, timeout()), true, 'the genuine one still verifies');
     // A chat id served by another provider is unknown here.
     const elsewhere = asJson(await adapter(1).chat(ask('elsewhere'), { signal: timeout() }));
-    assert.equal(await provider.verify(elsewhere.chatId, elsewhere.usage), false);
+    assert.equal(await provider.verify(elsewhere.chatId, MODEL, timeout()), false);
   });
 
   it('verify rejects with verify_unavailable when the provider cannot be asked', async () => {
@@ -219,12 +235,12 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     const served = asJson(await provider.chat(ask('then down'), { signal: timeout() }));
     await devProvider.setFault({ mode: 'down' });
     try {
-      const error = await rejection(provider.verify(served.chatId, served.usage, AbortSignal.timeout(5000)));
+      const error = await rejection(provider.verify(served.chatId, MODEL, AbortSignal.timeout(5000)));
       assert.equal(error.code, 'verify_unavailable');
     } finally {
       await devProvider.setFault({ mode: 'none' });
     }
-    assert.equal(await provider.verify(served.chatId, served.usage), true, 'verifies once the provider is back');
+    assert.equal(await provider.verify(served.chatId, MODEL, timeout()), true, 'verifies once the provider is back');
   });
 
   it('refusing an unacknowledged provider moves no funds into its sub-account', async () => {
@@ -294,7 +310,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     const result = asJson(await provider.chat(ask('from a new wallet'), { signal: timeout() }));
     assert.ok(messageContent(result.body).includes('from a new wallet'));
     assert.ok(devProvider.unsettledFee(wallet.address) > 0n, 'the fee is charged to the new wallet');
-    assert.equal(await provider.verify(result.chatId, result.usage), true);
+    assert.equal(await provider.verify(result.chatId, MODEL, timeout()), true);
     await funded.close();
   });
 

@@ -41,12 +41,15 @@ describe('parseGatewayOptions', () => {
   it('applies the documented defaults', () => {
     const config = parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC }, {});
     assert.equal(config.port, 3000);
-    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.allowUnauthenticated, false);
+    assert.deepEqual({ ...config.limits }, { maxResponseBytes: 32 * 1024 * 1024, maxSseEventBytes: 1024 * 1024, requestTimeout: 60_000, headersTimeout: 10_000 });
+    assert.equal(config.upstream.connectionsPerOrigin, 4096);
     assert.equal(config.strategy, 'round-robin');
     assert.equal(config.healthCheckInterval, 30_000);
     assert.equal(config.maxRetries, 3);
     assert.equal(config.sessionTimeout, 1_800_000);
-    assert.deepEqual({ ...config.timeouts }, { connect: 5000, firstByte: 30_000, chunkGap: 30_000, total: 600_000 });
+    assert.deepEqual({ ...config.timeouts }, { connect: 5000, firstByte: 30_000, chunkGap: 30_000, total: 600_000, verify: 10_000 });
     assert.deepEqual([...config.providers], [ADDRESS_A]);
     assert.deepEqual([...config.openAICompatibleProviders], []);
     assert.equal(config.key, KEY);
@@ -55,7 +58,7 @@ describe('parseGatewayOptions', () => {
 
   it('fills partial timeouts with defaults', () => {
     const config = parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC, timeouts: { connect: 1234 } }, {});
-    assert.deepEqual({ ...config.timeouts }, { connect: 1234, firstByte: 30_000, chunkGap: 30_000, total: 600_000 });
+    assert.deepEqual({ ...config.timeouts }, { connect: 1234, firstByte: 30_000, chunkGap: 30_000, total: 600_000, verify: 10_000 });
   });
 
   it('returns a deeply frozen config', () => {
@@ -181,9 +184,22 @@ describe('parseGatewayOptions', () => {
       assert.equal(mixed.param, 'providers');
     });
 
-    it('no providers at all', () => {
-      assert.equal(configError(() => parseGatewayOptions({}, {})).param, 'providers');
-      assert.equal(configError(() => parseGatewayOptions({ providers: [], key: KEY, rpc: RPC }, { ZG_PRIVATE_KEY: KEY })).param, 'providers');
+    it('no providers at all is left to the start (injected providers may come as dependencies)', () => {
+      assert.deepEqual([...parseGatewayOptions({}, {}).providers], []);
+    });
+
+    it('a non-loopback host without client keys or allowUnauthenticated: refused, saying why', () => {
+      const error = configError(() => parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC, host: '0.0.0.0' }, {}));
+      assert.equal(error.param, 'host');
+      assert.match(error.message, /without client keys/);
+      assert.match(error.message, /allowUnauthenticated/);
+      for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) assert.equal(parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC, host }, {}).host, host);
+      assert.equal(parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC, host: '0.0.0.0', allowUnauthenticated: true }, {}).host, '0.0.0.0');
+    });
+
+    it('model and models together on one upstream', () => {
+      const error = configError(() => parseGatewayOptions({ openAICompatibleProviders: [{ name: 'u', baseUrl: 'http://127.0.0.1:1/v1', model: 'a', models: ['b'] }] }, {}));
+      assert.equal(error.param, 'openAICompatibleProviders.0.model');
     });
   });
 

@@ -8,7 +8,7 @@ function fakeClock(start = 0): { now: () => number; advance: (ms: number) => voi
 }
 
 function record(providerId: string, createdAt = 0): ResponseRecord {
-  return { providerId, chatId: `chat-${providerId}`, usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }, createdAt, model: 'test-model' };
+  return { providerId, chatId: `chat-${providerId}`, usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }, createdAt, model: 'test-model', upstreamModel: 'test-model', costNeuron: '11' };
 }
 
 describe('LruSessionStore', () => {

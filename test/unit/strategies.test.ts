@@ -4,24 +4,17 @@ import {
   createStrategy,
   isStrategyName,
   LeastConnectionsStrategy,
-  LoadBalancer,
   RoundRobinStrategy,
   STRATEGY_NAMES,
   WeightedRoundRobinStrategy,
   type BalancingStrategy,
-  type PickContext,
   type ProviderSnapshot,
 } from 'zg-gateway';
-
-const context: PickContext = { now: () => 0, random: () => 0 };
-
-function snapshots(inFlight: readonly number[], weights: readonly number[] = []): ProviderSnapshot[] {
-  return inFlight.map((count, index) => ({ id: `p${index}`, index, inFlight: count, weight: weights[index] ?? 1 }));
-}
+import { PickingFleet, pickedId, snapshots } from '../helpers/fakes.js';
 
 function pickMany(strategy: BalancingStrategy, candidates: readonly ProviderSnapshot[], times: number): string[] {
   const picked: string[] = [];
-  for (let pick = 0; pick < times; pick += 1) picked.push(strategy.pick(candidates, context).id);
+  for (let pick = 0; pick < times; pick += 1) picked.push(pickedId(strategy, candidates));
   return picked;
 }
 
@@ -37,14 +30,14 @@ function longestRun(sequence: readonly string[], id: string): number {
 
 describe('RoundRobinStrategy', () => {
   it('rotates over three providers in configured order', () => {
-    const balancer = new LoadBalancer({ strategy: new RoundRobinStrategy(), providers: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    const balancer = new PickingFleet(new RoundRobinStrategy(), [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     assert.equal(balancer.strategyName, 'round-robin');
     const picked = Array.from({ length: 7 }, () => balancer.pick());
     assert.deepEqual(picked, ['a', 'b', 'c', 'a', 'b', 'c', 'a']);
   });
 
   it('skips an excluded provider and takes it back at its place when it returns', () => {
-    const balancer = new LoadBalancer({ strategy: new RoundRobinStrategy(), providers: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    const balancer = new PickingFleet(new RoundRobinStrategy(), [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     const withoutB = { exclude: new Set(['b']) };
     const whileExcluded = Array.from({ length: 5 }, () => balancer.pick(withoutB));
     assert.deepEqual(whileExcluded, ['a', 'c', 'a', 'c', 'a']);
@@ -54,7 +47,7 @@ describe('RoundRobinStrategy', () => {
   });
 
   it('treats unavailable providers like excluded ones', () => {
-    const balancer = new LoadBalancer({ strategy: new RoundRobinStrategy(), providers: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    const balancer = new PickingFleet(new RoundRobinStrategy(), [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     const onlyC = { isAvailable: (id: string) => id === 'c' };
     assert.deepEqual([balancer.pick(onlyC), balancer.pick(onlyC), balancer.pick()], ['c', 'c', 'a']);
   });
@@ -70,9 +63,9 @@ describe('LeastConnectionsStrategy', () => {
   it('prefers the provider with the fewest requests in flight', () => {
     const strategy: BalancingStrategy = new LeastConnectionsStrategy();
     assert.equal(strategy.name, 'least-connections');
-    assert.equal(strategy.pick(snapshots([3, 1, 2]), context).id, 'p1');
-    assert.equal(strategy.pick(snapshots([0, 5, 2]), context).id, 'p0');
-    assert.equal(strategy.pick(snapshots([4, 4, 0]), context).id, 'p2');
+    assert.equal(pickedId(strategy, snapshots([3, 1, 2])), 'p1');
+    assert.equal(pickedId(strategy, snapshots([0, 5, 2])), 'p0');
+    assert.equal(pickedId(strategy, snapshots([4, 4, 0])), 'p2');
   });
 
   it('shares ties by rotation', () => {
@@ -83,7 +76,7 @@ describe('LeastConnectionsStrategy', () => {
   });
 
   it('spreads concurrent requests evenly through the balancer', () => {
-    const balancer = new LoadBalancer({ strategy: new LeastConnectionsStrategy(), providers: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    const balancer = new PickingFleet(new LeastConnectionsStrategy(), [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     const leases = [];
     for (let request = 0; request < 9; request += 1) {
       const id = balancer.pick();
@@ -113,14 +106,14 @@ describe('WeightedRoundRobinStrategy', () => {
   });
 
   it('gives weights 3:1:1 exactly over 500 picks, interleaved', () => {
-    const balancer = new LoadBalancer({
-      strategy: new WeightedRoundRobinStrategy(),
-      providers: [
+    const balancer = new PickingFleet(
+      new WeightedRoundRobinStrategy(),
+      [
         { id: 'a', weight: 3 },
         { id: 'b', weight: 1 },
         { id: 'c', weight: 1 },
       ],
-    });
+    );
     const picked = Array.from({ length: 500 }, () => balancer.pick() ?? 'none');
     const counts = new Map<string, number>();
     for (const id of picked) counts.set(id, (counts.get(id) ?? 0) + 1);
