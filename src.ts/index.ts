@@ -24,3 +24,4 @@ export { CircuitBreaker, RetryBudget, type BreakerState, type CircuitBreakerOpti
 export { createLogger, REDACTED_PATHS } from './logging/create-logger.js';
 export * from './balancer/index.js';
 export * from './sessions/index.js';
+export * from './keys/index.js';
