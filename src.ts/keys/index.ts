@@ -31,3 +31,7 @@ export { BUDGET_PERIODS, periodBounds, type BudgetPeriod, type PeriodBounds } fr
 export { TOTAL_WINDOW, type CounterStore, type WindowSnapshot } from './counter-store.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counter-store.js';
 export { exceedsLimit, msUntilFits, slidingUsage } from './sliding-window.js';
+export { costOf, type TokenPrice, type UsageTokens } from './cost.js';
+export { KeySpendTracker, type KeySpendTrackerOptions, type KeyTotals, type PeriodSpend } from './key-spend-tracker.js';
+export { KeyLimiter, type AdmissionRequest, type KeyLimiterOptions } from './key-limiter.js';
+export type { KeyTicket } from './key-ticket.js';
