@@ -35,3 +35,4 @@ export { costOf, type TokenPrice, type UsageTokens } from './cost.js';
 export { KeySpendTracker, type KeySpendTrackerOptions, type KeyTotals, type PeriodSpend } from './key-spend-tracker.js';
 export { KeyLimiter, type AdmissionRequest, type KeyLimiterOptions } from './key-limiter.js';
 export type { KeyTicket } from './key-ticket.js';
+export { ClientKeys, type ClientKeysOptions, type KeyView } from './client-keys.js';
