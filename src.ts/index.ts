@@ -63,3 +63,4 @@ export * from './observability/index.js';
 export * from './stats/index.js';
 export * from './balancer/index.js';
 export * from './sessions/index.js';
+export * from './keys/index.js';
