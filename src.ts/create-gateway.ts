@@ -69,6 +69,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
       membership: membership(config, name, { weight, maxConcurrent, throughput, pool }),
     })),
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
+    funding: config.funding,
   });
   const gateway = new Gateway({
     logger,

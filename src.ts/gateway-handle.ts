@@ -66,5 +66,6 @@ export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' |
   return Object.freeze({
     ...rest,
     openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
+    ...(rest.apiKeys ? { apiKeys: rest.apiKeys.map((entry) => ({ ...entry, hash: '[redacted]' })) } : {}),
   });
 }

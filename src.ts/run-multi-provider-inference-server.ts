@@ -5,6 +5,7 @@ import { GatewayError } from './errors/index.js';
 import { probeFleet } from './gateway/probe-fleet.js';
 import { publicConfig, type FleetHandle, type GatewayHandle } from './gateway-handle.js';
 import { PeriodicTask } from './health/index.js';
+import { ClientKeys, loadKeysFile } from './keys/index.js';
 import { createLogger } from './logging/create-logger.js';
 import { startHttpServer } from './server/index.js';
 import type { Gateway } from './gateway/gateway.js';
@@ -44,10 +45,15 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     (error) => logger.error({ event: 'internal_error', err: error }, 'health check failed'),
   );
   let server;
+  let clientKeys: ClientKeys | undefined;
   try {
+    if (config.apiKeys || config.keysFile) {
+      clientKeys = new ClientKeys({ keys: [...(config.apiKeys ?? []), ...(config.keysFile ? await loadKeysFile(config.keysFile) : [])], ...(dependencies.now ? { now: dependencies.now } : {}) });
+    }
     await gateway.start();
-    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, corsOrigins: config.corsOrigins });
+    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, corsOrigins: config.corsOrigins, clientKeys });
   } catch (error) {
+    await clientKeys?.close();
     await gateway.close();
     await client.close().catch(() => undefined);
     throw error;
@@ -75,6 +81,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
         await upkeep.stop();
         await http.closeConnections(500);
         await gateway.close();
+        await clientKeys?.close();
         await client.close().catch(() => undefined);
         logger.info({ event: 'gateway_closed' }, 'gateway closed');
       })()),

@@ -7,6 +7,8 @@ import type { UpstreamHttpClient } from '../providers/http/upstream-http-client.
 import type { InferenceProvider } from '../providers/inference-provider.js';
 import { OpenAICompatibleProvider, type OpenAICompatibleModel } from '../providers/openai-compatible/openai-compatible-provider.js';
 import { ZgNetwork, type ZgNetworkOptions } from '../providers/zg/zg-network.js';
+import { PeriodicTask } from '../health/index.js';
+import { FundingKeeper, type FundingSummary } from './funding-keeper.js';
 
 /** A plain OpenAI-compatible upstream to serve. */
 export interface OpenAICompatibleSpec {
@@ -28,6 +30,8 @@ export interface ConfiguredFleetOptions {
   openAICompatible: ReadonlyArray<{ spec: OpenAICompatibleSpec; membership: ProviderMembershipOptions }>;
   /** Providers built by the caller (custom adapters, test doubles). */
   injected: ReadonlyArray<{ provider: InferenceProvider; membership: ProviderMembershipOptions }>;
+  /** Keeping 0G sub-accounts funded. */
+  funding: { ledgerFloor: number; topUpCooldownMs: number; checkIntervalMs: number };
 }
 
 /**
@@ -42,9 +46,24 @@ export class ConfiguredFleet implements FleetSource {
   #network: ZgNetwork | undefined;
   #connecting: Promise<ZgNetwork> | undefined;
   #closed = false;
+  readonly #funding: FundingKeeper;
+  readonly #fundingTask: PeriodicTask;
 
   constructor(options: ConfiguredFleetOptions) {
     this.#options = options;
+    this.#funding = new FundingKeeper({
+      registry: options.registry,
+      network: () => this.#network,
+      logger: options.logger,
+      topUpCooldownMs: options.funding.topUpCooldownMs,
+      ledgerFloor: options.funding.ledgerFloor,
+    });
+    this.#fundingTask = new PeriodicTask(() => this.#funding.tick(), options.funding.checkIntervalMs);
+  }
+
+  /** Ledger and sub-account balances as last read, and the providers that need funds. */
+  fundingSummary(): FundingSummary | undefined {
+    return this.#funding.summary();
   }
 
   get failed(): FailedProvider[] {
@@ -64,6 +83,8 @@ export class ConfiguredFleet implements FleetSource {
       await this.#connect();
       // One at a time: the SDK sends transactions from one wallet without a nonce manager.
       for (const { address, membership } of zgProviders) await this.#tryZg(address, membership, false);
+      this.#fundingTask.start();
+      void this.#funding.refreshAccounts();
     }
     if (registry.size === 0) {
       const failed = this.failed;
@@ -111,12 +132,13 @@ export class ConfiguredFleet implements FleetSource {
     }
   }
 
-  /** Retries providers that failed to initialise, one at a time. */
+  /** Retries providers that failed to initialise, one at a time, and reads the sub-accounts. */
   async tick(): Promise<void> {
     for (const failure of [...this.#failed.values()]) {
       if (this.#closed) return;
       await this.#tryZg(failure.address, failure.membership, true);
     }
+    await this.#funding.refreshAccounts();
   }
 
   /** Adds a 0G provider at run time (initialised now). Rejects with why when it cannot serve. */
@@ -126,6 +148,7 @@ export class ConfiguredFleet implements FleetSource {
     const provider = await network.initProvider(address, this.#options.client);
     this.#failed.delete(address.toLowerCase());
     this.#options.registry.add(provider, membership, 'added');
+    this.#fundingTask.start();
     return provider.id;
   }
 
@@ -156,6 +179,7 @@ export class ConfiguredFleet implements FleetSource {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#fundingTask.stop();
     await this.#connecting?.catch(() => undefined);
     await this.#network?.close();
   }

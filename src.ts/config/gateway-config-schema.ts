@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES } from '../balancer/index.js';
+import { apiKeysConfigSchema } from '../keys/index.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
 const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
@@ -174,6 +175,14 @@ export const gatewayConfigSchema = z
     bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('1mb'),
     /** Bearer token required on `/admin/*`; required when `host` is not a loopback address. */
     adminToken: z.string().min(16).optional(),
+    /**
+     * Client keys (`Authorization: Bearer <key>` on `/v1/*`), each with optional `rpm`, `tpm`,
+     * `maxConcurrent`, `budget { amount (neuron), period }`, `models`, `expiresAt`, `disabled`.
+     * Plaintext keys are hashed at once. Default: none (no key needed on a loopback host).
+     */
+    apiKeys: apiKeysConfigSchema.optional(),
+    /** A JSON file of client keys (`{ "keys": [...] }`), read at start. */
+    keysFile: z.string().min(1).optional(),
     /** Serve chats without client keys on a non-loopback host. Default false: the gateway refuses to start so. */
     allowUnauthenticated: z.boolean().default(false),
     /** Origins allowed to call the gateway from a browser (CORS). Default none (CORS off); `["*"]` allows any. */

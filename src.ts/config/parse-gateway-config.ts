@@ -48,7 +48,8 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   for (const [index, upstream] of config.openAICompatibleProviders.entries()) {
     if (upstream.model !== undefined && upstream.models !== undefined) throw invalid(`openAICompatibleProviders.${index}.model`, 'give either model or models, not both');
   }
-  if (!isLoopbackHost(config.host) && !config.allowUnauthenticated) {
+  const hasKeys = (config.apiKeys?.length ?? 0) > 0 || config.keysFile !== undefined;
+  if (!isLoopbackHost(config.host) && !config.allowUnauthenticated && !hasKeys) {
     throw invalid(
       'host',
       `the gateway would serve ${config.host} without client keys, so anyone who reaches the port could spend the wallet's funds; ` +

@@ -62,7 +62,7 @@ export interface ChatDispatcherOptions {
   now?: () => number;
   random?: () => number;
   /** What to add to a 402 when every candidate needs funds (e.g. the ledger balance). */
-  fundingDetails?: () => Record<string, unknown> | undefined;
+  fundingDetails?: () => object | undefined;
 }
 
 interface Choice {

@@ -28,12 +28,13 @@ export function finalDispatchError(
   attempts: readonly AttemptRecord[],
   unconfirmedClientError: GatewayError | undefined,
   unavailable: ReadonlyArray<{ provider: string; reason: string }>,
-  fundingDetails: Record<string, unknown> | undefined,
+  fundingDetails: object | undefined,
 ): GatewayError {
   if (attempts.length === 0) {
     if (unavailable.length > 0 && unavailable.every((entry) => entry.reason.startsWith('funding'))) {
-      return new GatewayError('insufficient_funds', `Every provider that serves this model needs funds: the gateway wallet cannot pay them now`, {
-        details: { providers: unavailable, ...fundingDetails },
+      const ledger = (fundingDetails as { ledger?: { available?: string } | null } | undefined)?.ledger?.available;
+      return new GatewayError('insufficient_funds', `Every provider that serves this model needs funds: the gateway wallet cannot pay them now${ledger !== undefined ? ` (ledger available: ${ledger} 0G)` : ''}`, {
+        details: { providers: unavailable, ...(fundingDetails ? { funding: fundingDetails } : {}) },
       });
     }
     return new GatewayError('no_healthy_provider', 'No provider is available to serve the request', {
@@ -50,7 +51,7 @@ export function finalDispatchError(
   if (codes.size === 1 && onlyCode && PASS_THROUGH_WHEN_UNANIMOUS.has(onlyCode as ErrorCode)) {
     const last = attempts[attempts.length - 1] as AttemptRecord;
     return new GatewayError(onlyCode as ErrorCode, `${last.message} (${attempts.length} attempt${plural}: ${summary})`, {
-      details: { attempts, ...(onlyCode === 'insufficient_funds' ? fundingDetails : {}) },
+      details: { attempts, ...(onlyCode === 'insufficient_funds' && fundingDetails ? { funding: fundingDetails } : {}) },
       ...(onlyCode === 'upstream_rate_limited' ? { retryAfterMs: NO_PROVIDER_RETRY_AFTER_MS } : {}),
     });
   }

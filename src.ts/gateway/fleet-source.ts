@@ -20,7 +20,7 @@ export interface FleetSource {
   /** Periodic upkeep (retrying failed initialisations, refreshing a catalog). Must not reject. */
   tick(): Promise<void>;
   /** Facts about the wallet's funds for error details and `/admin` (e.g. the ledger balance), when known. */
-  fundingSummary?(): Record<string, unknown> | undefined;
+  fundingSummary?(): object | undefined;
   /** Stops whatever the source runs (network connections, timers). */
   close(): Promise<void>;
 }

@@ -143,6 +143,11 @@ export class RoutePlanner {
     });
   }
 
+  /** The model a request without one is served (`''` when every provider takes any model); throws like `plan`. */
+  defaultModelName(): string {
+    return this.#defaultModel();
+  }
+
   /** Plans a request. Throws `model_not_found` (404) or `invalid_request` (no model, several served). */
   plan(requestedModel: string | undefined, filter?: ProviderFilter): RoutePlan {
     const now = Date.now();

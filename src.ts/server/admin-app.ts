@@ -2,8 +2,11 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { ClientKeys } from '../keys/index.js';
 import { adminAuth } from './admin-auth.js';
+import { clientAuth } from './client-auth.js';
 import { beginRequest } from './request-log.js';
+import { adminKeysRoute } from './routes/admin-keys.js';
 import { adminProvidersRoute } from './routes/admin-providers.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoute } from './routes/models.js';
@@ -18,6 +21,7 @@ export interface AdminAppOptions {
   adminToken: string | undefined;
   /** True when the server listens on a loopback address only. */
   loopbackOnly: boolean;
+  clientKeys: ClientKeys | undefined;
 }
 
 /** Wraps an async route so a rejection reaches the error handler. */
@@ -40,11 +44,13 @@ export function createAdminApp(options: AdminAppOptions): Express {
     beginRequest(request, response, logger, request.path);
     next();
   });
+  app.use('/v1', clientAuth(options.clientKeys));
   app.post('/v1/verify', route(verifyRoute(gateway, options.bodyLimit)));
   app.get('/v1/models', route(modelsRoute(gateway)));
   app.get('/health', route(healthRoute(gateway)));
   app.use('/admin', adminAuth(options.adminToken, options.loopbackOnly));
   app.get('/admin/providers', route(adminProvidersRoute(gateway)));
+  app.get('/admin/keys', route(adminKeysRoute(options.clientKeys)));
   app.use((request, _response, next) => {
     next(new GatewayError('not_found', `No route ${request.method} ${request.path}`));
   });

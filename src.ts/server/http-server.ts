@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { ClientKeys } from '../keys/index.js';
 import { createAdminApp } from './admin-app.js';
 import { corsHeaders } from './cors.js';
 import { parseByteLimit } from './read-json-body.js';
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   adminToken: string | undefined;
   /** Origins allowed by CORS (`*` for any); empty: CORS off. */
   corsOrigins: readonly string[];
+  /** Client keys; undefined: none needed. */
+  clientKeys?: ClientKeys | undefined;
 }
 
 /** A listening server. */
@@ -59,9 +62,10 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const bodyLimit = parseByteLimit(options.bodyLimit);
   const loopbackOnly = isLoopbackHost(options.host);
   const extraHeaders = (request: IncomingMessage): Record<string, string> | undefined => corsHeaders(options.corsOrigins, request.headers.origin);
-  const chat = completionRoute('chat', { gateway, logger: options.logger, bodyLimit, extraHeaders });
-  const completions = completionRoute('completions', { gateway, logger: options.logger, bodyLimit, extraHeaders });
-  const app = createAdminApp({ gateway, logger: options.logger, bodyLimit, adminToken: options.adminToken, loopbackOnly });
+  const routeOptions = { gateway, logger: options.logger, bodyLimit, extraHeaders, clientKeys: options.clientKeys };
+  const chat = completionRoute('chat', routeOptions);
+  const completions = completionRoute('completions', routeOptions);
+  const app = createAdminApp({ gateway, logger: options.logger, bodyLimit, adminToken: options.adminToken, loopbackOnly, clientKeys: options.clientKeys });
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (gateway.shuttingDown) response.setHeader('connection', 'close');
     const cors = extraHeaders(request);

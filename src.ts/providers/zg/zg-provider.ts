@@ -2,7 +2,7 @@ import { GatewayError } from '../../errors/index.js';
 import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import { errorForTransportFailure } from '../http/upstream-errors.js';
-import { discardBody, type UpstreamHttpClient } from '../http/upstream-http-client.js';
+import { discardBody, type UpstreamHttpClient, type UpstreamResponse } from '../http/upstream-http-client.js';
 import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, TokenUsage, UpstreamCall } from '../inference-provider.js';
 import type { SessionHeaderCache } from './session-header-cache.js';
 import { verifyResponseSignature } from './zg-sdk.js';
@@ -121,6 +121,23 @@ export class ZgProvider implements InferenceProvider {
     }
   }
 
+  /**
+   * What the provider says the wallet owes it and has not settled yet, in neuron
+   * (`GET /v1/user/:address/unsettledfee`, with the session token). Rejects when it cannot say.
+   */
+  async unsettledFee(walletAddress: string, signal: AbortSignal): Promise<bigint> {
+    const headers = this.#init.headers.current() ?? (await this.#init.headers.get());
+    const response = await this.#init.client.send('GET', `${this.#service.url}/v1/user/${walletAddress}/unsettledfee`, { headers, signal });
+    if (response.status !== 200) {
+      discardBody(response.body);
+      throw new GatewayError('upstream_error', `Provider ${this.id} did not report the unsettled fee (HTTP ${response.status})`, { upstreamStatus: response.status });
+    }
+    const answer = (await readSmallJson(response.body, MAX_SIGNATURE_BYTES)) as { unsettledFee?: unknown };
+    const fee = answer.unsettledFee;
+    if ((typeof fee !== 'string' && typeof fee !== 'number') || !/^\d+$/.test(String(fee))) throw new GatewayError('upstream_error', `Provider ${this.id} reported an unreadable unsettled fee`);
+    return BigInt(fee);
+  }
+
   /** Probes the service URL's `/v1/quote` (cheap, served without a session token). */
   probe(signal: AbortSignal): Promise<void> {
     return probeOverHttp(this.#init.client, this.id, `${this.#service.url}/v1/quote`, signal);
@@ -131,19 +148,19 @@ export class ZgProvider implements InferenceProvider {
   }
 }
 
-async function readSmallJson(body: AsyncIterable<unknown> & { destroy(): void }, limit: number): Promise<{ text?: unknown; signature?: unknown }> {
+async function readSmallJson(body: UpstreamResponse['body'], limit: number): Promise<Record<string, unknown>> {
   const pieces: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buffer = chunk as Buffer;
     size += buffer.length;
     if (size > limit) {
-      body.destroy();
+      discardBody(body);
       throw new Error(`signature answer larger than ${limit} bytes`);
     }
     pieces.push(buffer);
   }
   const value: unknown = JSON.parse(Buffer.concat(pieces).toString('utf8'));
   if (typeof value !== 'object' || value === null) throw new Error('signature answer is not a JSON object');
-  return value as { text?: unknown; signature?: unknown };
+  return value as Record<string, unknown>;
 }

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/index.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { CompletionRoute } from '../../providers/inference-provider.js';
+import { estimatePromptTokens } from '../../gateway/pricing.js';
 import { clientClosedReason } from '../../gateway/request-scope.js';
+import type { ClientKeys, KeyTicket } from '../../keys/index.js';
+import { authenticateClient } from '../client-auth.js';
 import { readJsonBody } from '../read-json-body.js';
 import { beginRequest } from '../request-log.js';
 import { responseSink } from '../response-sink.js';
@@ -15,6 +18,8 @@ export interface CompletionRouteOptions {
   gateway: Gateway;
   logger: Logger;
   bodyLimit: number;
+  /** Client keys, limits and budgets; undefined: no key needed. */
+  clientKeys: ClientKeys | undefined;
   /** Headers added to every answer (CORS). */
   extraHeaders: (request: IncomingMessage) => Record<string, string> | undefined;
 }
@@ -31,13 +36,21 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
     const facts = beginRequest(request, response, options.logger, path);
     const extraHeaders = options.extraHeaders(request);
     if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
+    let ticket: KeyTicket | undefined;
     try {
       if (options.gateway.shuttingDown) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterMs: 1000 });
+      const key = authenticateClient(options.clientKeys, request.headers.authorization);
+      if (key) facts.keyId = key.id;
       const body = validateBody(await readJsonBody(request, options.bodyLimit));
       facts.stream = body.stream === true;
       const sessionHeader = request.headers['x-session-id'];
       if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
         throw new GatewayError('invalid_request', 'X-Session-Id must be 1-200 characters of [A-Za-z0-9._:-]', { param: 'X-Session-Id' });
+      }
+      if (key && options.clientKeys) {
+        const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : 0;
+        const model = typeof body.model === 'string' && body.model !== '' ? body.model : options.gateway.planner.defaultModelName();
+        ticket = await options.clientKeys.admit(key, { model, estimatedTokens: estimatePromptTokens(body) + maxTokens });
       }
       const client = new AbortController();
       response.once('close', () => {
@@ -56,11 +69,18 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.ttfbMs = report.ttfbMs;
       facts.routeReason = report.routeReason;
       facts.fallbackFor = report.fallbackFor;
+      if (ticket && report.usage && report.costNeuron !== undefined) {
+        await ticket.commit({ promptTokens: report.usage.prompt_tokens, completionTokens: report.usage.completion_tokens }, report.costNeuron).catch((error: unknown) => {
+          options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, key: ticket?.key.id, err: error }, 'could not record the key\'s spend');
+        });
+      }
     } catch (error) {
       const written = writeError(response, error, options.logger);
       if (written.code === 'client_closed_request') facts.outcome = 'client_closed';
       const details = written.details as { attempts?: unknown[] } | undefined;
       if (Array.isArray(details?.attempts)) facts.attempts = details.attempts.length;
+    } finally {
+      ticket?.release();
     }
   };
 }
