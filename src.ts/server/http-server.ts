@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
@@ -40,6 +40,9 @@ export interface HttpServerHandle {
   closeConnections(flushMs: number): Promise<void>;
 }
 
+/** How long a connection must have been idle before shutdown closes it, ms. */
+const IDLE_BEFORE_CLOSE_MS = 150;
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
@@ -67,7 +70,6 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const completions = completionRoute('completions', routeOptions);
   const app = createAdminApp({ gateway, logger: options.logger, bodyLimit, adminToken: options.adminToken, loopbackOnly, clientKeys: options.clientKeys });
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    if (gateway.shuttingDown) response.setHeader('connection', 'close');
     const cors = extraHeaders(request);
     if (request.method === 'OPTIONS' && cors) {
       response.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type', 'access-control-max-age': '600' });
@@ -82,34 +84,60 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     if (cors) for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     app(request, response);
   };
-  const server = createServer({ requestTimeout: options.requestTimeout, headersTimeout: options.headersTimeout, keepAliveTimeout: 5000 }, handle);
-  const sockets = new Set<Socket>();
+  const server = createServer(
+    {
+      requestTimeout: options.requestTimeout,
+      headersTimeout: options.headersTimeout,
+      keepAliveTimeout: 5000,
+      // How often Node checks those timeouts (its default, 30 s, would let a slow client linger that long past them).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(Math.min(options.requestTimeout, options.headersTimeout) / 2))),
+    },
+    handle,
+  );
+  // Each connection's idle time: a just-accepted connection whose request is not parsed yet is
+  // not idle for long, so shutdown never resets a request the server had accepted.
+  const idleSince = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    idleSince.set(socket, Date.now());
+    socket.once('close', () => idleSince.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    idleSince.set(socket, Number.POSITIVE_INFINITY);
+    response.once('close', () => {
+      if (!socket.destroyed) idleSince.set(socket, Date.now());
+    });
   });
   await listen(server, options.port, options.host);
   const address = server.address() as AddressInfo;
   const reportedHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${reportedHost.includes(':') ? `[${reportedHost}]` : reportedHost}:${address.port}`;
-  let closed: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+  const stopListening = (): Promise<void> =>
+    (stopped ??= new Promise<void>((resolve) => {
+      // net.Server's close: stops accepting without http.Server's closing of "idle" connections,
+      // which would also reset connections whose request has arrived but is not parsed yet.
+      net.Server.prototype.close.call(server, () => resolve());
+    }));
   return {
     url,
     port: address.port,
     host: options.host,
     stopAccepting() {
-      closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      void stopListening();
       return Promise.resolve();
     },
     async closeConnections(flushMs: number) {
-      closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const flushed = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), flushMs).unref())]);
-      if (!flushed) {
-        for (const socket of sockets) socket.destroy();
-        await closed;
+      await stopListening();
+      const deadline = Date.now() + flushMs;
+      while (idleSince.size > 0 && Date.now() < deadline) {
+        const now = Date.now();
+        for (const [socket, since] of idleSince) if (now - since >= IDLE_BEFORE_CLOSE_MS) socket.destroy();
+        if (idleSince.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      for (const socket of idleSince.keys()) socket.destroy();
+      // Clears Node's timeout checker; nothing is left to close.
+      server.close(() => undefined);
     },
   };
 }

@@ -11,7 +11,7 @@ export type UpstreamMode =
   | { kind: 'normal' }
   | { kind: 'byte-drip' }
   | { kind: 'huge-json'; bytes: number }
-  | { kind: 'huge-sse-event'; bytes: number }
+  | { kind: 'huge-sse-event'; bytes: number; late?: boolean }
   | { kind: 'endless-sse-line' }
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'error-body' }
@@ -159,10 +159,9 @@ export async function startHostileUpstream(name: string, mode: UpstreamMode = { 
       }
       return;
     }
-    if (current.kind === 'huge-sse-event') {
-      await send(chunk({ content: 'y'.repeat(current.bytes) }));
-    }
+    if (current.kind === 'huge-sse-event' && !current.late) await send(chunk({ content: 'y'.repeat(current.bytes) }));
     for (const part of splitCodePoints(content, state.chunkCodePoints)) await send(chunk({ content: part }));
+    if (current.kind === 'huge-sse-event' && current.late) await send(chunk({ content: 'y'.repeat(current.bytes) }));
     await send(chunk({}, 'stop'));
     if (body.stream_options?.include_usage) await send(event({ id, object: 'chat.completion.chunk', choices: [], usage }));
     await send(count('data: [DONE]\n\n'));
