@@ -1,6 +1,6 @@
 /**
  * zg-gateway: a session-affine, multi-provider, OpenAI-compatible inference gateway for the
- * 0G compute network. The local devnet is exported separately as `zg-gateway/devnet`.
+ * 0G compute network. The local devnet used by its example and tests is the separate package `zg-devnet`.
  */
 export { runMultiProviderInferenceServer, type GatewayHandle } from './gateway/run-multi-provider-inference-server.js';
 export { parseGatewayOptions, gatewayOptionsSchema, type GatewayOptions, type GatewayConfig } from './config/index.js';

@@ -28,7 +28,6 @@ export const ERROR_CODES = {
   no_provider_initialised: { status: 500, type: 'configuration_error', description: 'No configured provider could be initialised.' },
   listen_failed: { status: 500, type: 'configuration_error', description: 'The server could not listen on the configured address.' },
   chain_error: { status: 502, type: 'upstream_error', description: 'A call to the chain failed.' },
-  devnet_error: { status: 500, type: 'configuration_error', description: 'The local devnet could not be started or operated.' },
   internal_error: { status: 500, type: 'server_error', description: 'An unexpected error inside the gateway.' },
 } as const satisfies Record<string, { status: number; type: string; description: string }>;
 

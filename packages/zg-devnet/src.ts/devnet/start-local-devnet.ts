@@ -1,11 +1,11 @@
 import { Contract, Wallet, hexlify, parseEther, randomBytes, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
-import { GatewayError } from '../errors/index.js';
-import { loadServingContractArtifacts } from '../providers/zg/zg-sdk.js';
-import { startAnvil, type AnvilHandle } from './anvil-process.js';
-import { createLocalRpcProvider } from './chain-client.js';
-import { deployServingContracts, type ServingContractAddresses } from './deploy-serving-contracts.js';
-import type { ProviderFault } from './fault-modes.js';
-import { SimulatedProvider, type SettlementReport, type SimulatedProviderStats } from './simulated-provider.js';
+import { DevnetError } from '../devnet-error.js';
+import { loadServingContractArtifacts } from '../chain/contract-artifacts.js';
+import { startAnvil, type AnvilHandle } from '../chain/anvil-process.js';
+import { createLocalRpcProvider } from '../chain/local-rpc-provider.js';
+import { deployServingContracts, type ServingContractAddresses } from '../chain/deploy-serving-contracts.js';
+import type { ProviderFault } from '../provider/fault-modes.js';
+import { SimulatedProvider, type SettlementReport, type SimulatedProviderStats } from '../provider/simulated-provider.js';
 
 /** How one simulated provider is set up. Every field is optional. */
 export interface ProviderSpec {
@@ -101,7 +101,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions = {}): Promis
     typeof options.providers === 'number' || options.providers === undefined
       ? Array.from({ length: options.providers ?? 3 }, () => ({}))
       : options.providers;
-  if (specs.length < 1) throw new GatewayError('devnet_error', 'a devnet needs at least one provider');
+  if (specs.length < 1) throw new DevnetError('invalid_options', 'a devnet needs at least one provider');
   const defaultModel = options.model ?? 'zg-devnet-chat';
 
   let anvil: AnvilHandle | undefined;
@@ -217,6 +217,6 @@ export async function startLocalDevnet(options: LocalDevnetOptions = {}): Promis
     };
   } catch (error) {
     await stop();
-    throw GatewayError.isInstance(error) ? error : new GatewayError('devnet_error', 'the local devnet failed to start', { cause: error });
+    throw DevnetError.isInstance(error) ? error : new DevnetError('start_failed', 'the local devnet failed to start', { cause: error });
   }
 }

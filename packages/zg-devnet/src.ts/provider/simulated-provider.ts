@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Contract, Wallet, hexlify, isError, keccak256, toUtf8Bytes, type InterfaceAbi, type JsonRpcProvider } from 'ethers';
-import { loadServingContractArtifacts } from '../providers/zg/zg-sdk.js';
+import { loadServingContractArtifacts } from '../chain/contract-artifacts.js';
 import { NO_FAULT, type ProviderFault } from './fault-modes.js';
 import { EPHEMERAL_TOKEN_ID, parseAndCheckSessionToken, type TokenRejection } from './session-token.js';
 

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Contract, Wallet, getBytes, hexlify, keccak256, randomBytes, toUtf8Bytes } from 'ethers';
-import pino from 'pino';
-import { UpstreamHttpClient, ZgNetwork, type ZgProvider } from 'zg-gateway';
-import { startLocalDevnet, type DevnetProvider, type LocalDevnet, type SessionToken } from 'zg-gateway/devnet';
-import { processAlive, waitFor } from '../helpers/devnet-gateway.js';
+import { startLocalDevnet, type DevnetProvider, type LocalDevnet, type SessionToken } from 'zg-devnet';
+import { connectSdkUser, messageContent, openAccount, processAlive, sdkChat, waitFor, type SdkUser } from './helpers/sdk-user.js';
 
 const INFERENCE_ABI = [
   'function getService(address provider) view returns (tuple(address provider,string serviceType,string url,uint256 inputPrice,uint256 outputPrice,uint256 updatedAt,string model,string verifiability,string additionalInfo,address teeSignerAddress,bool teeSignerAcknowledged))',
@@ -65,18 +63,10 @@ async function postChat(provider: DevnetProvider, authorization: string | undefi
   return { status: response.status, message: body.error?.message ?? '' };
 }
 
-function messageContent(body: Record<string, unknown>): string {
-  const choices = body.choices as Array<{ message?: { content?: unknown } }> | undefined;
-  const content = choices?.[0]?.message?.content;
-  return typeof content === 'string' ? content : '';
-}
-
 describe('local devnet', () => {
   let devnet: LocalDevnet | undefined;
   let inference: Contract;
-  let network: ZgNetwork | undefined;
-  let client: UpstreamHttpClient | undefined;
-  let adapter: ZgProvider;
+  let user: SdkUser | undefined;
 
   const dev = (): LocalDevnet => {
     assert.ok(devnet, 'the devnet did not start');
@@ -102,28 +92,15 @@ describe('local devnet', () => {
   before(async () => {
     devnet = await startLocalDevnet({ providers: [{}, {}, {}, { name: 'unacknowledged', acknowledged: false }] });
     inference = new Contract(devnet.contracts.inference, INFERENCE_ABI, devnet.rpc);
-    network = await ZgNetwork.connect(
-      {
-        privateKey: devnet.userPrivateKey,
-        rpcUrl: devnet.rpcUrl,
-        chainId: devnet.chainId,
-        contracts: devnet.contracts,
-        gasPrice: 1e9,
-        rpcPollingIntervalMs: 20,
-        // No top-up in the middle of a test: balance checks must see only the settlement.
-        autoFunding: { intervalMs: 3_600_000 },
-      },
-      pino({ level: 'silent' }),
-    );
-    client = new UpstreamHttpClient();
+    // The unmodified SDK opens (and funds) the user's sub-account with the first provider.
+    user = await connectSdkUser(devnet);
     const first = devnet.providers[0];
     assert.ok(first);
-    adapter = await network.initProvider(first.address, client);
+    await openAccount(user, first.address);
   });
 
   after(async () => {
-    await network?.close().catch(() => undefined);
-    await client?.close().catch(() => undefined);
+    user?.close();
     await devnet?.stop();
   });
 
@@ -196,7 +173,7 @@ describe('local devnet', () => {
   it('accepts a session token signed exactly like the SDK does (control for the rejections below)', async () => {
     const provider = acknowledgedProviders()[0];
     assert.ok(provider);
-    // The adapter initialised this provider in `before`: the user has an acknowledged sub-account.
+    // `before` opened the user's sub-account with this provider through the SDK.
     const user = new Wallet(dev().userPrivateKey);
     const before = provider.stats.rejectedAuth;
     const answer = await postChat(provider, await authorizationFor(user, provider.address));
@@ -244,12 +221,13 @@ describe('local devnet', () => {
     const provider = acknowledgedProviders()[0];
     assert.ok(provider);
     const texts = ['first question', 'a second, somewhat longer question about settlement', 'third'];
+    const sdk = user;
+    assert.ok(sdk);
     for (const text of texts) {
-      const result = await adapter.chat({ messages: [{ role: 'user', content: text }] }, { signal: AbortSignal.timeout(10_000) });
-      assert.equal(result.kind, 'json');
-      if (result.kind !== 'json') return;
-      assert.ok(messageContent(result.body).includes(text));
-      assert.equal(await adapter.verify(result.chatId, result.usage), true);
+      const answer = await sdkChat(sdk, provider.address, { messages: [{ role: 'user', content: text }] });
+      assert.equal(answer.status, 200, answer.text);
+      assert.ok(messageContent(answer.body).includes(text));
+      assert.equal(await sdk.broker.inference.processResponse(provider.address, answer.chatId, JSON.stringify(answer.body.usage)), true);
     }
 
     const fee = provider.unsettledFee(userAddress);
@@ -287,10 +265,8 @@ describe('local devnet', () => {
     const pid = running.anvilPid;
     const urls = running.providers.map((provider) => provider.url);
     assert.equal(processAlive(pid), true);
-    await network?.close();
-    network = undefined;
-    await client?.close();
-    client = undefined;
+    user?.close();
+    user = undefined;
     await running.stop();
     assert.equal(await waitFor(() => !processAlive(pid), 5000), true, 'anvil exited');
     for (const url of urls) {
