@@ -1,4 +1,4 @@
-import type { LocalDevnet } from './start-local-devnet.js';
+import type { LocalDevnet } from './devnet-types.js';
 
 /**
  * Options pointing zg-gateway (or any client with the same option names) at a local devnet.
