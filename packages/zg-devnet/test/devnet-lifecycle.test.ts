@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { DevnetError, startLocalDevnet } from 'zg-devnet';
+import { DevnetError, startLocalDevnet, type LocalDevnetOptions } from 'zg-devnet';
 import { processAlive, waitFor } from './helpers/sdk-user.js';
 
 /** Pids of live child processes of this test process (Linux /proc). */
@@ -30,6 +30,25 @@ test('a devnet whose start-up fails halfway stops what it had started and says w
     return true;
   });
   assert.ok(await waitFor(() => childPids().filter((pid) => !before.includes(pid)).length === 0, 3000), 'no child process left behind');
+});
+
+test('invalid options are refused before anything starts', { skip: process.platform !== 'linux' }, async () => {
+  const before = childPids();
+  const invalid: LocalDevnetOptions[] = [
+    { providers: 0 },
+    { providers: [] },
+    { userBalance: 'a lot' },
+    { userLedgerDeposit: '-1' },
+    { providers: [{ inputPrice: -1n }] },
+    { providers: [{ models: [] }] },
+    { providers: [{ model: 'a', models: [{ id: 'b', inputPrice: 1n, outputPrice: 1n }] }] },
+    { providers: [{ models: [{ id: 'same', inputPrice: 1n, outputPrice: 1n }, { id: 'same', inputPrice: 2n, outputPrice: 2n }] }] },
+    { settleIntervalMs: -5 },
+  ];
+  for (const options of invalid) {
+    await assert.rejects(startLocalDevnet(options), (error: unknown) => DevnetError.isInstance(error) && error.code === 'invalid_options', JSON.stringify(options, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)));
+  }
+  assert.deepEqual(childPids().filter((pid) => !before.includes(pid)), [], 'nothing was started');
 });
 
 test('the devnet stops every process and server it started', async () => {

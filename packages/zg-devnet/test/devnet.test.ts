@@ -1,54 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Contract, Wallet, getBytes, hexlify, keccak256, randomBytes, toUtf8Bytes } from 'ethers';
-import { startLocalDevnet, type DevnetProvider, type LocalDevnet, type SessionToken } from 'zg-devnet';
+import { Contract, Wallet, hexlify, randomBytes } from 'ethers';
+import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
+import { InferenceReader, authorizationFor, type OnChainAccount, type OnChainService } from './helpers/direct-client.js';
 import { connectSdkUser, messageContent, openAccount, processAlive, sdkChat, waitFor, type SdkUser } from './helpers/sdk-user.js';
-
-const INFERENCE_ABI = [
-  'function getService(address provider) view returns (tuple(address provider,string serviceType,string url,uint256 inputPrice,uint256 outputPrice,uint256 updatedAt,string model,string verifiability,string additionalInfo,address teeSignerAddress,bool teeSignerAcknowledged))',
-  'function getAccount(address user, address provider) view returns (tuple(address user,address provider,uint256 nonce,uint256 balance,uint256 pendingRefund,tuple(uint256 index,uint256 amount,uint256 createdAt,bool processed)[] refunds,string additionalInfo,bool acknowledged,uint256 validRefundsLength,uint256 generation,uint256 revokedBitmap))',
-];
-
-interface OnChainService {
-  provider: string;
-  serviceType: string;
-  url: string;
-  inputPrice: bigint;
-  outputPrice: bigint;
-  model: string;
-  verifiability: string;
-  additionalInfo: string;
-  teeSignerAddress: string;
-  teeSignerAcknowledged: boolean;
-}
-
-interface OnChainAccount {
-  user: string;
-  provider: string;
-  nonce: bigint;
-  balance: bigint;
-  pendingRefund: bigint;
-  acknowledged: boolean;
-  generation: bigint;
-}
-
-/** Builds `Authorization` exactly as the 0G SDK does: `Bearer app-sk-` + base64(JSON(token) + '|' + signature). */
-async function authorizationFor(wallet: Wallet, provider: string, overrides: Partial<SessionToken> = {}): Promise<string> {
-  const now = Date.now();
-  const token: SessionToken = {
-    address: wallet.address,
-    provider,
-    timestamp: now,
-    expiresAt: now + 3_600_000,
-    nonce: hexlify(randomBytes(16)).slice(2),
-    generation: 0,
-    tokenId: 255,
-    ...overrides,
-  };
-  const message = JSON.stringify(token);
-  const signature = await wallet.signMessage(getBytes(keccak256(toUtf8Bytes(message))));
-  return `Bearer app-sk-${Buffer.from(`${message}|${signature}`).toString('base64')}`;
-}
 
 async function postChat(provider: DevnetProvider, authorization: string | undefined): Promise<{ status: number; message: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -65,7 +20,7 @@ async function postChat(provider: DevnetProvider, authorization: string | undefi
 
 describe('local devnet', () => {
   let devnet: LocalDevnet | undefined;
-  let inference: Contract;
+  let chain: InferenceReader;
   let user: SdkUser | undefined;
 
   const dev = (): LocalDevnet => {
@@ -79,19 +34,12 @@ describe('local devnet', () => {
     return provider;
   };
 
-  async function readService(address: string): Promise<OnChainService> {
-    const raw: unknown = await inference.getFunction('getService').staticCall(address);
-    return raw as OnChainService;
-  }
-
-  async function readAccount(user: string, provider: string): Promise<OnChainAccount> {
-    const raw: unknown = await inference.getFunction('getAccount').staticCall(user, provider);
-    return raw as OnChainAccount;
-  }
+  const readService = (address: string): Promise<OnChainService> => chain.service(address);
+  const readAccount = (user: string, provider: string): Promise<OnChainAccount> => chain.account(user, provider);
 
   before(async () => {
     devnet = await startLocalDevnet({ providers: [{}, {}, {}, { name: 'unacknowledged', acknowledged: false }] });
-    inference = new Contract(devnet.contracts.inference, INFERENCE_ABI, devnet.rpc);
+    chain = new InferenceReader(devnet);
     // The unmodified SDK opens (and funds) the user's sub-account with the first provider.
     user = await connectSdkUser(devnet);
     const first = devnet.providers[0];
