@@ -4,7 +4,7 @@
  */
 import { createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from '@0gfoundation/0g-compute-ts-sdk';
 import { JsonRpcProvider, Network, Wallet, parseEther } from 'ethers';
-import type { LocalDevnet } from 'zg-devnet';
+import { startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-devnet';
 
 export const GAS_PRICE = 1_000_000_000;
 
@@ -90,4 +90,27 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return condition();
+}
+
+/** A devnet whose user has an open, funded sub-account with every provider (opened through the SDK). */
+export async function startDevnetWithAccounts(options: LocalDevnetOptions): Promise<{ devnet: LocalDevnet; user: SdkUser; close(): Promise<void> }> {
+  const devnet = await startLocalDevnet(options);
+  let user: SdkUser | undefined;
+  try {
+    user = await connectSdkUser(devnet);
+    for (const provider of devnet.providers) await openAccount(user, provider.address);
+  } catch (error) {
+    user?.close();
+    await devnet.stop();
+    throw error;
+  }
+  const opened = user;
+  return {
+    devnet,
+    user: opened,
+    close: async () => {
+      opened.close();
+      await devnet.stop();
+    },
+  };
 }
