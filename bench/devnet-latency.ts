@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { UpstreamHttpClient, ZgNetwork, runMultiProviderInferenceServer } from 'zg-gateway';
-import { gatewayOptionsForDevnet, startLocalDevnet } from 'zg-gateway/devnet';
+import { gatewayOptionsForDevnet, startLocalDevnet } from 'zg-devnet';
 
 function percentile(samples: number[], fraction: number): number {
   const sorted = [...samples].sort((left, right) => left - right);

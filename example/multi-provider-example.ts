@@ -12,9 +12,32 @@
  */
 import { randomBytes } from 'node:crypto';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-import { gatewayOptionsForDevnet, startLocalDevnet, type LocalDevnet } from 'zg-gateway/devnet';
 
 type Strategy = NonNullable<GatewayOptions['strategy']>;
+
+/**
+ * Loads the local devnet package. It is a development dependency of zg-gateway: a production
+ * install does not have it, and then the example says so instead of crashing.
+ */
+async function loadDevnet() {
+  try {
+    return await import('zg-devnet');
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    // Only the devnet package itself missing, not something it failed to load.
+    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes("'zg-devnet'");
+    if (missing) {
+      throw new Error(
+        'The local 0G devnet (package zg-devnet, a development dependency) is not installed. ' +
+          'Install the development dependencies (npm install in a clone of zg-gateway), or set ZG_PRIVATE_KEY and ZG_PROVIDERS to use a real 0G network.',
+      );
+    }
+    throw error;
+  }
+}
+
+/** The running devnet, typed from the ES module the dynamic import loads. */
+type LocalDevnet = Awaited<ReturnType<Awaited<ReturnType<typeof loadDevnet>>['startLocalDevnet']>>;
 
 function environmentPort(): number {
   const raw = process.env.PORT;
@@ -63,6 +86,7 @@ async function main(): Promise<void> {
         throw new Error('Set both ZG_PRIVATE_KEY and ZG_PROVIDERS to use a real 0G network, or neither to use the local devnet.');
       }
       process.stderr.write('No ZG_PRIVATE_KEY/ZG_PROVIDERS: starting the local 0G devnet (anvil + 0G contracts + 3 simulated providers)...\n');
+      const { gatewayOptionsForDevnet, startLocalDevnet } = await loadDevnet();
       devnet = await startLocalDevnet({ providers: 3, settleIntervalMs: 30_000 });
       adminToken ??= randomBytes(24).toString('hex');
       gateway = await runMultiProviderInferenceServer({

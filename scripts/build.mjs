@@ -1,6 +1,11 @@
-// Builds the dual package: src.ts -> lib.commonjs (CommonJS) and lib.esm (ES modules),
-// each with a package.json type marker, then the example and the tests (tsconfig.json)
-// into lib.commonjs/example and lib.commonjs/test, where they import the package by name.
+// Builds, in order:
+//  1. the devnet workspace package (packages/zg-devnet: its lib.commonjs, lib.esm and tests);
+//  2. the gateway library: src.ts -> lib.commonjs (CommonJS) and lib.esm (ES modules), each with a
+//     package.json type marker;
+//  3. the example (tsconfig.example.json) into lib.commonjs/example, where it imports 'zg-gateway';
+//  4. the tests and the benchmark (tsconfig.json) into build/, outside what the package ships.
+// Compiled tests import the gateway as 'zg-gateway' (Node resolves a package's own name through the
+// root package.json exports) and the devnet as 'zg-devnet' (the workspace link in node_modules).
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,22 +15,25 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
-function compile(project) {
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit', cwd: root });
+function run(args, what) {
+  const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   if (result.status !== 0) {
-    console.error(`build: tsc -p ${project} failed`);
+    console.error(`build: ${what} failed`);
     process.exit(result.status ?? 1);
   }
 }
 
-rmSync(join(root, 'lib.commonjs'), { recursive: true, force: true });
-rmSync(join(root, 'lib.esm'), { recursive: true, force: true });
+const compile = (project) => run([tsc, '-p', join(root, project)], `tsc -p ${project}`);
 
-// Each output folder gets a package.json: its module type, and the package's name and subpaths
-// again, so code compiled inside it (the example, the tests) can import 'zg-gateway' by name:
-// Node resolves a self-reference through the nearest package.json, which is this marker.
+run([join(root, 'packages/zg-devnet/scripts/build.mjs')], 'the zg-devnet package build');
+
+for (const folder of ['lib.commonjs', 'lib.esm', 'build']) rmSync(join(root, folder), { recursive: true, force: true });
+
+// Each output folder gets a package.json: its module type, and the package's name and entry
+// again, so code compiled inside it (the example) can import 'zg-gateway' by name: Node
+// resolves a self-reference through the nearest package.json, which is this marker.
 function writeMarker(folder, type) {
-  const marker = { name: 'zg-gateway', type, exports: { '.': './index.js', './devnet': './devnet/index.js' } };
+  const marker = { name: 'zg-gateway', type, exports: { '.': './index.js' } };
   writeFileSync(join(root, folder, 'package.json'), JSON.stringify(marker, null, 2) + '\n');
 }
 
@@ -43,4 +51,5 @@ writeFileSync(
     'export const packageRequire = createRequire(import.meta.url);\n',
 );
 
+compile('tsconfig.example.json');
 compile('tsconfig.json');

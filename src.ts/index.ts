@@ -1,6 +1,6 @@
 /**
  * zg-gateway: a session-affine, multi-provider, OpenAI-compatible inference gateway for the
- * 0G compute network.
+ * 0G compute network. The local devnet used by its example and tests is the separate package `zg-devnet`.
  */
 export { runMultiProviderInferenceServer } from './run-multi-provider-inference-server.js';
 export type { FleetHandle, FleetMember, GatewayHandle, ProviderToAdd } from './gateway-handle.js';

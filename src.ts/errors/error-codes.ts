@@ -32,7 +32,6 @@ export const ERROR_CODES = {
   no_provider_initialised: { status: 500, type: 'configuration_error', description: 'No configured provider could be initialised.' },
   listen_failed: { status: 500, type: 'configuration_error', description: 'The server could not listen on the configured address.' },
   chain_error: { status: 502, type: 'upstream_error', description: 'A call to the chain failed.' },
-  devnet_error: { status: 500, type: 'configuration_error', description: 'The local devnet could not be started or operated.' },
   invalid_api_key: { status: 401, type: 'authentication_error', description: 'The client API key is missing, unknown, expired or disabled.' },
   model_not_allowed: { status: 403, type: 'permission_error', description: 'The client API key may not use the requested model.' },
   key_concurrency_exceeded: { status: 429, type: 'rate_limit_error', description: 'The client API key has as many requests in flight as it may.' },

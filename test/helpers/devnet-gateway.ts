@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-import { gatewayOptionsForDevnet, startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-gateway/devnet';
+import { gatewayOptionsForDevnet, startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-devnet';
 
 /** Collects a logger's JSON lines in memory, so tests can read what was logged. */
 export class LogCapture {
@@ -56,16 +56,6 @@ export async function startDevnetGateway(
   } catch (error) {
     await devnet.stop();
     throw error;
-  }
-}
-
-/** True while a process with this pid exists. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

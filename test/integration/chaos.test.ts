@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
-import { startLocalDevnet, type LocalDevnet, type ProviderFault } from 'zg-gateway/devnet';
+import { startLocalDevnet, type LocalDevnet, type ProviderFault } from 'zg-devnet';
 import { devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
 
 setFlagsFromString('--expose-gc');

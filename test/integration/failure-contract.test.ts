@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-import { startLocalDevnet, type LocalDevnet, type ProviderFault } from 'zg-gateway/devnet';
+import { startLocalDevnet, type LocalDevnet, type ProviderFault } from 'zg-devnet';
 import { LogCapture, devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
 
 interface ChatOutcome {

@@ -15,7 +15,7 @@ import {
   type ZgNetworkOptions,
   type ZgProvider,
 } from 'zg-gateway';
-import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-gateway/devnet';
+import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 
 const silentLogger = pino({ level: 'silent' });
 

@@ -53,7 +53,7 @@ let cachedArtifacts: ServingContractArtifacts | undefined;
 
 /**
  * Loads the typechain factories the SDK ships (they carry ABI and bytecode) from the
- * installed SDK package. Used by the local devnet to deploy the real contracts.
+ * installed SDK package (the gateway reads the inference contract through its ABI).
  */
 export function loadServingContractArtifacts(): ServingContractArtifacts {
   if (cachedArtifacts) return cachedArtifacts;

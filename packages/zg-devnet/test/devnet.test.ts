@@ -1,56 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Contract, Wallet, getBytes, hexlify, keccak256, randomBytes, toUtf8Bytes } from 'ethers';
-import pino from 'pino';
-import { UpstreamHttpClient, ZgNetwork, type ZgProvider } from 'zg-gateway';
-import { startLocalDevnet, type DevnetProvider, type LocalDevnet, type SessionToken } from 'zg-gateway/devnet';
-import { processAlive, waitFor } from '../helpers/devnet-gateway.js';
-
-const INFERENCE_ABI = [
-  'function getService(address provider) view returns (tuple(address provider,string serviceType,string url,uint256 inputPrice,uint256 outputPrice,uint256 updatedAt,string model,string verifiability,string additionalInfo,address teeSignerAddress,bool teeSignerAcknowledged))',
-  'function getAccount(address user, address provider) view returns (tuple(address user,address provider,uint256 nonce,uint256 balance,uint256 pendingRefund,tuple(uint256 index,uint256 amount,uint256 createdAt,bool processed)[] refunds,string additionalInfo,bool acknowledged,uint256 validRefundsLength,uint256 generation,uint256 revokedBitmap))',
-];
-
-interface OnChainService {
-  provider: string;
-  serviceType: string;
-  url: string;
-  inputPrice: bigint;
-  outputPrice: bigint;
-  model: string;
-  verifiability: string;
-  additionalInfo: string;
-  teeSignerAddress: string;
-  teeSignerAcknowledged: boolean;
-}
-
-interface OnChainAccount {
-  user: string;
-  provider: string;
-  nonce: bigint;
-  balance: bigint;
-  pendingRefund: bigint;
-  acknowledged: boolean;
-  generation: bigint;
-}
-
-/** Builds `Authorization` exactly as the 0G SDK does: `Bearer app-sk-` + base64(JSON(token) + '|' + signature). */
-async function authorizationFor(wallet: Wallet, provider: string, overrides: Partial<SessionToken> = {}): Promise<string> {
-  const now = Date.now();
-  const token: SessionToken = {
-    address: wallet.address,
-    provider,
-    timestamp: now,
-    expiresAt: now + 3_600_000,
-    nonce: hexlify(randomBytes(16)).slice(2),
-    generation: 0,
-    tokenId: 255,
-    ...overrides,
-  };
-  const message = JSON.stringify(token);
-  const signature = await wallet.signMessage(getBytes(keccak256(toUtf8Bytes(message))));
-  return `Bearer app-sk-${Buffer.from(`${message}|${signature}`).toString('base64')}`;
-}
+import { Contract, Wallet, hexlify, randomBytes } from 'ethers';
+import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
+import { InferenceReader, authorizationFor, type OnChainAccount, type OnChainService } from './helpers/direct-client.js';
+import { connectSdkUser, messageContent, openAccount, processAlive, sdkChat, waitFor, type SdkUser } from './helpers/sdk-user.js';
 
 async function postChat(provider: DevnetProvider, authorization: string | undefined): Promise<{ status: number; message: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -65,18 +18,10 @@ async function postChat(provider: DevnetProvider, authorization: string | undefi
   return { status: response.status, message: body.error?.message ?? '' };
 }
 
-function messageContent(body: Record<string, unknown>): string {
-  const choices = body.choices as Array<{ message?: { content?: unknown } }> | undefined;
-  const content = choices?.[0]?.message?.content;
-  return typeof content === 'string' ? content : '';
-}
-
 describe('local devnet', () => {
   let devnet: LocalDevnet | undefined;
-  let inference: Contract;
-  let network: ZgNetwork | undefined;
-  let client: UpstreamHttpClient | undefined;
-  let adapter: ZgProvider;
+  let chain: InferenceReader;
+  let user: SdkUser | undefined;
 
   const dev = (): LocalDevnet => {
     assert.ok(devnet, 'the devnet did not start');
@@ -89,41 +34,21 @@ describe('local devnet', () => {
     return provider;
   };
 
-  async function readService(address: string): Promise<OnChainService> {
-    const raw: unknown = await inference.getFunction('getService').staticCall(address);
-    return raw as OnChainService;
-  }
-
-  async function readAccount(user: string, provider: string): Promise<OnChainAccount> {
-    const raw: unknown = await inference.getFunction('getAccount').staticCall(user, provider);
-    return raw as OnChainAccount;
-  }
+  const readService = (address: string): Promise<OnChainService> => chain.service(address);
+  const readAccount = (user: string, provider: string): Promise<OnChainAccount> => chain.account(user, provider);
 
   before(async () => {
     devnet = await startLocalDevnet({ providers: [{}, {}, {}, { name: 'unacknowledged', acknowledged: false }] });
-    inference = new Contract(devnet.contracts.inference, INFERENCE_ABI, devnet.rpc);
-    network = await ZgNetwork.connect(
-      {
-        privateKey: devnet.userPrivateKey,
-        rpcUrl: devnet.rpcUrl,
-        chainId: devnet.chainId,
-        contracts: devnet.contracts,
-        gasPrice: 1e9,
-        rpcPollingIntervalMs: 20,
-        // No top-up in the middle of a test: balance checks must see only the settlement.
-        autoFunding: { intervalMs: 3_600_000 },
-      },
-      pino({ level: 'silent' }),
-    );
-    client = new UpstreamHttpClient();
+    chain = new InferenceReader(devnet);
+    // The unmodified SDK opens (and funds) the user's sub-account with the first provider.
+    user = await connectSdkUser(devnet);
     const first = devnet.providers[0];
     assert.ok(first);
-    adapter = await network.initProvider(first.address, client);
+    await openAccount(user, first.address);
   });
 
   after(async () => {
-    await network?.close().catch(() => undefined);
-    await client?.close().catch(() => undefined);
+    user?.close();
     await devnet?.stop();
   });
 
@@ -196,7 +121,7 @@ describe('local devnet', () => {
   it('accepts a session token signed exactly like the SDK does (control for the rejections below)', async () => {
     const provider = acknowledgedProviders()[0];
     assert.ok(provider);
-    // The adapter initialised this provider in `before`: the user has an acknowledged sub-account.
+    // `before` opened the user's sub-account with this provider through the SDK.
     const user = new Wallet(dev().userPrivateKey);
     const before = provider.stats.rejectedAuth;
     const answer = await postChat(provider, await authorizationFor(user, provider.address));
@@ -244,12 +169,13 @@ describe('local devnet', () => {
     const provider = acknowledgedProviders()[0];
     assert.ok(provider);
     const texts = ['first question', 'a second, somewhat longer question about settlement', 'third'];
+    const sdk = user;
+    assert.ok(sdk);
     for (const text of texts) {
-      const result = await adapter.chat({ route: 'chat', body: { model: provider.model, messages: [{ role: 'user', content: text }] } }, { signal: AbortSignal.timeout(10_000) });
-      assert.equal(result.kind, 'json');
-      if (result.kind !== 'json') return;
-      assert.ok(messageContent(JSON.parse(result.bytes.toString('utf8')) as Record<string, unknown>).includes(text));
-      assert.equal(await adapter.verify(result.chatId, provider.model, AbortSignal.timeout(10_000)), true);
+      const answer = await sdkChat(sdk, provider.address, { messages: [{ role: 'user', content: text }] });
+      assert.equal(answer.status, 200, answer.text);
+      assert.ok(messageContent(answer.body).includes(text));
+      assert.equal(await sdk.broker.inference.processResponse(provider.address, answer.chatId, JSON.stringify(answer.body.usage)), true);
     }
 
     const fee = provider.unsettledFee(userAddress);
@@ -287,10 +213,8 @@ describe('local devnet', () => {
     const pid = running.anvilPid;
     const urls = running.providers.map((provider) => provider.url);
     assert.equal(processAlive(pid), true);
-    await network?.close();
-    network = undefined;
-    await client?.close();
-    client = undefined;
+    user?.close();
+    user = undefined;
     await running.stop();
     assert.equal(await waitFor(() => !processAlive(pid), 5000), true, 'anvil exited');
     for (const url of urls) {

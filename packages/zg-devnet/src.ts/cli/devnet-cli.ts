@@ -1,16 +1,23 @@
+#!/usr/bin/env node
 /**
- * `npm run devnet`: a local 0G devnet in the foreground, for experiments.
+ * `zg-devnet` (root: `npm run devnet`): a local 0G devnet in the foreground, for experiments.
  * Prints the RPC URL, contract addresses, providers and a funded user key; Ctrl-C stops it.
- * PROVIDERS (default 3) sets how many simulated providers.
+ * PROVIDERS (default 3) sets how many simulated providers. This is a command, not library code:
+ * it is not exported from the package.
  */
-import { startLocalDevnet } from 'zg-gateway/devnet';
+import { startLocalDevnet } from '../devnet/start-local-devnet.js';
 
 async function main(): Promise<void> {
   const count = Number(process.env.PROVIDERS ?? 3);
   if (!Number.isInteger(count) || count < 1 || count > 50) throw new Error(`PROVIDERS must be 1..50, not ${process.env.PROVIDERS}`);
   const devnet = await startLocalDevnet({ providers: count, settleIntervalMs: 30_000 });
+  // Everything the devnet starts is stopped by stop(): the process then ends by itself.
   const stop = (): void => {
-    devnet.stop().finally(() => process.exit(0));
+    process.stderr.write('\nstopping the devnet...\n');
+    devnet.stop().catch((error: unknown) => {
+      process.stderr.write(`devnet stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -33,5 +40,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`devnet failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exitCode = 1;
 });

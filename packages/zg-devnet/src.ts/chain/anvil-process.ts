@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants as fsConstants } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { GatewayError } from '../errors/index.js';
+import { DevnetError } from '../devnet-error.js';
 import { packageRequire } from '../internal/package-require.js';
 
 const PLATFORM_PACKAGES: Record<string, string> = {
@@ -24,14 +24,14 @@ export function findAnvilBinary(): string {
   const platformKey = `${process.platform}-${process.arch}`;
   const packageName = PLATFORM_PACKAGES[platformKey];
   if (!packageName) {
-    throw new GatewayError('devnet_error', `anvil has no npm binary for ${platformKey}; set ANVIL_BIN`);
+    throw new DevnetError('anvil_unavailable', `anvil has no npm binary for ${platformKey}; set ANVIL_BIN`);
   }
   let binary: string;
   try {
     const manifest = resolvePlatformPackage(packageName);
     binary = join(dirname(manifest), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
   } catch (error) {
-    throw new GatewayError('devnet_error', `${packageName} is not installed (npm install @foundry-rs/anvil, or set ANVIL_BIN)`, { cause: error });
+    throw new DevnetError('anvil_unavailable', `${packageName} is not installed (npm install @foundry-rs/anvil, or set ANVIL_BIN)`, { cause: error });
   }
   try {
     accessSync(binary, fsConstants.X_OK);
@@ -146,7 +146,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     while (Date.now() < deadline) {
       const failed = await Promise.race([spawnFailure, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 25))]);
       if (failed) {
-        throw new GatewayError('devnet_error', `anvil could not be started (${binary})`, { cause: failed });
+        throw new DevnetError('anvil_start_failed', `anvil could not be started (${binary})`, { cause: failed });
       }
       if (child.exitCode !== null) break;
       if (await rpcAnswers(rpcUrl)) {
@@ -160,5 +160,5 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     await stop();
     lastError = new Error(`anvil did not become ready on port ${port}: ${stderr.trim() || 'no output'}`);
   }
-  throw new GatewayError('devnet_error', 'anvil did not start', { cause: lastError });
+  throw new DevnetError('anvil_start_failed', 'anvil did not start', { cause: lastError });
 }

@@ -1,5 +1,5 @@
 import { Contract, ContractFactory, type InterfaceAbi, type Wallet } from 'ethers';
-import { loadServingContractArtifacts } from '../providers/zg/zg-sdk.js';
+import { loadServingContractArtifacts } from './contract-artifacts.js';
 
 /** Addresses of the deployed 0G serving contracts (the initialised clones). */
 export interface ServingContractAddresses {

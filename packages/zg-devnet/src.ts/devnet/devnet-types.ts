@@ -1,0 +1,151 @@
+import type { JsonRpcProvider } from 'ethers';
+import type { ServingContractAddresses } from '../chain/deploy-serving-contracts.js';
+import type { ProviderFault } from '../provider/fault-modes.js';
+import type { SettlementRecord, SettlementReport } from '../provider/fees-and-settlement.js';
+import type { ModelSpec, ServedModel } from '../provider/model-catalog.js';
+import type { SimulatedProviderStats } from '../provider/provider-stats.js';
+
+/**
+ * How one simulated provider is set up. Every field is optional. Give either `model` (with
+ * `inputPrice`/`outputPrice`) for a single-model provider, or `models` for a multi-model one.
+ */
+export interface ProviderSpec {
+  /** Name shown in its replies. Default `provider-<n>` (n counts every provider the devnet created). */
+  name?: string;
+  /** Its one model, registered on chain and answered with. Default the devnet's `model` option. */
+  model?: string;
+  /** Neuron per prompt token (single-model). Default 1e9 (1 gwei). */
+  inputPrice?: bigint;
+  /** Neuron per completion token (single-model). Default 2e9. */
+  outputPrice?: bigint;
+  /**
+   * A multi-model provider: `additionalInfo` carries `MultiModel: true`, the first model is the
+   * on-chain default (model and prices), `/v1/models` lists them all, each billed at its price.
+   */
+  models?: ModelSpec[];
+  /** Answer a chat naming a model not served here with the default model instead of 404 `model_not_found`. Default false. */
+  acceptAnyModel?: boolean;
+  /** Whether the contract owner acknowledges its TEE signer. Default true. */
+  acknowledged?: boolean;
+  /** Gap between stream chunks in ms. Default 0. */
+  chunkIntervalMs?: number;
+}
+
+/**
+ * A change of a provider's on-chain service (`addOrUpdateService` again). Unnamed fields keep
+ * their value. The contract clears the signer's acknowledgement on every update: the devnet's
+ * owner re-acknowledges at once, unless the signer was rotated (then `devnet.acknowledgeSigner`).
+ */
+export interface ServiceUpdate {
+  /** New price of the default model (`models` not given), neuron per prompt token. */
+  inputPrice?: bigint;
+  /** New price of the default model (`models` not given), neuron per completion token. */
+  outputPrice?: bigint;
+  /** The URL the chain announces. The server keeps listening where it is (`serverUrl`). */
+  url?: string;
+  /** Becomes a single-model provider serving this model. */
+  model?: string;
+  /** Becomes a multi-model provider serving these models (the first is the default). */
+  models?: ModelSpec[];
+  /** Registers a fresh TEE signing key, which signs from now on; it is not acknowledged until `devnet.acknowledgeSigner(provider)`. */
+  rotateSigner?: boolean;
+}
+
+/** How a provider leaves. */
+export interface LeaveOptions {
+  /** Longest wait for requests in flight after the service is removed, in ms; then they are cut. Default 10000. */
+  graceMs?: number;
+}
+
+/** A simulated provider as the devnet reports it. Getters reflect service updates. */
+export interface DevnetProvider {
+  readonly name: string;
+  /** On-chain provider address. */
+  readonly address: string;
+  /** Service URL registered on chain. */
+  readonly url: string;
+  /** Where its server listens (equal to `url` unless an update announced another URL). */
+  readonly serverUrl: string;
+  /** The on-chain default model. */
+  readonly model: string;
+  /** Every model it serves, the default first. */
+  readonly models: readonly ServedModel[];
+  /** Whether it registered as a multi-model provider. */
+  readonly multiModel: boolean;
+  /** The TEE signer address registered on chain. */
+  readonly signerAddress: string;
+  /** Price of the default model, neuron per prompt token. */
+  readonly inputPrice: bigint;
+  /** Price of the default model, neuron per completion token. */
+  readonly outputPrice: bigint;
+  readonly stats: Readonly<SimulatedProviderStats>;
+  /** The fault currently shown. */
+  readonly fault: ProviderFault;
+  /** Every settlement it submitted (user, amount, transaction, block), oldest first. */
+  readonly settlements: readonly SettlementRecord[];
+  /** True once `leave()` removed its service. */
+  readonly left: boolean;
+  /** Shows a fault (`{ mode: 'none' }` clears it); throws `invalid_options` for bad parameters. */
+  setFault(fault: ProviderFault): Promise<void>;
+  /** Settles unsettled fees on chain now. */
+  settle(): Promise<SettlementReport>;
+  /** Unsettled fees of `user`, in neuron. */
+  unsettledFee(user: string): bigint;
+  /** Re-registers the service with these changes (see {@link ServiceUpdate}). */
+  updateService(update: ServiceUpdate): Promise<void>;
+  /** Removes the service on chain (`removeService`), then stops its server once requests in flight finish. */
+  leave(options?: LeaveOptions): Promise<void>;
+}
+
+/** Options of `startLocalDevnet`. Every field is optional. */
+export interface LocalDevnetOptions {
+  /** How many simulated providers (1–50), or one spec each. Default 3. */
+  providers?: number | ProviderSpec[];
+  /** Default model name for providers without one (interchangeable providers). Default `zg-devnet-chat`. */
+  model?: string;
+  /** Native balance given to the user wallet, in 0G (decimal string). Default `'10000'`. */
+  userBalance?: string;
+  /** Ledger created for the user with this deposit, in 0G; `'0'` creates none. Default `'100'`. */
+  userLedgerDeposit?: string;
+  /** Chain id. Default 31337. */
+  chainId?: number;
+  /** Settle each provider's fees on chain every this many ms; 0 disables. Default 0 (call `settle()`). */
+  settleIntervalMs?: number;
+  /** The inference contract's refund lock time in seconds (pass it with `advanceTime`). Default 3600. */
+  refundLockTimeSeconds?: number;
+  /** Put a JSON-RPC relay counting calls by method in front of anvil: `rpcUrl` points at it. Default false. */
+  countRpcCalls?: boolean;
+}
+
+/** A running local 0G devnet. */
+export interface LocalDevnet {
+  /** The JSON-RPC URL clients use (the counting relay when `countRpcCalls` is on, else anvil). */
+  readonly rpcUrl: string;
+  /** anvil's own JSON-RPC URL (never counted). */
+  readonly anvilRpcUrl: string;
+  readonly chainId: number;
+  readonly contracts: ServingContractAddresses;
+  /** Deployer and owner of the contracts. A throw-away key of this devnet only. */
+  readonly ownerPrivateKey: string;
+  /** A funded user wallet (native balance and a ledger). A throw-away key of this devnet only. */
+  readonly userPrivateKey: string;
+  readonly userAddress: string;
+  /** The providers registered now: additions appear, departed ones are gone. */
+  readonly providers: readonly DevnetProvider[];
+  /** The anvil process id. */
+  readonly anvilPid: number;
+  /** An ethers provider for `rpcUrl` (fast polling, no cache). */
+  readonly rpc: JsonRpcProvider;
+  /** Starts, stakes and registers one more provider (acknowledged unless `acknowledged: false`). */
+  addProvider(spec?: ProviderSpec): Promise<DevnetProvider>;
+  /** The contract owner acknowledges the provider's current TEE signer. */
+  acknowledgeSigner(provider: DevnetProvider | string): Promise<void>;
+  /** Moves chain time forward (`evm_increaseTime` + `evm_mine`), e.g. past the refund lock time. */
+  advanceTime(seconds: number): Promise<void>;
+  /** JSON-RPC calls received through `rpcUrl` since start (or the last reset), by method; needs `countRpcCalls`. */
+  rpcCalls(): Record<string, number>;
+  /** Sets the RPC call counts back to zero; needs `countRpcCalls`. */
+  resetRpcCalls(): void;
+  /** Stops every provider server, the relay and anvil. Idempotent. */
+  stop(): Promise<void>;
+}

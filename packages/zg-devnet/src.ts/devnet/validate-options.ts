@@ -1,0 +1,108 @@
+import { parseEther } from 'ethers';
+import { DevnetError } from '../devnet-error.js';
+import { ModelCatalog, toServedModel, type ModelSpec } from '../provider/model-catalog.js';
+import type { LocalDevnetOptions, ProviderSpec, ServiceUpdate } from './devnet-types.js';
+
+/** Default prices of a single-model provider, neuron per token. */
+export const DEFAULT_INPUT_PRICE = 1_000_000_000n;
+export const DEFAULT_OUTPUT_PRICE = 2_000_000_000n;
+
+function invalid(message: string): DevnetError {
+  return new DevnetError('invalid_options', message);
+}
+
+/** A decimal amount of 0G, as parseEther reads it. */
+function amountOf(value: string, what: string): bigint {
+  try {
+    const amount = parseEther(value);
+    if (amount < 0n) throw invalid(`${what} must not be negative`);
+    return amount;
+  } catch (error) {
+    if (DevnetError.isInstance(error)) throw error;
+    throw invalid(`${what} must be a decimal amount of 0G such as '100', not ${JSON.stringify(value)}`);
+  }
+}
+
+/** The start-up options, checked before anything starts, with their defaults. */
+export interface CheckedDevnetOptions {
+  specs: ProviderSpec[];
+  defaultModel: string;
+  userBalance: bigint;
+  userLedgerDeposit: bigint;
+  chainId: number;
+  settleIntervalMs: number;
+  refundLockTimeSeconds: number;
+  countRpcCalls: boolean;
+}
+
+/** Checks `startLocalDevnet` options; throws `invalid_options` naming the first bad one. */
+export function checkDevnetOptions(options: LocalDevnetOptions): CheckedDevnetOptions {
+  const providers = options.providers ?? 3;
+  if (typeof providers === 'number' && (!Number.isInteger(providers) || providers < 1 || providers > 50)) throw invalid(`providers must be 1..50 or a list of specs, not ${providers}`);
+  if (Array.isArray(providers) && providers.length === 0) throw invalid('a devnet needs at least one provider');
+  const specs = typeof providers === 'number' ? Array.from({ length: providers }, (): ProviderSpec => ({})) : providers;
+  const defaultModel = options.model ?? 'zg-devnet-chat';
+  if (typeof defaultModel !== 'string' || defaultModel.trim() === '') throw invalid('model must be a non-empty string');
+  specs.forEach((spec, index) => catalogForSpec(spec, defaultModel, `providers[${index}]`));
+  const chainId = options.chainId ?? 31337;
+  if (!Number.isInteger(chainId) || chainId < 1) throw invalid(`chainId must be a positive integer, not ${chainId}`);
+  const settleIntervalMs = options.settleIntervalMs ?? 0;
+  if (!Number.isFinite(settleIntervalMs) || settleIntervalMs < 0) throw invalid('settleIntervalMs must be a number ≥ 0');
+  const refundLockTimeSeconds = options.refundLockTimeSeconds ?? 3600;
+  if (!Number.isInteger(refundLockTimeSeconds) || refundLockTimeSeconds < 1) throw invalid('refundLockTimeSeconds must be a positive integer');
+  return {
+    specs,
+    defaultModel,
+    userBalance: amountOf(options.userBalance ?? '10000', 'userBalance'),
+    userLedgerDeposit: amountOf(options.userLedgerDeposit ?? '100', 'userLedgerDeposit'),
+    chainId,
+    settleIntervalMs,
+    refundLockTimeSeconds,
+    countRpcCalls: options.countRpcCalls === true,
+  };
+}
+
+/** The models a provider spec describes (checked). */
+export function catalogForSpec(spec: ProviderSpec, defaultModel: string, where = 'provider'): ModelCatalog {
+  if (typeof spec !== 'object' || spec === null) throw invalid(`${where} must be an object`);
+  if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.trim() === '')) throw invalid(`${where}.name must be a non-empty string`);
+  if (spec.chunkIntervalMs !== undefined && (!Number.isFinite(spec.chunkIntervalMs) || spec.chunkIntervalMs < 0)) throw invalid(`${where}.chunkIntervalMs must be a number ≥ 0`);
+  const acceptAnyModel = spec.acceptAnyModel === true;
+  if (spec.models !== undefined) {
+    if (spec.model !== undefined || spec.inputPrice !== undefined || spec.outputPrice !== undefined) {
+      throw invalid(`${where}: give either models, or model with inputPrice/outputPrice`);
+    }
+    if (!Array.isArray(spec.models) || spec.models.length === 0) throw invalid(`${where}.models must list at least one model`);
+    return new ModelCatalog(spec.models.map((model, index) => toServedModel(model, `${where}.models[${index}]`)), { multiModel: true, acceptAnyModel });
+  }
+  const single: ModelSpec = { id: spec.model ?? defaultModel, inputPrice: spec.inputPrice ?? DEFAULT_INPUT_PRICE, outputPrice: spec.outputPrice ?? DEFAULT_OUTPUT_PRICE };
+  return new ModelCatalog([toServedModel(single, where)], { multiModel: false, acceptAnyModel });
+}
+
+/** The models a provider serves after `update` (checked). */
+export function catalogAfterUpdate(current: ModelCatalog, update: ServiceUpdate): ModelCatalog {
+  const options = { acceptAnyModel: current.acceptAnyModel };
+  const pricesGiven = update.inputPrice !== undefined || update.outputPrice !== undefined;
+  if (update.models !== undefined) {
+    if (update.model !== undefined || pricesGiven) throw invalid('update: give either models, or model and/or prices');
+    if (!Array.isArray(update.models) || update.models.length === 0) throw invalid('update.models must list at least one model');
+    return new ModelCatalog(update.models.map((model, index) => toServedModel(model, `update.models[${index}]`)), { ...options, multiModel: true });
+  }
+  const base = current.defaultModel;
+  const defaultModel = toServedModel(
+    { ...base, id: update.model ?? base.id, inputPrice: update.inputPrice ?? base.inputPrice, outputPrice: update.outputPrice ?? base.outputPrice },
+    'update',
+  );
+  if (update.model !== undefined) return new ModelCatalog([defaultModel], { ...options, multiModel: false });
+  return new ModelCatalog([defaultModel, ...current.models.slice(1)], { ...options, multiModel: current.multiModel });
+}
+
+/** Checks a service update's URL (when given). */
+export function checkUpdateUrl(url: string | undefined): void {
+  if (url === undefined) return;
+  try {
+    new URL(url);
+  } catch {
+    throw invalid(`update.url must be an absolute URL, not ${JSON.stringify(url)}`);
+  }
+}
