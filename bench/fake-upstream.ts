@@ -49,6 +49,10 @@ runChild<FakeUpstreamArgs>(async (args) => {
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: args.model, choices: [], usage: { ...usage, completion_tokens: args.streamChunks, total_tokens: 8 + args.streamChunks } })}\n\n`;
   const modelsBody = JSON.stringify({ object: 'list', data: [{ id: args.model, object: 'model', owned_by: 'bench' }] });
   let counter = 0;
+  // Streams open right now and the most open at once since the last `resetStreamPeak`: shows
+  // how many streams a proxy really carried concurrently to the upstream.
+  let openStreams = 0;
+  let peakStreams = 0;
 
   const answerJson = (response: ServerResponse): void => {
     const body = `${jsonHead}"chatcmpl-bench-${++counter}"${jsonTail}`;
@@ -63,9 +67,14 @@ runChild<FakeUpstreamArgs>(async (args) => {
     const next = chunkFrame(id, { content: 'tok ' }, null);
     const last = chunkFrame(id, {}, 'stop') + (withUsage ? streamUsageTail(id) : '') + 'data: [DONE]\n\n';
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    openStreams += 1;
+    peakStreams = Math.max(peakStreams, openStreams);
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
-    const onClose = (): void => clearTimeout(timer);
+    const onClose = (): void => {
+      clearTimeout(timer);
+      openStreams -= 1;
+    };
     response.once('close', onClose);
     const step = (): void => {
       if (response.destroyed) return;
@@ -79,7 +88,6 @@ runChild<FakeUpstreamArgs>(async (args) => {
         step();
         return;
       }
-      response.off('close', onClose);
       response.end(last);
     };
     step();
@@ -120,7 +128,14 @@ runChild<FakeUpstreamArgs>(async (args) => {
   const { port } = server.address() as AddressInfo;
   return {
     info: { port, baseUrl: `http://127.0.0.1:${port}/v1` } satisfies FakeUpstreamInfo,
-    handlers: { served: () => counter },
+    handlers: {
+      served: () => counter,
+      streamPeak: () => peakStreams,
+      resetStreamPeak: () => {
+        peakStreams = openStreams;
+        return null;
+      },
+    },
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

@@ -45,6 +45,8 @@ export interface StreamTotals {
   wallMs: number;
   /** Highest RSS of the target's server process during its rounds, MB. */
   serverPeakRssMb: number;
+  /** Most streams the upstream had open at once during this target's rounds. */
+  upstreamPeakStreams: number;
   cpuMs: CpuByProcess;
   firstError?: string;
 }
@@ -69,6 +71,8 @@ export interface AlternateOptions {
   rounds: number;
   /** Processes whose CPU is read around every run (the targets' servers are added). */
   watch: ReadonlyMap<string, ChildHandle>;
+  /** The fake upstream, asked how many streams it carried at once (stream bursts only). */
+  upstream?: ChildHandle;
   /** Called between runs, e.g. for progress lines. */
   onRun?: (target: string, round: number, summary: string) => void;
 }
@@ -142,6 +146,7 @@ export async function alternateStreams(
       peakOpen: 0,
       wallMs: 0,
       serverPeakRssMb: Number.NaN,
+      upstreamPeakStreams: 0,
       cpuMs: {},
       ttftParts: [],
       streamParts: [],
@@ -151,22 +156,29 @@ export async function alternateStreams(
     for (const target of rotated(options.targets, round)) {
       const watched = watchedFor(options, target);
       await target.server?.call('resetPeak', null, 5000);
+      await options.upstream?.call('resetStreamPeak', null, 5000);
       const before = await cpuSnapshot(watched);
       const result = await run(target, burst.count);
       const after = await cpuSnapshot(watched);
       const peak = target.server ? (await target.server.usage()).peakRssMb : Number.NaN;
+      const upstreamPeak = options.upstream ? await options.upstream.call<number>('streamPeak', null, 5000) : Number.NaN;
       const total = totals.get(target.name) as StreamTotals & { ttftParts: Float64Array[]; streamParts: Float64Array[] };
       total.started += result.started;
       total.completed += result.completed;
       total.failed += result.failed;
       total.peakOpen = Math.max(total.peakOpen, result.peakOpen);
+      total.upstreamPeakStreams = Math.max(total.upstreamPeakStreams, upstreamPeak);
       total.wallMs += result.wallMs;
       total.serverPeakRssMb = Number.isNaN(total.serverPeakRssMb) ? peak : Math.max(total.serverPeakRssMb, peak);
       total.ttftParts.push(result.ttftMs);
       total.streamParts.push(result.streamMs);
       addCpu(total.cpuMs, before, after);
       if (result.firstError && !total.firstError) total.firstError = result.firstError;
-      options.onRun?.(target.name, round, `${result.completed}/${result.started} streams completed, peak ${result.peakOpen} open, ${(result.wallMs / 1000).toFixed(1)} s`);
+      options.onRun?.(
+        target.name,
+        round,
+        `${result.completed}/${result.started} streams completed, peak ${result.peakOpen} open at the client, ${upstreamPeak} at the upstream, ${(result.wallMs / 1000).toFixed(1)} s`,
+      );
     }
   }
   const out = new Map<string, StreamTotals>();

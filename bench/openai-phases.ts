@@ -91,7 +91,7 @@ export async function runOpenAiPhases(context: PhaseContext): Promise<OpenAiPhas
     const { streams: settings } = options;
     log(`streams: ${settings.count} concurrent SSE streams (${settings.chunks} chunks, ${settings.gapMs} ms apart, started over ${settings.rampMs} ms), ${settings.rounds} rounds per target`);
     const streams = await alternateStreams(
-      { loadgen, targets: [floorTarget, gatewayTarget], rounds: settings.rounds, watch, onRun: (target, round, summary) => log(`  streams round ${round + 1}/${settings.rounds} ${target.padEnd(8)} ${summary}`) },
+      { loadgen, targets: [floorTarget, gatewayTarget], rounds: settings.rounds, watch, upstream: upstream.handle, onRun: (target, round, summary) => log(`  streams round ${round + 1}/${settings.rounds} ${target.padEnd(8)} ${summary}`) },
       { body: chatBody(true), count: settings.count, rampMs: settings.rampMs, timeoutMs: options.requestTimeoutMs },
       settings.warmupCount,
     );

@@ -48,7 +48,9 @@ const signed = (value: number, digits = 2): string => (Number.isFinite(value) ? 
 class Table {
   readonly lines: string[] = [];
   heading(title: string, columns: string[]): void {
-    this.lines.push('', title.padEnd(46) + columns.map((column) => column.padStart(12)).join(''));
+    const cells = columns.map((column) => column.padStart(12)).join('');
+    if (title.length < 46) this.lines.push('', title.padEnd(46) + cells);
+    else this.lines.push('', title, ''.padEnd(46) + cells);
   }
   row(label: string, cells: string[]): void {
     this.lines.push(`  ${label}`.padEnd(46) + cells.map((cell) => cell.padStart(12)).join(''));
@@ -92,7 +94,8 @@ export function buildReport(facts: RunFacts, openai: OpenAiPhaseResults, zg: ZgP
     table.row(label, ['', fmt(pick(streams.floor), digits), fmt(pick(streams.gateway), digits), diff ? signed(pick(streams.gateway) - pick(streams.floor), digits) : '']);
   streamRow('completed', (f) => f.totals?.completed ?? Number.NaN, 0, false);
   streamRow('failed', (f) => f.totals?.failed ?? Number.NaN, 0, false);
-  streamRow('peak open streams (client side)', (f) => f.totals?.peakOpen ?? Number.NaN, 0, false);
+  streamRow('peak streams open at the client', (f) => f.totals?.peakOpen ?? Number.NaN, 0, false);
+  streamRow('peak streams open at the upstream', (f) => f.totals?.upstreamPeakStreams ?? Number.NaN, 0, false);
   streamRow('TTFT p50 (ms)', (f) => f.ttft.p50);
   streamRow('TTFT p99 (ms)', (f) => f.ttft.p99);
   streamRow('stream duration p50 (ms)', (f) => f.duration.p50, 0);
@@ -127,6 +130,8 @@ export function buildReport(facts: RunFacts, openai: OpenAiPhaseResults, zg: ZgP
       failed: streams.gateway.totals?.failed ?? 0,
       floorCompleted: streams.floor.totals?.completed ?? 0,
       peakOpen: streams.gateway.totals?.peakOpen ?? 0,
+      gatewayUpstreamPeakStreams: streams.gateway.totals?.upstreamPeakStreams ?? 0,
+      floorUpstreamPeakStreams: streams.floor.totals?.upstreamPeakStreams ?? 0,
       addedTtftP50Ms: round(streams.gateway.ttft.p50 - streams.floor.ttft.p50),
       addedTtftP99Ms: round(streams.gateway.ttft.p99 - streams.floor.ttft.p99),
       floorTtftP50Ms: round(streams.floor.ttft.p50),

@@ -25,14 +25,27 @@ export interface RpcCounts {
   byMethod: Record<string, number>;
 }
 
+/** `eth_call` and gas estimates are told apart by the 4-byte selector of the contract function called. */
+function keyOf(call: unknown): string {
+  if (typeof call !== 'object' || call === null) return '(unknown)';
+  const { method, params } = call as { method?: unknown; params?: unknown };
+  if (typeof method !== 'string') return '(unknown)';
+  if ((method === 'eth_call' || method === 'eth_estimateGas') && Array.isArray(params)) {
+    const transaction: unknown = params[0];
+    if (typeof transaction === 'object' && transaction !== null) {
+      const { data, input } = transaction as { data?: unknown; input?: unknown };
+      const payload = typeof data === 'string' ? data : typeof input === 'string' ? input : '';
+      if (payload.length >= 10) return `${method} ${payload.slice(0, 10)}`;
+    }
+  }
+  return method;
+}
+
 function methodsOf(body: string): string[] {
   try {
     const parsed: unknown = JSON.parse(body);
     const calls = Array.isArray(parsed) ? parsed : [parsed];
-    return calls.map((call) => {
-      const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
-      return typeof method === 'string' ? method : '(unknown)';
-    });
+    return calls.map(keyOf);
   } catch {
     return ['(unparsable)'];
   }
