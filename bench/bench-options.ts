@@ -45,17 +45,20 @@ export interface BenchOptions {
 }
 
 /** `--streams=500` → BENCH_STREAMS=500; `--quick` → BENCH_QUICK=1. */
-function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, string> {
+function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): { settings: Map<string, string>; fromArgv: Set<string> } {
   const settings = new Map<string, string>();
+  const fromArgv = new Set<string>();
   for (const [key, value] of Object.entries(env)) {
     if (key.startsWith('BENCH_') && value !== undefined) settings.set(key, value);
   }
   for (const argument of argv) {
     const match = /^--([a-z0-9-]+)(?:=(.*))?$/i.exec(argument);
     if (!match?.[1]) throw new Error(`bench: unknown argument ${argument} (use --name=value, e.g. --quick or --streams=500)`);
-    settings.set(`BENCH_${match[1].toUpperCase().replace(/-/g, '_')}`, match[2] ?? '1');
+    const key = `BENCH_${match[1].toUpperCase().replace(/-/g, '_')}`;
+    settings.set(key, match[2] ?? '1');
+    fromArgv.add(key);
   }
-  return settings;
+  return { settings, fromArgv };
 }
 
 const KNOWN = new Set([
@@ -79,9 +82,15 @@ const KNOWN = new Set([
 ]);
 
 export function readBenchOptions(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  const settings = readSettings(argv, env);
+  const { settings, fromArgv } = readSettings(argv, env);
   for (const key of settings.keys()) {
-    if (!KNOWN.has(key)) throw new Error(`bench: unknown setting ${key}; known: ${[...KNOWN].join(', ')}`);
+    if (KNOWN.has(key)) continue;
+    const known = [...KNOWN].join(', ');
+    // A typo on the command line stops the run; a stray variable in the environment only warns.
+    if (fromArgv.has(key)) {
+      throw new Error(`bench: unknown setting ${key}; known: ${known}`);
+    }
+    process.stderr.write(`[bench] ignoring unknown environment variable ${key} (known: ${known})\n`);
   }
   const flag = (key: string): boolean => ['1', 'true', 'yes'].includes((settings.get(key) ?? '').toLowerCase());
   const quick = flag('BENCH_QUICK');

@@ -4,8 +4,9 @@
  * sends it its start arguments, waits for `ready`, then calls named methods with a timeout.
  * Every child also answers `usage` (CPU and memory of its own process) and `shutdown`.
  *
- * Children end themselves when the parent goes away (IPC disconnect), and the parent kills
- * every child it started on exit, error or signal, so no process outlives a run.
+ * Children end themselves when the parent goes away (IPC disconnect) or on SIGTERM/SIGINT, and
+ * the parent terminates every child it started on exit, error or signal, so no process outlives
+ * a run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,11 +16,13 @@ export interface ProcessUsage {
   /** `process.cpuUsage()` user + system since the process started, ms. */
   cpuMs: number;
   rssMb: number;
-  /** Highest RSS sampled (every 20 ms) since the last `resetPeak`, MB. */
+  /** Highest RSS sampled (every RSS_SAMPLE_MS) since the last `resetPeak`, MB; before any, the RSS now. */
   peakRssMb: number;
   /** The kernel's high-water mark for the whole life of the process (`resourceUsage().maxRSS`), MB. */
   maxRssMb: number;
 }
+
+const RSS_SAMPLE_MS = 50;
 
 type ParentMessage = { type: 'start'; args: unknown } | { type: 'call'; id: number; method: string; args: unknown };
 type ChildMessage =
@@ -48,11 +51,10 @@ export function runChild<Args>(
   const send = (message: ChildMessage): void => {
     if (process.connected) process.send?.(message);
   };
+  // RSS is sampled only once a phase asked for a peak (`resetPeak`): reading it costs ~60 µs,
+  // which would show in a profile of the gateway if it ran all the time.
   let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  }, 20);
-  sampler.unref();
+  let sampler: NodeJS.Timeout | undefined;
   let stop: (() => Promise<void>) | undefined;
   let stopping = false;
   const exit = async (code: number): Promise<void> => {
@@ -63,7 +65,10 @@ export function runChild<Args>(
     await stop?.().catch(() => undefined);
     process.exit(code);
   };
+  // The parent went away, or asked us (or the terminal's Ctrl-C reached the whole group): stop
+  // cleanly, so `exit` hooks run (the devnet's kills its anvil) even halfway through start-up.
   process.on('disconnect', () => void exit(0));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void exit(0));
   const builtIn: Record<string, Handler> = {
     usage: (): ProcessUsage => {
       const cpu = process.cpuUsage();
@@ -73,6 +78,9 @@ export function runChild<Args>(
     },
     resetPeak: () => {
       peakRss = process.memoryUsage.rss();
+      sampler ??= setInterval(() => {
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      }, RSS_SAMPLE_MS).unref();
       return null;
     },
     shutdown: () => {
@@ -121,8 +129,12 @@ const liveChildren = new Set<ChildHandle>();
 const extraPids = new Set<number>();
 let guardInstalled = false;
 
+/**
+ * The last resort, synchronous (runs in the `exit` event): SIGTERM lets each child stop by itself
+ * (a SIGKILLed devnet child would leave its anvil behind); anvil itself is SIGKILLed.
+ */
 function killEverything(): void {
-  for (const child of liveChildren) child.kill();
+  for (const child of liveChildren) child.signal('SIGTERM');
   for (const pid of extraPids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -139,8 +151,8 @@ function installGuard(): void {
   process.on('exit', killEverything);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      killEverything();
-      process.exit(130);
+      process.stderr.write(`[bench] ${signal}: stopping every child\n`);
+      void Promise.all([...liveChildren].map((child) => child.terminate())).finally(() => process.exit(130));
     });
   }
 }
@@ -213,7 +225,7 @@ export class ChildHandle {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        handle.kill();
+        void handle.terminate();
         reject(error);
       };
       const timer = setTimeout(() => fail(new Error(`${name} not ready within ${options.readyTimeoutMs} ms`)), options.readyTimeoutMs);
@@ -252,21 +264,34 @@ export class ChildHandle {
     return this.call<ProcessUsage>('usage', null, 5000);
   }
 
-  /** Asks the child to stop and exit; kills it if it has not within `graceMs`. */
+  private whenExited(): Promise<void> {
+    return this.exited ? Promise.resolve() : new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  /** Asks the child to stop and exit; terminates it if it has not within `graceMs`. */
   async stop(graceMs = 8000): Promise<void> {
     if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const exited = this.whenExited();
     await this.call('shutdown', null, 2000).catch(() => undefined);
-    const timer = setTimeout(() => this.kill(), graceMs);
+    const timer = setTimeout(() => void this.terminate(), graceMs);
     await exited;
     clearTimeout(timer);
   }
 
-  /** SIGKILL, at once. */
-  kill(): void {
+  /** SIGTERM (the child stops cleanly, within 5 s), then SIGKILL after `graceMs`. */
+  async terminate(graceMs = 7000): Promise<void> {
+    if (this.exited) return;
+    const exited = this.whenExited();
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  signal(signal: NodeJS.Signals): void {
     if (this.exited) return;
     try {
-      this.child.kill('SIGKILL');
+      this.child.kill(signal);
     } catch {
       // already gone
     }

@@ -91,7 +91,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    // Setting errors (they start with "bench:") need no stack.
+    const text = error instanceof Error ? (error.message.startsWith('bench:') ? error.message : (error.stack ?? error.message)) : String(error);
+    log(`failed: ${text}`);
     process.exit(1);
   },
 );
