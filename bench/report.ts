@@ -101,6 +101,8 @@ export function buildReport(facts: RunFacts, openai: OpenAiPhaseResults, zg: ZgP
   streamRow('stream duration p50 (ms)', (f) => f.duration.p50, 0);
   streamRow('stream duration p99 (ms)', (f) => f.duration.p99, 0);
   streamRow('peak RSS of the proxy process (MB)', (f) => f.totals?.serverPeakRssMb ?? Number.NaN, 0, false);
+  streamRow('CPU ms per stream (proxy process)', (f) => (f.totals ? (f.totals.cpuMs.server ?? Number.NaN) / f.totals.started : Number.NaN), 2, false);
+  streamRow('load generator CPU share', (f) => (f.totals ? (f.totals.cpuMs.loadgen ?? Number.NaN) / f.totals.wallMs : Number.NaN), 2, false);
   const streamError = streams.gateway.totals?.firstError ?? streams.floor.totals?.firstError;
   if (streamError) table.note(`first stream error: ${streamError}`);
 
@@ -140,6 +142,8 @@ export function buildReport(facts: RunFacts, openai: OpenAiPhaseResults, zg: ZgP
       gatewayTtftP99Ms: round(streams.gateway.ttft.p99),
       gatewayRssMb: round(streams.gateway.totals?.serverPeakRssMb ?? Number.NaN),
       floorRssMb: round(streams.floor.totals?.serverPeakRssMb ?? Number.NaN),
+      gatewayCpuMsPerStream: round(streams.gateway.totals ? (streams.gateway.totals.cpuMs.server ?? Number.NaN) / streams.gateway.totals.started : Number.NaN),
+      floorCpuMsPerStream: round(streams.floor.totals ? (streams.floor.totals.cpuMs.server ?? Number.NaN) / streams.floor.totals.started : Number.NaN),
     },
     zg: zg ? zgSection(table, zg, options) : { skipped: true },
     run: { quick: options.quick, node: facts.node, cpus: facts.cpus, openFileLimit: facts.openFileLimit, durationS: round(facts.durationS) },
