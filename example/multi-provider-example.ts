@@ -6,14 +6,12 @@
  * - With neither, it starts the local 0G devnet (anvil + the real 0G contracts + 3 simulated
  *   providers) and serves that.
  *
- * PORT (default 3000), HOST (default 0.0.0.0 on a real network, 127.0.0.1 on the devnet),
- * STRATEGY (round-robin | least-connections | weighted-round-robin), LOG_LEVEL.
- * Ctrl-C (SIGINT) or SIGTERM shuts everything down cleanly.
+ * Options come from the environment (see `optionsFromEnvironment`): PORT (3000), HOST (127.0.0.1),
+ * STRATEGY, LOG_LEVEL, ADMIN_TOKEN, ALLOW_UNAUTHENTICATED. stdout carries only the gateway's JSON
+ * log lines; the banner and the curl lines go to stderr. Ctrl-C or SIGTERM shuts everything down.
  */
 import { randomBytes } from 'node:crypto';
-import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-
-type Strategy = NonNullable<GatewayOptions['strategy']>;
+import { optionsFromEnvironment, runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 
 /**
  * Loads the local devnet package. It is a development dependency of zg-gateway: a production
@@ -39,22 +37,11 @@ async function loadDevnet() {
 /** The running devnet, typed from the ES module the dynamic import loads. */
 type LocalDevnet = Awaited<ReturnType<Awaited<ReturnType<typeof loadDevnet>>['startLocalDevnet']>>;
 
-function environmentPort(): number {
-  const raw = process.env.PORT;
-  if (raw === undefined || raw === '') return 3000;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${raw}`);
-  return port;
-}
-
 async function main(): Promise<void> {
-  const key = process.env.ZG_PRIVATE_KEY;
-  const addresses = (process.env.ZG_PROVIDERS ?? '').split(',').map((value) => value.trim()).filter(Boolean);
-  const strategy = (process.env.STRATEGY ?? 'round-robin') as Strategy;
-  const logLevel = (process.env.LOG_LEVEL ?? 'info') as GatewayOptions['logLevel'];
+  const fromEnvironment = optionsFromEnvironment();
   let devnet: LocalDevnet | undefined;
   let gateway: GatewayHandle | undefined;
-  let adminToken = process.env.ADMIN_TOKEN;
+  let adminToken = fromEnvironment.adminToken;
 
   const shutdown = async (signal: string): Promise<void> => {
     process.stderr.write(`\n${signal}: shutting down...\n`);
@@ -69,62 +56,48 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  let options: GatewayOptions;
   try {
-    if (key && addresses.length > 0) {
-      gateway = await runMultiProviderInferenceServer({
-        providers: addresses,
-        key,
-        ...(process.env.RPC_ENDPOINT ? { rpc: process.env.RPC_ENDPOINT } : {}),
-        strategy,
-        port: environmentPort(),
-        host: process.env.HOST ?? '0.0.0.0',
-        ...(adminToken ? { adminToken } : {}),
-        logLevel,
-      });
+    if (fromEnvironment.key && fromEnvironment.providers) {
+      options = fromEnvironment;
     } else {
-      if (key || addresses.length > 0) {
+      if (fromEnvironment.key || fromEnvironment.providers) {
         throw new Error('Set both ZG_PRIVATE_KEY and ZG_PROVIDERS to use a real 0G network, or neither to use the local devnet.');
       }
       process.stderr.write('No ZG_PRIVATE_KEY/ZG_PROVIDERS: starting the local 0G devnet (anvil + 0G contracts + 3 simulated providers)...\n');
       const { gatewayOptionsForDevnet, startLocalDevnet } = await loadDevnet();
       devnet = await startLocalDevnet({ providers: 3, settleIntervalMs: 30_000 });
       adminToken ??= randomBytes(24).toString('hex');
-      gateway = await runMultiProviderInferenceServer({
-        ...gatewayOptionsForDevnet(devnet),
-        strategy,
-        port: environmentPort(),
-        host: process.env.HOST ?? '127.0.0.1',
-        adminToken,
-        logLevel,
-      });
+      options = { ...gatewayOptionsForDevnet(devnet), ...fromEnvironment, adminToken };
     }
+    gateway = await runMultiProviderInferenceServer(options);
   } catch (error) {
     await gateway?.close().catch(() => undefined);
     await devnet?.stop().catch(() => undefined);
     throw error;
   }
 
+  const fleet = gateway.providers.list();
+  const model = fleet[0]?.model ?? 'model';
   const lines = [
     '',
-    `zg-gateway is listening on ${gateway.url}  (strategy: ${strategy}, providers: ${gateway.providers.list().length}${gateway.failedProviders.length ? `, failed: ${gateway.failedProviders.length}` : ''})`,
+    `zg-gateway is listening on ${gateway.url}  (strategy: ${gateway.gateway.strategy.name}, providers: ${fleet.length}${gateway.failedProviders.length ? `, failed: ${gateway.failedProviders.length}` : ''})`,
     ...(devnet
-      ? [
-          `local devnet: RPC ${devnet.rpcUrl}, chain ${devnet.chainId}`,
-          ...devnet.providers.map((provider) => `  ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}`),
-        ]
+      ? [`local devnet: RPC ${devnet.rpcUrl}, chain ${devnet.chainId}`, ...devnet.providers.map((provider) => `  ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}`)]
       : []),
     '',
     'Try it:',
     `  curl -s ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`,
-    `    -d '{"messages":[{"role":"user","content":"Hello 0G"}]}' -i`,
+    `    -d '{"model":"${model}","messages":[{"role":"user","content":"Hello 0G"}]}' -i`,
     `  curl -s ${gateway.url}/v1/verify -H 'content-type: application/json' -d '{"id":"<the id from the answer>"}'`,
+    `  curl -s ${gateway.url}/v1/models`,
     `  curl -s ${gateway.url}/health`,
     ...(adminToken ? [`  curl -s ${gateway.url}/admin/providers -H 'authorization: Bearer ${adminToken}'`] : [`  curl -s ${gateway.url}/admin/providers`]),
     '',
     'Ctrl-C stops the gateway' + (devnet ? ' and the devnet.' : '.'),
     '',
   ];
-  process.stdout.write(lines.join('\n'));
+  process.stderr.write(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {

@@ -59,6 +59,15 @@ export { describeProvider, describeProviders, type ProviderView } from './gatewa
 export { costOfUsage, estimatePromptTokens } from './gateway/pricing.js';
 export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
+export {
+  chatCompletionRequestSchema,
+  textCompletionRequestSchema,
+  verifyRequestSchema,
+  validateChatRequest,
+  validateTextCompletionRequest,
+  validateVerifyRequest,
+  MAX_JSON_DEPTH,
+} from './server/validate-request.js';
 export * from './observability/index.js';
 export * from './stats/index.js';
 export * from './balancer/index.js';

@@ -2,8 +2,15 @@ import { GatewayError, toGatewayError } from '../errors/index.js';
 import { followAbort } from '../internal/follow-abort.js';
 import type { ProviderJsonResult, ResponseLimits, SseEvent, UpstreamCall } from '../providers/inference-provider.js';
 import { chunkHasSubstance } from '../providers/openai-wire.js';
-import type { DispatchTimeouts } from './chat-dispatcher.js';
 import type { ProviderEntry } from './provider-entry.js';
+
+/** Timeouts the dispatcher enforces on one attempt, ms. */
+export interface DispatchTimeouts {
+  /** Until the provider's first byte (JSON: the whole answer; streams: the first event). */
+  firstByte: number;
+  /** Longest silence between two stream events. */
+  chunkGap: number;
+}
 
 /** A stream whose start has been received: events up to the first one of substance (or the whole, short stream). */
 export interface StartedStream {

@@ -5,16 +5,12 @@ import type { RetryBudget } from '../health/index.js';
 import type { CompletionRoute, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
-import { attemptOnProvider, type PlacedAnswer } from './attempt-on-provider.js';
+import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer } from './attempt-on-provider.js';
+
+export type { DispatchTimeouts };
 import { finalDispatchError, type AttemptRecord } from './dispatch-errors.js';
 import type { Lease } from './provider-registry.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
-
-/** Timeouts the dispatcher enforces, ms. */
-export interface DispatchTimeouts {
-  firstByte: number;
-  chunkGap: number;
-}
 
 /** What the dispatcher needs to place one request. */
 export interface DispatchInput {

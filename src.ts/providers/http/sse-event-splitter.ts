@@ -24,6 +24,7 @@ export class SseEventTooLarge extends Error {
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** Decodes complete events; a byte order mark at the start of the stream is dropped here (the raw bytes keep it). */
 const decoder = new TextDecoder('utf-8');
 
 /** Parses the fields of one complete event. */
@@ -63,7 +64,6 @@ export class SseEventSplitter {
   #lineLength = 0;
   /** The last byte was a CR: a following LF belongs to the same terminator. */
   #afterCR = false;
-  #atStart = true;
 
   /** @param maxEventBytes Largest event accepted (its bytes, terminator included). */
   constructor(maxEventBytes: number) {
@@ -74,11 +74,6 @@ export class SseEventSplitter {
     const events: SplitEvent[] = [];
     let from = 0;
     let index = 0;
-    if (this.#atStart && chunk.length > 0) {
-      this.#atStart = false;
-      // A UTF-8 byte order mark at the very start is not part of the first line.
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) index = 3;
-    }
     const length = chunk.length;
     while (index < length) {
       const byte = chunk[index] as number;

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const EXAMPLE = join(__dirname, '..', '..', '..', 'lib.commonjs', 'example', 'multi-provider-example.js');
+
+test('the example starts the devnet and the gateway, serves a chat, and writes nothing but JSON lines to stdout (SDK output included)', async () => {
+  const child = spawn(process.execPath, [EXAMPLE], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug', ZG_PRIVATE_KEY: '', ZG_PROVIDERS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 60_000;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline) {
+      url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
+      if (!url) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(url, `the example did not come up: ${stderr}`);
+    const model = /model (\S+)/.exec(stderr)?.[1];
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello from the example test' }] }),
+    });
+    assert.equal(response.status, 200);
+    assert.match(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content ?? '', /heard: hello from the example test/);
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0);
+  const lines = stdout.split('\n').filter(Boolean);
+  assert.ok(lines.length > 0);
+  for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON line on stdout: ${line}`);
+  const records = lines.map((line) => JSON.parse(line) as { event?: string });
+  assert.ok(records.some((record) => record.event === 'request'), 'one line per request');
+  assert.ok(records.some((record) => record.event === 'sdk_log'), 'the SDK\'s console output went to the logger (debug level)');
+});

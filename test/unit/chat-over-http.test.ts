@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { GatewayError, sendChatOverHttp, UpstreamHttpClient, type ProviderChatResult, type SseEvent } from 'zg-gateway';
+
+/** A local server answering each request with the next scripted reply. */
+let server: Server;
+let baseUrl: string;
+const replies: Array<(response: ServerResponse) => void> = [];
+const client = new UpstreamHttpClient();
+
+before(async () => {
+  server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => (replies.shift() ?? ((reply) => reply.writeHead(500).end()))(response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+after(async () => {
+  await client.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function send(stream = false, limits?: { maxResponseBytes: number; maxSseEventBytes: number }): Promise<ProviderChatResult> {
+  return sendChatOverHttp({
+    client,
+    providerId: 'p',
+    baseUrl,
+    headers: {},
+    call: { route: 'chat', body: { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream: true } : {}) } },
+    options: { signal: AbortSignal.timeout(5000), chunkTimeoutMs: 1000, ...(limits ? { limits } : {}) },
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(GatewayError.isInstance(error), String(error));
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+async function drain(result: ProviderChatResult): Promise<SseEvent[]> {
+  assert.equal(result.kind, 'stream');
+  const events: SseEvent[] = [];
+  if (result.kind !== 'stream') return events;
+  for (let next = await result.events.next(); !next.done; next = await result.events.next()) events.push(next.value);
+  return events;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => (response: ServerResponse): void => {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+};
+
+describe('sendChatOverHttp: status mapping', () => {
+  const cases: Array<[number, unknown, string, boolean]> = [
+    [401, { error: { message: 'bad token' } }, 'upstream_auth_rejected', true],
+    [402, { error: { message: 'pay up' } }, 'insufficient_funds', true],
+    [404, { error: { message: 'The model m does not exist', code: 'model_not_found' } }, 'upstream_model_unavailable', true],
+    [404, { error: { message: 'no such route' } }, 'upstream_error', true],
+    [301, {}, 'upstream_error', true],
+    [413, {}, 'upstream_error', true],
+    [400, { error: { message: 'temperature too high' } }, 'upstream_client_error', false],
+    [422, { detail: 'x' }, 'upstream_client_error', false],
+    [429, { error: { message: 'slow down' } }, 'upstream_rate_limited', true],
+    [503, { error: 'down' }, 'upstream_error', true],
+  ];
+  for (const [status, body, code, retryable] of cases) {
+    test(`HTTP ${status} → ${code} (retryable: ${retryable})`, async () => {
+      replies.push(json(status, body, status === 429 ? { 'retry-after': '7' } : {}));
+      const error = await failure(send());
+      assert.equal(error.code, code);
+      assert.equal(error.retryable, retryable);
+      assert.equal(error.upstreamStatus, status);
+      if (status === 429) assert.equal(error.retryAfterMs, 7000);
+    });
+  }
+});
+
+describe('sendChatOverHttp: answers', () => {
+  test('a JSON answer keeps its exact bytes and reads id and usage; a 200 that is not a completion fails', async () => {
+    const body = '{"id":"c1","model":"m","choices":[{"message":{"content":"漢"}}],"usage":{"prompt_tokens":2,"completion_tokens":1}}';
+    replies.push((response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    const result = await send();
+    assert.equal(result.kind, 'json');
+    if (result.kind !== 'json') return;
+    assert.equal(result.bytes.toString('utf8'), body);
+    assert.deepEqual(result.facts, { responseId: 'c1', model: 'm', usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 } });
+    for (const bad of ['{"error":{"message":"boom"}}', '{"id":"x"}', '{"id":"x","choices":[]}', 'not json', '[1,2]']) {
+      replies.push((response) => response.writeHead(200, { 'content-type': 'application/json' }).end(bad));
+      assert.equal((await failure(send())).code, 'upstream_error', bad);
+    }
+  });
+
+  test('a JSON answer over maxResponseBytes fails with upstream_response_too_large (declared or streamed)', async () => {
+    replies.push((response) => response.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' }).end('x'.repeat(5000)));
+    assert.equal((await failure(send(false, { maxResponseBytes: 1024, maxSseEventBytes: 1024 }))).code, 'upstream_response_too_large');
+    replies.push((response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('y'.repeat(5000));
+    });
+    assert.equal((await failure(send(false, { maxResponseBytes: 1024, maxSseEventBytes: 1024 }))).code, 'upstream_response_too_large');
+  });
+
+  test('SSE: events keep their bytes, [DONE] ends, an error event or a cut throws', async () => {
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\n: ping\n\ndata: [DONE]\n\n'));
+    const events = await drain(await send(true));
+    assert.deepEqual(events.map((event) => event.raw.toString()), ['data: {"id":"s","choices":[]}\n\n', ': ping\n\n']);
+    assert.equal(events[1]?.json, undefined);
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: error\ndata: {"error":{"message":"gpu on fire"}}\n\n'));
+    assert.match((await failure(drain(await send(true)))).message, /gpu on fire/);
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s"}\n\n'));
+    assert.equal((await failure(drain(await send(true)))).code, 'stream_interrupted', 'ended without [DONE]');
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"error":{"message":"mid-stream"}}\n\n'));
+    assert.match((await failure(drain(await send(true)))).message, /mid-stream/);
+    replies.push(json(200, { id: 'j', choices: [{}] }));
+    assert.match((await failure(send(true))).message, /a stream was requested/);
+  });
+
+  test('SSE: silence longer than the chunk gap aborts with upstream_timeout', async () => {
+    replies.push((response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"id":"s"}\n\n');
+    });
+    const error = await failure(drain(await send(true)));
+    assert.equal(error.code, 'upstream_timeout');
+  });
+});
