@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createStrategy, type StrategyName } from './balancer/index.js';
 import { ConfiguredFleet } from './catalog/configured-fleet.js';
-import type { GatewayConfig, GatewayDependencies, InjectedProvider } from './config/index.js';
+import { aliasTable, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
 import { Gateway } from './gateway/gateway.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
 import { ProviderRegistry } from './gateway/provider-registry.js';
@@ -33,6 +33,8 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     connectionsPerOrigin: config.upstream.connectionsPerOrigin,
     keepAliveTimeoutMs: config.upstream.keepAliveTimeout,
   });
+  const selection = providerSelection(config);
+  const { aliases, hidden } = aliasTable(config);
   const breaker = config.circuitBreaker;
   const registry = new ProviderRegistry({
     logger,
@@ -63,7 +65,10 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
             autoFunding: { intervalMs: config.autoFundingInterval },
           }
         : undefined,
-    zgProviders: config.providers.map((address) => ({ address, membership: membership(config, address) })),
+    zgProviders: selection.addresses.map((address) => ({ address, membership: membership(config, address) })),
+    discovery: selection.discover
+      ? { options: selection.discover, refreshIntervalMs: config.catalogRefreshInterval, maxFundedProviders: config.maxFundedProviders, membership: (address) => membership(config, address) }
+      : undefined,
     openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool }) => ({
       spec: { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}) },
       membership: membership(config, name, { weight, maxConcurrent, throughput, pool }),
@@ -78,7 +83,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
     sessions: dependencies.sessionStore ?? new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
     fleet,
-    routing: { defaultModel: config.defaultModel, modelAliases: config.modelAliases, fallbacks: config.fallbacks },
+    routing: { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels: () => fleet.catalogModels() },
     maxAttempts: config.maxRetries,
     timeouts: config.timeouts,
     limits: { maxResponseBytes: config.limits.maxResponseBytes, maxSseEventBytes: config.limits.maxSseEventBytes },

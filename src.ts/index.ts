@@ -56,7 +56,7 @@ export type { ResponseSink } from './gateway/answer-relay.js';
 export type { CompletionReport } from './gateway/complete-request.js';
 export type { FailedProvider, FleetSource } from './gateway/fleet-source.js';
 export { describeProvider, describeProviders, type ProviderView } from './gateway/describe-providers.js';
-export { costOfUsage, estimatePromptTokens } from './gateway/pricing.js';
+export { costOfUsage, estimatePromptTokens } from './providers/model-pricing.js';
 export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
 export {

@@ -1,5 +1,5 @@
 import type { ConfiguredFleet } from './catalog/configured-fleet.js';
-import { parseGatewayConfig, type GatewayDependencies, type GatewayOptions } from './config/index.js';
+import { parseGatewayConfig, providerSelection, type GatewayDependencies, type GatewayOptions } from './config/index.js';
 import { createGateway } from './create-gateway.js';
 import { GatewayError } from './errors/index.js';
 import { probeFleet } from './gateway/probe-fleet.js';
@@ -32,7 +32,8 @@ function fleetHandle(gateway: Gateway, fleet: ConfiguredFleet): FleetHandle {
  */
 export async function runMultiProviderInferenceServer(options: GatewayOptions, dependencies: GatewayDependencies = {}): Promise<GatewayHandle> {
   const config = parseGatewayConfig(options);
-  if (config.providers.length === 0 && config.openAICompatibleProviders.length === 0 && (dependencies.providers ?? []).length === 0) {
+  const selection = providerSelection(config);
+  if (selection.addresses.length === 0 && !selection.discover && config.openAICompatibleProviders.length === 0 && (dependencies.providers ?? []).length === 0) {
     throw new GatewayError('invalid_config', 'Invalid option providers: at least one provider is required', { param: 'providers' });
   }
   const logger = dependencies.logger ?? createLogger(config.logLevel);

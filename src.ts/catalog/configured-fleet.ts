@@ -9,6 +9,9 @@ import { OpenAICompatibleProvider, type OpenAICompatibleModel } from '../provide
 import { ZgNetwork, type ZgNetworkOptions } from '../providers/zg/zg-network.js';
 import { PeriodicTask } from '../health/index.js';
 import { FundingKeeper, type FundingSummary } from './funding-keeper.js';
+import { ChainCatalog } from './chain-catalog.js';
+import type { DiscoverOptions } from './discover-filter.js';
+import { DiscoveredProviders, type CatalogCandidate, type RefreshSummary } from './discovered-providers.js';
 
 /** A plain OpenAI-compatible upstream to serve. */
 export interface OpenAICompatibleSpec {
@@ -32,6 +35,8 @@ export interface ConfiguredFleetOptions {
   injected: ReadonlyArray<{ provider: InferenceProvider; membership: ProviderMembershipOptions }>;
   /** Keeping 0G sub-accounts funded. */
   funding: { ledgerFloor: number; topUpCooldownMs: number; checkIntervalMs: number };
+  /** Serving the chain's catalog: which services, how often it is read, how many may be funded. */
+  discovery?: { options: DiscoverOptions; refreshIntervalMs: number; maxFundedProviders: number; membership: (address: string) => ProviderMembershipOptions } | undefined;
 }
 
 /**
@@ -48,6 +53,8 @@ export class ConfiguredFleet implements FleetSource {
   #closed = false;
   readonly #funding: FundingKeeper;
   readonly #fundingTask: PeriodicTask;
+  readonly #discovered: DiscoveredProviders | undefined;
+  readonly #catalogTask: PeriodicTask | undefined;
 
   constructor(options: ConfiguredFleetOptions) {
     this.#options = options;
@@ -59,6 +66,50 @@ export class ConfiguredFleet implements FleetSource {
       ledgerFloor: options.funding.ledgerFloor,
     });
     this.#fundingTask = new PeriodicTask(() => this.#funding.tick(), options.funding.checkIntervalMs);
+    const discovery = options.discovery;
+    if (discovery) {
+      this.#discovered = new DiscoveredProviders({
+        registry: options.registry,
+        logger: options.logger,
+        client: options.client,
+        network: () => this.#connect(),
+        catalog: new ChainCatalog(options.client, options.logger, discovery.options),
+        maxFundedProviders: discovery.maxFundedProviders,
+        staticIds: new Set(options.zgProviders.map(({ address }) => address.toLowerCase())),
+        membership: discovery.membership,
+        remove: (id, reason) => this.remove(id, reason),
+      });
+      this.#catalogTask = new PeriodicTask(
+        async () => void (await this.#discovered?.refresh()),
+        discovery.refreshIntervalMs,
+        (error) => options.logger.warn({ event: 'catalog_refresh_failed', err: error }, 'the chain catalog could not be read; keeping the fleet as it is'),
+      );
+    }
+  }
+
+  /** Reads the chain's catalog now and applies the changes (`POST /admin/catalog/refresh`); undefined without discovery. */
+  async refreshCatalog(): Promise<RefreshSummary | undefined> {
+    return this.#discovered?.refresh();
+  }
+
+  /** A request found no available provider for `model`: discovery funds another, if it can. */
+  demand(model: string): void {
+    this.#discovered?.demand(model);
+  }
+
+  /** Models offered by discovered services not (yet) in the fleet, with how many services offer each. */
+  catalogModels(): ReadonlyMap<string, number> {
+    return this.#discovered?.models() ?? new Map();
+  }
+
+  /** Discovered services not in the fleet, with why. */
+  candidates(): CatalogCandidate[] {
+    return this.#discovered?.candidates() ?? [];
+  }
+
+  /** Resolves when discovery's queued funding transactions are done (for tests and scripts). */
+  async discoverySettled(): Promise<void> {
+    await this.#discovered?.settled();
   }
 
   /** Ledger and sub-account balances as last read, and the providers that need funds. */
@@ -83,6 +134,14 @@ export class ConfiguredFleet implements FleetSource {
       await this.#connect();
       // One at a time: the SDK sends transactions from one wallet without a nonce manager.
       for (const { address, membership } of zgProviders) await this.#tryZg(address, membership, false);
+    }
+    if (this.#discovered) {
+      await this.#connect();
+      await this.#discovered.refresh();
+      await this.#discovered.settled();
+      this.#catalogTask?.start(false);
+    }
+    if (this.#network) {
       this.#fundingTask.start();
       void this.#funding.refreshAccounts();
     }
@@ -173,12 +232,17 @@ export class ConfiguredFleet implements FleetSource {
       return true;
     }
     const removed = await this.#options.registry.remove(id, reason);
-    if (removed) this.#network?.forget(id);
+    if (removed) {
+      this.#network?.forget(id);
+      this.#discovered?.forget(id);
+    }
     return removed;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#catalogTask?.stop();
+    await this.#discovered?.close();
     await this.#fundingTask.stop();
     await this.#connecting?.catch(() => undefined);
     await this.#network?.close();

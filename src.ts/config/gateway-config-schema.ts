@@ -7,6 +7,24 @@ const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte
 const positiveMs = z.number().int().positive();
 const neuron = z.union([z.string().regex(/^\d+$/, 'must be a whole number of neuron'), z.number().int().min(0), z.bigint().min(0n)]);
 
+/** Which of the chain's services `providers: { discover }` serves; every field optional. */
+export const discoverSchema = z
+  .object({
+    /** Only these models (a multi-model service keeps the ones listed). */
+    models: z.array(z.string().min(1).max(256)).min(1).optional(),
+    /** Only these ways of proving answers. */
+    verifiability: z.array(z.enum(['TeeML', 'OpML', 'ZKML'])).min(1).optional(),
+    /** Highest price per prompt token, neuron. */
+    maxInputPrice: neuron.optional(),
+    /** Highest price per completion token, neuron. */
+    maxOutputPrice: neuron.optional(),
+    /** Only these provider addresses. */
+    include: z.array(address).optional(),
+    /** Never these provider addresses. */
+    exclude: z.array(address).optional(),
+  })
+  .strict();
+
 /** How a provider takes part in the fleet (shared by every kind of provider entry). */
 export const membershipShape = {
   /** Relative share for weighted strategies (1..1000). Default 1. */
@@ -53,8 +71,15 @@ export const openAICompatibleProviderSchema = z
  */
 export const gatewayConfigSchema = z
   .object({
-    /** 0G provider addresses to serve. */
-    providers: z.array(address).default([]),
+    /**
+     * The 0G providers to serve: a list of addresses; `'auto'` (every acknowledged chat service on
+     * chain); or `{ discover: { models?, verifiability?, maxInputPrice?, maxOutputPrice?, include?, exclude? } }`.
+     */
+    providers: z.union([z.array(address), z.literal('auto'), z.object({ discover: discoverSchema }).strict()]).default([]),
+    /** How often the chain's catalog is read again (discovery), ms. Default 300000 (5 min). */
+    catalogRefreshInterval: positiveMs.default(300_000),
+    /** Most discovered providers whose sub-accounts are funded at once. Default 10. */
+    maxFundedProviders: z.number().int().min(1).max(1000).default(10),
     /** Plain OpenAI-compatible upstreams (no on-chain verification). */
     openAICompatibleProviders: z.array(openAICompatibleProviderSchema).default([]),
     /** Balancing strategy. Default `round-robin`. */
@@ -63,8 +88,10 @@ export const gatewayConfigSchema = z
     weights: z.record(z.string(), z.number().int().min(1).max(1000)).default({}),
     /** The model of requests that name none. Default: the only model served, when there is one. */
     defaultModel: z.string().min(1).max(256).optional(),
-    /** Client-facing names for models: `{ "gpt-4o-mini": "qwen-2.5-7b" }`. */
-    modelAliases: z.record(z.string().min(1).max(256), z.string().min(1).max(256)).default({}),
+    /** Client-facing names for models: `{ "gpt-4o-mini": "qwen-2.5-7b" }`, or `{ model, hidden: true }` to keep one out of `/v1/models`. */
+    modelAliases: z
+      .record(z.string().min(1).max(256), z.union([z.string().min(1).max(256), z.object({ model: z.string().min(1).max(256), hidden: z.boolean().default(false) }).strict()]))
+      .default({}),
     /** Models tried in order when a model's providers cannot serve: `{ "qwen-2.5-7b": ["llama-3-8b"] }`. */
     fallbacks: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(10)).default({}),
     /** Wallet private key; falls back to env `ZG_PRIVATE_KEY`. */

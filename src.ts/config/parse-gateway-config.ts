@@ -10,6 +10,42 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The discover options in the gateway's terms (prices as bigint neuron). */
+export interface DiscoverSelection {
+  models?: readonly string[];
+  verifiability?: readonly string[];
+  maxInputPrice?: bigint;
+  maxOutputPrice?: bigint;
+  include?: readonly string[];
+  exclude?: readonly string[];
+}
+
+/** The configured 0G providers: explicit addresses, and discovery options when the catalog is read from the chain. */
+export function providerSelection(config: Pick<GatewayConfig, 'providers'>): { addresses: readonly string[]; discover: DiscoverSelection | undefined } {
+  const providers = config.providers;
+  if (Array.isArray(providers)) return { addresses: providers, discover: undefined };
+  if (providers === 'auto') return { addresses: [], discover: {} };
+  const { maxInputPrice, maxOutputPrice, ...rest } = providers.discover;
+  return {
+    addresses: [],
+    discover: { ...rest, ...(maxInputPrice !== undefined ? { maxInputPrice: BigInt(maxInputPrice) } : {}), ...(maxOutputPrice !== undefined ? { maxOutputPrice: BigInt(maxOutputPrice) } : {}) },
+  };
+}
+
+/** Aliases as the planner takes them: `{ alias: model }`, and the hidden ones apart. */
+export function aliasTable(config: Pick<GatewayConfig, 'modelAliases'>): { aliases: Record<string, string>; hidden: Set<string> } {
+  const aliases: Record<string, string> = {};
+  const hidden = new Set<string>();
+  for (const [alias, target] of Object.entries(config.modelAliases)) {
+    if (typeof target === 'string') aliases[alias] = target;
+    else {
+      aliases[alias] = target.model;
+      if (target.hidden) hidden.add(alias);
+    }
+  }
+  return { aliases, hidden };
+}
+
 /** True for an address only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -38,11 +74,12 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
     throw invalid(field, issue?.message ?? 'invalid');
   }
   const config = parsed.data;
-  if (config.providers.length > 0) {
+  const selection = providerSelection(config);
+  if (selection.addresses.length > 0 || selection.discover) {
     if (!config.key) throw invalid('key', 'a wallet private key is required (option key or env ZG_PRIVATE_KEY)');
     if (!config.rpc) throw invalid('rpc', 'an RPC URL is required (option rpc or env RPC_ENDPOINT)');
   }
-  const ids = [...config.providers.map((provider) => provider.toLowerCase()), ...config.openAICompatibleProviders.map((provider) => provider.name.toLowerCase())];
+  const ids = [...selection.addresses.map((provider) => provider.toLowerCase()), ...config.openAICompatibleProviders.map((provider) => provider.name.toLowerCase())];
   const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
   if (duplicate) throw invalid('providers', `${duplicate} is listed twice`);
   for (const [index, upstream] of config.openAICompatibleProviders.entries()) {

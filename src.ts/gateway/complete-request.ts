@@ -4,7 +4,7 @@ import type { CompletionRoute, TokenUsage } from '../providers/inference-provide
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type ResponseSink } from './answer-relay.js';
 import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
-import { costOfUsage, estimatePromptTokens } from './pricing.js';
+import { costOfUsage, estimatePromptTokens } from '../providers/model-pricing.js';
 import type { RoutePlan } from './route-planner.js';
 
 /** How a completion request ended, for the request log line, metrics and client keys. */

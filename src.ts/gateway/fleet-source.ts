@@ -21,6 +21,14 @@ export interface FleetSource {
   tick(): Promise<void>;
   /** Facts about the wallet's funds for error details and `/admin` (e.g. the ledger balance), when known. */
   fundingSummary?(): object | undefined;
+  /** A request found no available provider for `model` (the source may bring one in, in the background). */
+  demand?(model: string): void;
+  /** Models the source knows of beyond the fleet (e.g. discovered but not funded yet), with how many providers offer each. */
+  catalogModels?(): ReadonlyMap<string, number>;
+  /** Reads the source's catalog again now and applies it; resolves with what changed (undefined when it has no catalog). */
+  refreshCatalog?(): Promise<object | undefined>;
+  /** Providers the source knows of that are not in the fleet, with why (for `/admin/providers`). */
+  candidates?(): object[];
   /** Stops whatever the source runs (network connections, timers). */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BalancingStrategy } from '../balancer/index.js';
+import { GatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
 import type { CompletionRoute, ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
@@ -135,6 +136,12 @@ export class Gateway {
         { route: request.route, body: request.body, requestId: request.requestId, sessionId: request.sessionId, plan, signal: scope.signal, onSent: () => this.#waiting.delete(scope) },
         sink,
       );
+    } catch (error) {
+      // Nothing could serve: a fleet source that knows more providers may bring one in for next time.
+      if (GatewayError.isInstance(error) && (error.code === 'no_healthy_provider' || error.code === 'insufficient_funds')) {
+        for (const target of plan.targets) this.fleet.demand?.(target.model);
+      }
+      throw error;
     } finally {
       this.#waiting.delete(scope);
       scope.dispose();

@@ -42,6 +42,10 @@ export interface RoutePlannerOptions {
   modelAliases?: Readonly<Record<string, string>>;
   /** Model groups tried in order when a group cannot serve: `{ "qwen-2.5-7b": ["llama-3-8b"] }`. */
   fallbacks?: Readonly<Record<string, readonly string[]>>;
+  /** Aliases left out of `/v1/models`. */
+  hiddenAliases?: ReadonlySet<string>;
+  /** Models offered beyond the fleet (discovered providers not funded yet): known, so not `model_not_found`. */
+  catalogModels?: () => ReadonlyMap<string, number>;
 }
 
 const ANY_MODEL = '';
@@ -119,17 +123,25 @@ export class RoutePlanner {
     return model;
   }
 
-  /** True when some provider of the fleet (whatever its health) serves `model`. */
+  /** True when some provider of the fleet (whatever its health) or of the catalog serves `model`. */
   isServed(model: string, now = Date.now()): boolean {
     for (const entry of this.#registry.entries.values()) if (entry.serves(model, now)) return true;
-    return false;
+    return this.#options.catalogModels?.().has(model) ?? false;
   }
 
-  /** The model groups the fleet serves, from the providers' descriptors (a provider listing none adds none). */
+  /** The model groups served: the fleet's providers' models and the catalog's (a provider listing none adds none). */
   servedModels(): string[] {
-    const models = new Set<string>();
+    const models = new Set<string>(this.#options.catalogModels?.().keys() ?? []);
     for (const entry of this.#registry.entries.values()) for (const offer of entry.descriptor.models) models.add(offer.id);
     return [...models];
+  }
+
+  /** The aliases shown in `/v1/models` (not hidden), with the model each stands for. */
+  visibleAliases(): Array<[string, string]> {
+    const hidden = this.#options.hiddenAliases;
+    return Object.keys(this.#options.modelAliases ?? {})
+      .filter((alias) => !hidden?.has(alias))
+      .map((alias) => [alias, this.resolve(alias)]);
   }
 
   #defaultModel(): string {

@@ -9,7 +9,8 @@ import { beginRequest } from './request-log.js';
 import { adminKeysRoute } from './routes/admin-keys.js';
 import { adminProvidersRoute } from './routes/admin-providers.js';
 import { healthRoute } from './routes/health.js';
-import { modelsRoute } from './routes/models.js';
+import { modelRoute, modelsRoute } from './routes/models.js';
+import { catalogRefreshRoute, readmitRoute } from './routes/admin-fleet.js';
 import { verifyRoute } from './routes/verify.js';
 import { writeError } from './write-error.js';
 
@@ -47,10 +48,13 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.use('/v1', clientAuth(options.clientKeys));
   app.post('/v1/verify', route(verifyRoute(gateway, options.bodyLimit)));
   app.get('/v1/models', route(modelsRoute(gateway)));
+  app.get('/v1/models/*id', route(modelRoute(gateway)));
   app.get('/health', route(healthRoute(gateway)));
   app.use('/admin', adminAuth(options.adminToken, options.loopbackOnly));
   app.get('/admin/providers', route(adminProvidersRoute(gateway)));
   app.get('/admin/keys', route(adminKeysRoute(options.clientKeys)));
+  app.post('/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
+  app.post('/admin/providers/:address/readmit', route(readmitRoute(gateway)));
   app.use((request, _response, next) => {
     next(new GatewayError('not_found', `No route ${request.method} ${request.path}`));
   });

@@ -50,7 +50,7 @@ describe('parseGatewayOptions', () => {
     assert.equal(config.maxRetries, 3);
     assert.equal(config.sessionTimeout, 1_800_000);
     assert.deepEqual({ ...config.timeouts }, { connect: 5000, firstByte: 30_000, chunkGap: 30_000, total: 600_000, verify: 10_000 });
-    assert.deepEqual([...config.providers], [ADDRESS_A]);
+    assert.deepEqual(config.providers, [ADDRESS_A]);
     assert.deepEqual([...config.openAICompatibleProviders], []);
     assert.equal(config.key, KEY);
     assert.equal(config.rpc, RPC);
@@ -185,7 +185,7 @@ describe('parseGatewayOptions', () => {
     });
 
     it('no providers at all is left to the start (injected providers may come as dependencies)', () => {
-      assert.deepEqual([...parseGatewayOptions({}, {}).providers], []);
+      assert.deepEqual(parseGatewayOptions({}, {}).providers, []);
     });
 
     it('a non-loopback host without client keys or allowUnauthenticated: refused, saying why', () => {

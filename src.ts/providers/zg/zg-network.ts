@@ -1,4 +1,4 @@
-import { Contract, JsonRpcProvider, Network, Wallet, ZeroAddress, isError, type InterfaceAbi } from 'ethers';
+import { Contract, JsonRpcProvider, Network, Wallet, ZeroAddress, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/index.js';
 import { installSdkConsoleRouting, runWithSdkLogger } from '../../logging/sdk-console.js';
@@ -8,7 +8,9 @@ import { classifyChainError } from './classify-chain-error.js';
 import { SessionHeaderCache } from './session-header-cache.js';
 import { ZgProvider } from './zg-provider.js';
 import { createZGComputeNetworkBroker, defaultContractAddresses, loadServingContractArtifacts, type ZGComputeNetworkBroker } from './zg-sdk.js';
-import { serviceFromContract, type ZgService } from './zg-service.js';
+import { serviceModels } from './provider-models.js';
+import { ZgServiceDirectory } from './zg-service-directory.js';
+import type { ZgService } from './zg-service.js';
 
 /** How the gateway connects to a 0G network. */
 export interface ZgNetworkOptions {
@@ -53,8 +55,8 @@ export class ZgNetwork {
   readonly walletAddress: string;
   readonly #broker: ZGComputeNetworkBroker;
   readonly #rpc: JsonRpcProvider;
-  /** The inference contract, read-only: lets a provider be checked before any funds move. */
-  readonly #inference: Contract;
+  /** The contract's service registry, read-only: lets a provider be checked before any funds move. */
+  readonly #directory: ZgServiceDirectory;
   readonly #options: ZgNetworkOptions;
   readonly #logger: Logger;
   readonly #providers = new Map<string, ZgProvider>();
@@ -64,7 +66,7 @@ export class ZgNetwork {
   private constructor(broker: ZGComputeNetworkBroker, rpc: JsonRpcProvider, inferenceAddress: string, walletAddress: string, options: ZgNetworkOptions, logger: Logger, restoreConsole: () => void) {
     this.#broker = broker;
     this.#rpc = rpc;
-    this.#inference = new Contract(inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc);
+    this.#directory = new ZgServiceDirectory(new Contract(inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc));
     this.walletAddress = walletAddress;
     this.#options = options;
     this.#logger = logger;
@@ -145,27 +147,20 @@ export class ZgNetwork {
     }
   }
 
-  /**
-   * Reads a provider's service from the chain. Rejects with `provider_init_failed` when the
-   * address has no inference service; with `chain_error` when the chain cannot be read.
-   */
-  async readService(address: string): Promise<ZgService> {
-    try {
-      return serviceFromContract((await this.#inference.getFunction('getService').staticCall(address)) as ZgService);
-    } catch (error) {
-      if (isError(error, 'CALL_EXCEPTION')) {
-        throw new GatewayError('provider_init_failed', `Provider ${address} is not registered as an inference service on this chain`, {
-          cause: error,
-          details: { provider: address, ...(error.revert?.name ? { revert: error.revert.name } : {}) },
-        });
-      }
-      throw classifyChainError(error, `Reading the service of provider ${address}`);
-    }
+  /** The chain's service registry (read-only). */
+  get directory(): ZgServiceDirectory {
+    return this.#directory;
+  }
+
+  /** Reads a provider's service from the chain (see {@link ZgServiceDirectory.read}). */
+  readService(address: string): Promise<ZgService> {
+    return this.#directory.read(address);
   }
 
   /**
-   * Initialises one provider: reads its service from the chain and refuses it (before any funds
-   * move) when its TEE signer is not acknowledged; then makes sure the wallet's sub-account exists
+   * Initialises one provider: reads its service from the chain (and, for a multi-model service, its
+   * model catalog) and refuses it (before any funds move) when its TEE signer is not acknowledged or
+   * its catalog cannot be read; then makes sure the wallet's sub-account exists
    * and the signer is acknowledged by the wallet, and starts auto-funding. Rejects with a typed
    * error naming the reason; other providers are unaffected.
    */
@@ -178,6 +173,13 @@ export class ZgNetwork {
       throw new GatewayError('provider_init_failed', `Provider ${address}: its TEE signer is not acknowledged by the contract owner, so its responses cannot be verified`, {
         details: { provider: address },
       });
+    }
+    // Read before any transaction too: a provider whose catalog cannot be read is refused unfunded.
+    let offers = models;
+    try {
+      offers ??= await serviceModels(client, service, AbortSignal.timeout(5000));
+    } catch (error) {
+      throw new GatewayError('provider_init_failed', `Provider ${address} serves several models and its catalog could not be read`, { cause: error, details: { provider: address } });
     }
     const gasPrice = this.#options.gasPrice;
     const autoFunding = this.#options.autoFunding ?? {};
@@ -202,7 +204,7 @@ export class ZgNetwork {
     });
     const provider = new ZgProvider({
       service,
-      ...(models ? { models } : {}),
+      models: offers,
       client,
       headers,
       recordFee: (usageJson) => this.#sdk((broker) => broker.inference.processResponse(address, undefined, usageJson)),

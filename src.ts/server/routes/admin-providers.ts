@@ -18,6 +18,7 @@ export function adminProvidersRoute(gateway: Gateway) {
       sessions,
       providers: describeProviders(gateway.registry),
       failedProviders: gateway.fleet.failed,
+      catalog: gateway.fleet.candidates?.() ?? [],
       funding: gateway.fleet.fundingSummary?.() ?? null,
     });
   };

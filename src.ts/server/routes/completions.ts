@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/index.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { CompletionRoute } from '../../providers/inference-provider.js';
-import { estimatePromptTokens } from '../../gateway/pricing.js';
+import { estimatePromptTokens } from '../../providers/model-pricing.js';
 import { clientClosedReason } from '../../gateway/request-scope.js';
 import type { ClientKeys, KeyTicket } from '../../keys/index.js';
 import { authenticateClient } from '../client-auth.js';

@@ -1,4 +1,4 @@
-import type { ModelOffer, PriceTier, TokenUsage } from '../providers/inference-provider.js';
+import type { ModelOffer, PriceTier, TokenUsage } from './inference-provider.js';
 
 /** Multipliers are applied in millionths, so tier prices stay exact integers of neuron. */
 const SCALE = 1_000_000n;
