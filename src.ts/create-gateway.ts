@@ -64,9 +64,9 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
           }
         : undefined,
     zgProviders: config.providers.map((address) => ({ address, membership: membership(config, address) })),
-    openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool }) => ({
+    openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }) => ({
       spec: { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}) },
-      membership: membership(config, name, { weight, maxConcurrent, throughput, pool }),
+      membership: membership(config, name, { weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }),
     })),
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
     funding: config.funding,

@@ -17,6 +17,12 @@ export const membershipShape = {
   throughput: z.number().positive().optional(),
   /** Named pool. */
   pool: z.string().min(1).max(100).optional(),
+  /** Requests the backend runs at once, for `least-load` (load = (running + 0.5 × waiting) ÷ capacity). Default: unknown. */
+  capacity: z.number().int().positive().optional(),
+  /** Requests per minute the provider accepts, for `usage-based`. Default: no limit. */
+  rpm: z.number().int().positive().optional(),
+  /** Tokens (prompt + completion) per minute the provider accepts, for `usage-based`. Default: no limit. */
+  tpm: z.number().int().positive().optional(),
 };
 
 /** A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength? }` (prices in neuron per token). */

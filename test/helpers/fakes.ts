@@ -196,6 +196,9 @@ export function snapshots(inFlight: readonly number[], weights: readonly number[
       weight: weights[index] ?? 1,
       maxConcurrent: undefined,
       throughput: undefined,
+      capacity: undefined,
+      rpm: undefined,
+      tpm: undefined,
       descriptor: provider.descriptor,
       stats: { attempts: 0, served: 0, failures: 0, ewmaTtfbMs: undefined, ewmaLatencyMs: undefined, errorRate: 0, outputTokensPerSecond: undefined, promptTokens: 0, completionTokens: 0, lastAttemptAt: 0 },
     };
