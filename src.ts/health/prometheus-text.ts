@@ -88,8 +88,9 @@ export function sumOfSamples(samples: readonly PrometheusSample[], name: string)
 function parseSample(line: string, name: string): PrometheusSample | undefined {
   let position = name.length;
   const labels = Object.create(null) as Record<string, string>;
-  if (line[position] === '{') {
-    const end = parseLabels(line, position + 1, labels);
+  const brace = skipSpaces(line, position);
+  if (line[brace] === '{') {
+    const end = parseLabels(line, brace + 1, labels);
     if (end === undefined) return undefined;
     position = end;
   }
