@@ -118,10 +118,10 @@ export class Gateway {
     return this.#shuttingDown;
   }
 
-  /** Brings up the fleet (initialising providers as configured). */
-  start(): Promise<void> {
+  /** Brings up the fleet (initialising providers as configured), then the companions. */
+  async start(): Promise<void> {
+    await this.fleet.start();
     for (const companion of this.#options.companions ?? []) companion.start();
-    return this.fleet.start();
   }
 
   /** Requests being served: on a provider, or verifying. */

@@ -309,3 +309,15 @@ export function scriptedContext(clock: FakeClock, draws: readonly number[] = [],
 export function decided(result: ProviderSnapshot | { provider: ProviderSnapshot; reason: string }): [string, string | undefined] {
   return 'provider' in result ? [result.provider.id, result.reason] : [result.id, undefined];
 }
+
+/** A small deterministic generator in [0, 1) (mulberry32), for distributions without flakiness. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+}

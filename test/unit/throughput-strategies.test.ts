@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MinExpectedLatencyStrategy, RandomStrategy, type BalancingStrategy, type PickContext } from 'zg-gateway';
-import { decided, fakeClock, scriptedContext, snapshotsOf, type TestSnapshot } from '../helpers/fakes.js';
+import { decided, fakeClock, scriptedContext, seededRandom, snapshotsOf, type TestSnapshot } from '../helpers/fakes.js';
 
 /** Picks once per draw and returns `id reason` strings. */
 function pickWithDraws(strategy: BalancingStrategy, candidates: readonly TestSnapshot[], draws: readonly number[]): string[] {
   const context = scriptedContext(fakeClock(), draws);
   return draws.map(() => decided(strategy.pick(candidates, context)).join(' '));
-}
-
-/** A small deterministic generator (mulberry32), for distribution checks without flakiness. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('RandomStrategy', () => {
@@ -55,7 +43,7 @@ describe('RandomStrategy', () => {
 
   it('gives each provider its share over many draws', () => {
     const fleet = snapshotsOf([{ throughput: 6 }, { throughput: 3 }, { throughput: 1 }]);
-    const random = seeded(42);
+    const random = seededRandom(42);
     const context: PickContext = { now: () => 0, random, request: { model: 'm', promptTokens: 1, maxTokens: undefined } };
     const counts = [0, 0, 0];
     const strategy = new RandomStrategy();
