@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import { createStrategy, type StrategyName } from './balancer/index.js';
+import { createStrategy, type BalancingStrategy, type StrategyName } from './balancer/index.js';
 import { ConfiguredFleet } from './catalog/configured-fleet.js';
 import { aliasTable, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
-import { Gateway } from './gateway/gateway.js';
+import { Gateway, type GatewayCompanion } from './gateway/gateway.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
 import { ProviderRegistry } from './gateway/provider-registry.js';
+import { BackendLoadPoller } from './health/index.js';
 import { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
 import { LruSessionStore, type ResponseRecord } from './sessions/index.js';
@@ -23,6 +24,44 @@ function membership(config: GatewayConfig, id: string, own: ProviderMembershipOp
 
 function injected(entry: InferenceProvider | InjectedProvider): InjectedProvider {
   return 'provider' in entry ? entry : { provider: entry };
+}
+
+/** The configured strategy, with what it needs: for `least-load`, a poller of the backends' metrics (started and closed with the gateway). */
+function configuredStrategy(
+  config: GatewayConfig,
+  registry: ProviderRegistry,
+  client: UpstreamHttpClient,
+  now: () => number,
+  logger: Logger,
+): { strategy: BalancingStrategy; companions: GatewayCompanion[] } {
+  const tuning = config.strategyOptions;
+  const companions: GatewayCompanion[] = [];
+  let loadOf: ((providerId: string) => number | undefined) | undefined;
+  if (config.strategy === 'least-load') {
+    const poller = new BackendLoadPoller({
+      targets: () => registry.entries.values(),
+      client,
+      intervalMs: tuning.metricsInterval,
+      timeoutMs: tuning.metricsTimeout,
+      path: tuning.metricsPath,
+      runningMetric: tuning.runningMetric,
+      waitingMetric: tuning.waitingMetric,
+      now,
+      logger,
+      ...(tuning.metricsStaleAfterMs !== undefined ? { staleAfterMs: tuning.metricsStaleAfterMs } : {}),
+      ...(tuning.capacityMetric !== undefined ? { capacityMetric: tuning.capacityMetric } : {}),
+    });
+    companions.push(poller);
+    loadOf = (providerId) => poller.loadOf(providerId);
+  }
+  const strategy = createStrategy(config.strategy as StrategyName, {
+    explore: tuning.explore,
+    staleAfterMs: tuning.staleAfterMs,
+    loadThreshold: tuning.loadThreshold,
+    now,
+    ...(loadOf ? { loadOf } : {}),
+  });
+  return { strategy, companions };
 }
 
 /** Builds the gateway core from a parsed config and the live dependencies (nothing starts yet). */
@@ -69,17 +108,19 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     discovery: selection.discover
       ? { options: selection.discover, refreshIntervalMs: config.catalogRefreshInterval, maxFundedProviders: config.maxFundedProviders, membership: (address) => membership(config, address) }
       : undefined,
-    openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool }) => ({
+    openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }) => ({
       spec: { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}) },
-      membership: membership(config, name, { weight, maxConcurrent, throughput, pool }),
+      membership: membership(config, name, { weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }),
     })),
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
     funding: config.funding,
   });
+  const { strategy, companions } = dependencies.strategy ? { strategy: dependencies.strategy, companions: [] } : configuredStrategy(config, registry, client, now, logger);
   const gateway = new Gateway({
     logger,
     registry,
-    strategy: dependencies.strategy ?? createStrategy(config.strategy as StrategyName),
+    strategy,
+    companions,
     responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
     sessions: dependencies.sessionStore ?? new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
     fleet,

@@ -31,7 +31,7 @@ export interface FleetHandle {
   add(provider: ProviderToAdd): Promise<string>;
   /** Takes a provider out: no new requests, its in-flight ones finish, then it leaves. False when unknown. */
   remove(id: string): Promise<boolean>;
-  /** Changes a provider's weight, concurrency cap, throughput or pool. */
+  /** Changes a provider's weight, concurrency cap, throughput, pool, capacity, rpm or tpm. */
   configure(id: string, options: ProviderMembershipOptions): void;
 }
 

@@ -46,9 +46,27 @@ export { UpstreamHttpClient, type UpstreamHttpClientOptions } from './providers/
 export { ZgNetwork, type ZgNetworkOptions } from './providers/zg/zg-network.js';
 export { ZgProvider } from './providers/zg/zg-provider.js';
 export { SessionHeaderCache, tokenExpiry } from './providers/zg/session-header-cache.js';
-export { CircuitBreaker, PeriodicTask, RetryBudget, SlidingCounts, type BreakerState, type CircuitBreakerOptions, type OpenReason } from './health/index.js';
+export {
+  BackendLoadPoller,
+  CircuitBreaker,
+  parsePrometheusText,
+  parsePrometheusValue,
+  PeriodicTask,
+  RetryBudget,
+  SlidingCounts,
+  SlidingTotal,
+  sumOfSamples,
+  type BackendLoadPollerOptions,
+  type BackendLoadReading,
+  type BreakerState,
+  type CircuitBreakerOptions,
+  type LoadTarget,
+  type OpenReason,
+  type PrometheusSample,
+  type PrometheusText,
+} from './health/index.js';
 export { createLogger, REDACTED_PATHS } from './logging/create-logger.js';
-export { Gateway, type CompletionRequest, type GatewayCoreOptions } from './gateway/gateway.js';
+export { Gateway, type CompletionRequest, type GatewayCompanion, type GatewayCoreOptions } from './gateway/gateway.js';
 export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
 export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
 export { RoutePlanner, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';

@@ -16,8 +16,8 @@ function fleetHandle(gateway: Gateway, fleet: ConfiguredFleet): FleetHandle {
       gateway.registry.list().map(({ id, descriptor, membership, inFlight }) => ({
         id, address: descriptor.address, endpoint: descriptor.endpoint, model: descriptor.models[0]?.id ?? '', models: descriptor.models.map((offer) => offer.id), kind: descriptor.kind, state: membership.state, inFlight,
       })),
-    add: async ({ weight, maxConcurrent, throughput, pool, ...provider }) => {
-      const options = { weight, maxConcurrent, throughput, pool };
+    add: async ({ weight, maxConcurrent, throughput, pool, capacity, rpm, tpm, ...provider }) => {
+      const options = { weight, maxConcurrent, throughput, pool, capacity, rpm, tpm };
       return 'address' in provider ? fleet.addZg(provider.address, options) : fleet.addOpenAICompatible(provider, options, 'added');
     },
     remove: (id) => fleet.remove(id),

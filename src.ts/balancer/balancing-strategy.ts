@@ -15,6 +15,12 @@ export interface ProviderSnapshot {
   readonly maxConcurrent: number | undefined;
   /** Declared throughput (requests or tokens per second, relative), when configured. */
   readonly throughput: number | undefined;
+  /** Requests the backend itself runs at once (for `least-load`), when configured. */
+  readonly capacity: number | undefined;
+  /** Most requests per minute it accepts (for `usage-based`), when configured. */
+  readonly rpm: number | undefined;
+  /** Most tokens (prompt + completion) per minute it accepts (for `usage-based`), when configured. */
+  readonly tpm: number | undefined;
   /** Models, prices, verifiability. */
   readonly descriptor: ProviderDescriptor;
   /** What the gateway has observed of it. */

@@ -35,6 +35,12 @@ export const membershipShape = {
   throughput: z.number().positive().optional(),
   /** Named pool. */
   pool: z.string().min(1).max(100).optional(),
+  /** Requests the backend runs at once, for `least-load` (load = (running + 0.5 × waiting) ÷ capacity). Default: unknown. */
+  capacity: z.number().int().positive().optional(),
+  /** Requests per minute the provider accepts, for `usage-based`. Default: no limit. */
+  rpm: z.number().int().positive().optional(),
+  /** Tokens (prompt + completion) per minute the provider accepts, for `usage-based`. Default: no limit. */
+  tpm: z.number().int().positive().optional(),
 };
 
 /** A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength? }` (prices in neuron per token). */
@@ -84,6 +90,32 @@ export const gatewayConfigSchema = z
     openAICompatibleProviders: z.array(openAICompatibleProviderSchema).default([]),
     /** Balancing strategy. Default `round-robin`. */
     strategy: z.enum(STRATEGY_NAMES as unknown as [string, ...string[]]).default('round-robin'),
+    /** What the adaptive strategies are tuned with; each reads only its own. */
+    strategyOptions: z
+      .object({
+        /** `min-observed-latency`: probability of measuring another provider than the fastest, in [0, 1]. Default 0.05. */
+        explore: z.number().min(0).max(1).default(0.05),
+        /** `min-observed-latency`: a provider's latency figure not refreshed for this long counts as unknown (and is re-measured), ms. Default 60000. */
+        staleAfterMs: positiveMs.default(60_000),
+        /** `least-load`: providers below this load are preferred. Default 0.5. */
+        loadThreshold: z.number().gt(0).max(100).default(0.5),
+        /** `least-load`: how often each backend's metrics page is read, ms. Default 2000. */
+        metricsInterval: positiveMs.default(2000),
+        /** `least-load`: bound on one round of metrics reads, ms. Default 1000. */
+        metricsTimeout: positiveMs.default(1000),
+        /** `least-load`: a reading older than this is not used (the gateway's own count is), ms. Default 3 × `metricsInterval`. */
+        metricsStaleAfterMs: positiveMs.optional(),
+        /** `least-load`: path of the metrics page on each provider's origin. Default `/metrics`. */
+        metricsPath: z.string().regex(/^\/[^\s]*$/, 'must be a path starting with /').default('/metrics'),
+        /** `least-load`: gauge of requests running. Default `vllm:num_requests_running`. */
+        runningMetric: z.string().min(1).default('vllm:num_requests_running'),
+        /** `least-load`: gauge of requests queued. Default `vllm:num_requests_waiting`. */
+        waitingMetric: z.string().min(1).default('vllm:num_requests_waiting'),
+        /** `least-load`: gauge of a backend's capacity, when it exposes one (a configured `capacity` wins). Default: none. */
+        capacityMetric: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Weights per provider id (0G address or upstream name), for `weighted-round-robin`. Default 1 each. */
     weights: z.record(z.string(), z.number().int().min(1).max(1000)).default({}),
     /** The model of requests that name none. Default: the only model served, when there is one. */

@@ -10,6 +10,9 @@ export interface InjectedProvider {
   maxConcurrent?: number;
   throughput?: number;
   pool?: string;
+  capacity?: number;
+  rpm?: number;
+  tpm?: number;
 }
 
 /**

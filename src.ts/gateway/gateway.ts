@@ -14,6 +14,12 @@ import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
 
+/** Something that lives as long as the gateway (e.g. the backend load poller): started with it, closed with it. */
+export interface GatewayCompanion {
+  start(): void;
+  close(): Promise<void>;
+}
+
 /** Everything the core is built from (no HTTP). */
 export interface GatewayCoreOptions {
   logger: Logger;
@@ -30,6 +36,8 @@ export interface GatewayCoreOptions {
   retryBudget: { ratio: number; minPerSecond: number };
   now?: () => number;
   random?: () => number;
+  /** Started by `start()`, closed by `close()`. Default none. */
+  companions?: readonly GatewayCompanion[];
 }
 
 /** One completion request as the HTTP layer hands it over. */
@@ -111,9 +119,10 @@ export class Gateway {
     return this.#shuttingDown;
   }
 
-  /** Brings up the fleet (initialising providers as configured). */
-  start(): Promise<void> {
-    return this.fleet.start();
+  /** Brings up the fleet (initialising providers as configured), then the companions. */
+  async start(): Promise<void> {
+    await this.fleet.start();
+    for (const companion of this.#options.companions ?? []) companion.start();
   }
 
   /** Requests being served: on a provider, or verifying. */
@@ -210,7 +219,7 @@ export class Gateway {
     this.beginShutdown();
     await this.fleet.close();
     await Promise.allSettled(this.registry.list().map((entry) => entry.provider.close()));
-    await Promise.allSettled([this.responses.close(), this.sessions.close()]);
+    await Promise.allSettled([this.responses.close(), this.sessions.close(), ...(this.#options.companions ?? []).map((companion) => companion.close())]);
   }
 }
 

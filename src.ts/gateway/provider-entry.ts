@@ -13,6 +13,12 @@ export interface ProviderMembershipOptions {
   throughput?: number;
   /** Named pool, for pool routing. Default: none. */
   pool?: string;
+  /** Requests the backend runs at once, for `least-load` (its load is running ÷ capacity). Default: unknown. */
+  capacity?: number;
+  /** Requests per minute the provider accepts, for `usage-based`. Default: no limit. */
+  rpm?: number;
+  /** Tokens (prompt + completion) per minute the provider accepts, for `usage-based`. Default: no limit. */
+  tpm?: number;
 }
 
 /** Whether a provider takes new requests: `active`, or `draining` (finishing its in-flight requests before it leaves). */
@@ -47,6 +53,9 @@ export class ProviderEntry implements ProviderSnapshot {
   maxConcurrent: number | undefined;
   throughput: number | undefined;
   pool: string | undefined;
+  capacity: number | undefined;
+  rpm: number | undefined;
+  tpm: number | undefined;
   inFlight = 0;
   membership: StateNote<MembershipState>;
   funding: StateNote<FundingState>;
@@ -67,6 +76,9 @@ export class ProviderEntry implements ProviderSnapshot {
     this.maxConcurrent = options.maxConcurrent;
     this.throughput = options.throughput;
     this.pool = options.pool;
+    this.capacity = options.capacity;
+    this.rpm = options.rpm;
+    this.tpm = options.tpm;
     this.joinedAt = now;
     this.membership = { state: 'active', since: now, reason: null };
     this.funding = { state: 'ok', since: now, reason: null };

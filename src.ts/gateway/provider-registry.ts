@@ -118,7 +118,7 @@ export class ProviderRegistry {
     return entry;
   }
 
-  /** Changes a provider's configuration (weight, cap, throughput, pool) in place. */
+  /** Changes a provider's configuration (weight, cap, throughput, pool, capacity, rpm, tpm) in place. */
   configure(id: string, options: ProviderMembershipOptions): void {
     const entry = this.#require(id);
     if (options.weight !== undefined) {
@@ -128,6 +128,9 @@ export class ProviderRegistry {
     if ('maxConcurrent' in options) entry.maxConcurrent = options.maxConcurrent;
     if ('throughput' in options) entry.throughput = options.throughput;
     if ('pool' in options) entry.pool = options.pool;
+    if ('capacity' in options) entry.capacity = options.capacity;
+    if ('rpm' in options) entry.rpm = options.rpm;
+    if ('tpm' in options) entry.tpm = options.tpm;
   }
 
   /**

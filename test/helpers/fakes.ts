@@ -196,6 +196,9 @@ export function snapshots(inFlight: readonly number[], weights: readonly number[
       weight: weights[index] ?? 1,
       maxConcurrent: undefined,
       throughput: undefined,
+      capacity: undefined,
+      rpm: undefined,
+      tpm: undefined,
       descriptor: provider.descriptor,
       stats: { attempts: 0, served: 0, failures: 0, ewmaTtfbMs: undefined, ewmaLatencyMs: undefined, errorRate: 0, outputTokensPerSecond: undefined, promptTokens: 0, completionTokens: 0, lastAttemptAt: 0 },
     };
@@ -247,4 +250,74 @@ export class PickingFleet {
   allStats(): Array<{ id: string; inFlight: number }> {
     return this.registry.list().map((entry) => ({ id: entry.id, inFlight: entry.inFlight }));
   }
+}
+
+/** What a test snapshot may set; everything else is a fresh provider's. */
+export interface SnapshotSpec {
+  inFlight?: number;
+  weight?: number;
+  maxConcurrent?: number;
+  throughput?: number;
+  capacity?: number;
+  rpm?: number;
+  tpm?: number;
+  ewmaTtfbMs?: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A snapshot a test may change between picks (in flight, figures). */
+export type TestSnapshot = Mutable<Omit<ProviderSnapshot, 'stats'>> & { stats: Mutable<ProviderSnapshot['stats']> };
+
+/** Snapshots `p0`, `p1`… built from specs (ids and joining order by position). */
+export function snapshotsOf(specs: readonly SnapshotSpec[]): TestSnapshot[] {
+  return specs.map((spec, index) => {
+    const base = snapshots([spec.inFlight ?? 0], [spec.weight ?? 1])[0] as ProviderSnapshot;
+    return {
+      ...base,
+      id: `p${index}`,
+      index,
+      maxConcurrent: spec.maxConcurrent,
+      throughput: spec.throughput,
+      capacity: spec.capacity,
+      rpm: spec.rpm,
+      tpm: spec.tpm,
+      stats: { ...base.stats, ewmaTtfbMs: spec.ewmaTtfbMs },
+    };
+  });
+}
+
+/** A pick context reading `clock` and drawing `draws` in order (throws when they run out). */
+export function scriptedContext(clock: FakeClock, draws: readonly number[] = [], promptTokens = 10): PickContext & { readonly drawn: number } {
+  let next = 0;
+  return {
+    now: clock.now,
+    random: () => {
+      const draw = draws[next];
+      if (draw === undefined) throw new Error(`random() drawn ${next + 1} times; the test scripted ${draws.length}`);
+      next += 1;
+      return draw;
+    },
+    request: { model: 'm', promptTokens, maxTokens: undefined },
+    get drawn() {
+      return next;
+    },
+  };
+}
+
+/** A pick result's provider id and reason. */
+export function decided(result: ProviderSnapshot | { provider: ProviderSnapshot; reason: string }): [string, string | undefined] {
+  return 'provider' in result ? [result.provider.id, result.reason] : [result.id, undefined];
+}
+
+/** A small deterministic generator in [0, 1) (mulberry32), for distributions without flakiness. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -56,6 +56,38 @@ describe('parseGatewayOptions', () => {
     assert.equal(config.rpc, RPC);
   });
 
+  it('applies the documented strategy defaults and takes per-provider capacity, rpm and tpm', () => {
+    const config = parseGatewayOptions(
+      {
+        strategy: 'least-load',
+        strategyOptions: { metricsInterval: 500 },
+        openAICompatibleProviders: [{ name: 'u', baseUrl: 'http://127.0.0.1:1/v1', capacity: 8, rpm: 60, tpm: 10_000 }],
+      },
+      {},
+    );
+    assert.equal(config.strategy, 'least-load');
+    assert.deepEqual(
+      { ...config.strategyOptions },
+      {
+        explore: 0.05,
+        staleAfterMs: 60_000,
+        loadThreshold: 0.5,
+        metricsInterval: 500,
+        metricsTimeout: 1000,
+        metricsPath: '/metrics',
+        runningMetric: 'vllm:num_requests_running',
+        waitingMetric: 'vllm:num_requests_waiting',
+      },
+    );
+    const [upstream] = config.openAICompatibleProviders;
+    assert.deepEqual([upstream?.capacity, upstream?.rpm, upstream?.tpm], [8, 60, 10_000]);
+    const base = { openAICompatibleProviders: [{ name: 'u', baseUrl: 'http://127.0.0.1:1/v1' }] };
+    assert.equal(configError(() => parseGatewayOptions({ ...base, strategyOptions: { explore: 1.5 } }, {})).param, 'strategyOptions.explore');
+    assert.equal(configError(() => parseGatewayOptions({ ...base, strategyOptions: { metricsPath: 'metrics' } }, {})).param, 'strategyOptions.metricsPath');
+    assert.equal(configError(() => parseGatewayOptions({ ...base, strategyOptions: { explor: 0.1 } } as GatewayOptions, {})).param, 'strategyOptions.explor');
+    assert.equal(configError(() => parseGatewayOptions({ openAICompatibleProviders: [{ name: 'u', baseUrl: 'http://127.0.0.1:1/v1', rpm: 0 }] }, {})).param, 'openAICompatibleProviders.0.rpm');
+  });
+
   it('fills partial timeouts with defaults', () => {
     const config = parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC, timeouts: { connect: 1234 } }, {});
     assert.deepEqual({ ...config.timeouts }, { connect: 1234, firstByte: 30_000, chunkGap: 30_000, total: 600_000, verify: 10_000 });

@@ -4,13 +4,18 @@ import {
   createStrategy,
   isStrategyName,
   LeastConnectionsStrategy,
+  LeastLoadStrategy,
+  MinExpectedLatencyStrategy,
+  MinObservedLatencyStrategy,
+  RandomStrategy,
   RoundRobinStrategy,
   STRATEGY_NAMES,
+  UsageBasedStrategy,
   WeightedRoundRobinStrategy,
   type BalancingStrategy,
   type ProviderSnapshot,
 } from 'zg-gateway';
-import { PickingFleet, pickedId, snapshots } from '../helpers/fakes.js';
+import { fakeClock, pickContext, PickingFleet, pickedId, snapshots } from '../helpers/fakes.js';
 
 function pickMany(strategy: BalancingStrategy, candidates: readonly ProviderSnapshot[], times: number): string[] {
   const picked: string[] = [];
@@ -146,8 +151,21 @@ describe('WeightedRoundRobinStrategy', () => {
 
 describe('createStrategy', () => {
   it('creates each named strategy', () => {
-    assert.deepEqual([...STRATEGY_NAMES], ['round-robin', 'least-connections', 'weighted-round-robin']);
+    assert.deepEqual([...STRATEGY_NAMES], [
+      'round-robin',
+      'least-connections',
+      'weighted-round-robin',
+      'random',
+      'min-expected-latency',
+      'min-observed-latency',
+      'least-load',
+      'usage-based',
+    ]);
     for (const name of STRATEGY_NAMES) assert.equal(createStrategy(name).name, name);
+    assert.ok(createStrategy('random') instanceof RandomStrategy);
+    assert.ok(createStrategy('min-expected-latency') instanceof MinExpectedLatencyStrategy);
+    assert.ok(createStrategy('min-observed-latency', { explore: 0, staleAfterMs: 1000 }) instanceof MinObservedLatencyStrategy);
+    assert.ok(createStrategy('usage-based') instanceof UsageBasedStrategy);
     assert.ok(createStrategy('round-robin') instanceof RoundRobinStrategy);
     assert.ok(createStrategy('least-connections') instanceof LeastConnectionsStrategy);
     assert.ok(createStrategy('weighted-round-robin') instanceof WeightedRoundRobinStrategy);
@@ -156,8 +174,22 @@ describe('createStrategy', () => {
 
   it('rejects unknown names', () => {
     assert.equal(isStrategyName('round-robin'), true);
-    assert.equal(isStrategyName('random'), false);
+    assert.equal(isStrategyName('random'), true);
+    assert.equal(isStrategyName('fastest-first'), false);
     assert.equal(isStrategyName(3), false);
-    assert.throws(() => createStrategy('random' as never), { name: 'GatewayError', code: 'invalid_config' });
+    assert.throws(() => createStrategy('fastest-first' as never), { name: 'GatewayError', code: 'invalid_config' });
+  });
+
+  it('passes each strategy its options', () => {
+    const loadOf = (id: string): number | undefined => (id === 'p1' ? 0.1 : 0.9);
+    const leastLoad = createStrategy('least-load', { loadOf, loadThreshold: 0.2 });
+    assert.ok(leastLoad instanceof LeastLoadStrategy);
+    assert.equal(pickedId(leastLoad, snapshots([0, 0, 0])), 'p1');
+    // explore 1: with a fastest known, every draw explores.
+    const clock = fakeClock();
+    const observed = createStrategy('min-observed-latency', { explore: 1, now: clock.now });
+    const fleet = snapshots([0, 0]).map((snapshot, index) => ({ ...snapshot, stats: { ...snapshot.stats, ewmaTtfbMs: 10 * (index + 1) } }));
+    for (const snapshot of fleet) observed.observe?.({ providerId: snapshot.id, ok: true, durationMs: 1, stream: false });
+    assert.equal(pickedId(observed, fleet, pickContext(0.99, clock.now())), 'p1');
   });
 });
