@@ -41,7 +41,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((request, response, next) => {
-    beginRequest(request, response, logger, request.path);
+    beginRequest(request, response, logger, request.path, gateway.id);
     next();
   });
   app.use('/v1', clientAuth(options.clientKeys));
