@@ -59,6 +59,14 @@ export { describeProvider, describeProviders, type ProviderView } from './gatewa
 export { costOfUsage, estimatePromptTokens } from './gateway/pricing.js';
 export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
+export type { ServedRoute } from './server/admin-app.js';
+export { chatCompletionRequestSchema, textCompletionRequestSchema, verifyRequestSchema } from './server/validate-request.js';
+export { buildOpenApiDocument, type OpenApiOptions } from './server/openapi/openapi-document.js';
+export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
+export * from './server/openapi/response-schemas.js';
+export { GatewayTelemetry, type GatewayTelemetryOptions } from './observability/gateway-telemetry.js';
+export { GatewayMetrics, type MetricsSource } from './observability/gateway-metrics.js';
+export { BoundedLabel, ModelLabel, reasonKind, routeLabel } from './observability/metric-labels.js';
 export * from './observability/index.js';
 export * from './stats/index.js';
 export * from './balancer/index.js';
