@@ -160,7 +160,10 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       return Promise.resolve();
     },
     async closeConnections(flushMs: number) {
-      await stopListening();
+      // net.Server's close calls back only once every connection has ended: awaiting it first
+      // would wait on clients that keep their connections busy (a status page polling every
+      // 2 s never lets its socket idle out), so the sockets are closed first.
+      const listenerClosed = stopListening();
       const deadline = Date.now() + flushMs;
       while (idleSince.size > 0 && Date.now() < deadline) {
         const now = Date.now();
@@ -168,6 +171,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
         if (idleSince.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       for (const socket of idleSince.keys()) socket.destroy();
+      await listenerClosed;
       // Clears Node's timeout checker; nothing is left to close.
       server.close(() => undefined);
       telemetry.close();
