@@ -48,9 +48,11 @@ export const STATUS_PAGE_SCRIPT = String.raw`
   }
   function shareBar(share) {
     var wrap = el('div', 'share');
+    var track = el('div', 'track');
     var bar = el('div', 'bar');
     bar.style.width = Math.round(share * 100) + '%';
-    wrap.appendChild(bar);
+    track.appendChild(bar);
+    wrap.appendChild(track);
     wrap.appendChild(el('span', '', Math.round(share * 1000) / 10 + ' %'));
     return wrap;
   }

@@ -22,8 +22,10 @@ td { font-variant-numeric: tabular-nums; }
 .sub { color: var(--muted); font-size: 12px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .good { color: var(--good); background: var(--good-bg); } .warn { color: var(--warn); background: var(--warn-bg); } .bad { color: var(--bad); background: var(--bad-bg); }
-.share { display: flex; align-items: center; gap: 8px; min-width: 120px; }
-.share > div { height: 8px; border-radius: 4px; background: var(--bar); min-width: 2px; }
+.share { display: flex; align-items: center; gap: 8px; }
+.track { width: 90px; height: 8px; border-radius: 4px; background: var(--line); overflow: hidden; }
+.bar { height: 100%; background: var(--bar); min-width: 2px; }
+td:not([data-field="id"]):not([data-field="lastError"]) { white-space: nowrap; }
 td[data-field="lastError"] { color: var(--muted); font-size: 12px; max-width: 280px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 #message { margin: 0 0 16px; padding: 10px 14px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); }
 #auth { display: flex; gap: 8px; margin: 0 0 16px; }
