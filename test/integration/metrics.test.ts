@@ -128,7 +128,7 @@ describe('/metrics when a provider fails', () => {
   test('the breaker gauge turns open, and transitions, retries and failed attempts are counted', async () => {
     const bad = await startHostileUpstream('bad', { kind: 'status', status: 500 });
     const good = await startHostileUpstream('good');
-    const gateway = await start([bad, good]);
+    const gateway = await start([bad, good], { circuitBreaker: { coolDownMs: 600_000 } });
     try {
       const before = await scrape(`${gateway.url}/metrics`);
       assert.equal(valueOf(before, 'zg_gateway_provider_breaker_state', { provider: 'bad', state: 'closed' }), 1);

@@ -30,6 +30,7 @@ export const STATUS_PAGE_SCRIPT = String.raw`
       var micro = value * BigInt(1000000) / unit;
       return (Number(micro) / 1e6).toFixed(6) + ' 0G';
     }
+    if (value >= BigInt(1000000)) return new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 }).format(Number(value)) + ' neuron';
     return value.toLocaleString('en-US') + ' neuron';
   }
   function tone(state) {
@@ -67,6 +68,7 @@ export const STATUS_PAGE_SCRIPT = String.raw`
     $('in-flight').textContent = String(view.inFlight);
     $('served').textContent = String(view.served);
     $('spend').textContent = neuron(view.spendNeuron);
+    $('spend').title = view.spendNeuron + ' neuron';
     $('updated').textContent = new Date(view.generatedAt).toLocaleTimeString();
     var body = $('providers');
     var rows = document.createDocumentFragment();

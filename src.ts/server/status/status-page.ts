@@ -19,14 +19,15 @@ th, td { padding: 9px 12px; text-align: left; border-bottom: 1px solid var(--lin
 th { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); background: var(--bg); }
 td { font-variant-numeric: tabular-nums; }
 .name { font-weight: 600; word-break: break-all; }
-.sub { color: var(--muted); font-size: 12px; }
+.sub { color: var(--muted); font-size: 12px; white-space: nowrap; }
+.table-wrap { overflow-x: auto; border-radius: 8px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .good { color: var(--good); background: var(--good-bg); } .warn { color: var(--warn); background: var(--warn-bg); } .bad { color: var(--bad); background: var(--bad-bg); }
 .share { display: flex; align-items: center; gap: 8px; }
-.track { width: 90px; height: 8px; border-radius: 4px; background: var(--line); overflow: hidden; }
+.track { width: 72px; height: 8px; border-radius: 4px; background: var(--line); overflow: hidden; }
 .bar { height: 100%; background: var(--bar); min-width: 2px; }
 td:not([data-field="id"]):not([data-field="lastError"]) { white-space: nowrap; }
-td[data-field="lastError"] { color: var(--muted); font-size: 12px; max-width: 280px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+td[data-field="lastError"] { color: var(--muted); font-size: 12px; max-width: 220px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 #message { margin: 0 0 16px; padding: 10px 14px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); }
 #auth { display: flex; gap: 8px; margin: 0 0 16px; }
 #auth input { padding: 6px 10px; min-width: 280px; border: 1px solid var(--line); border-radius: 6px; background: var(--card); color: var(--text); }
@@ -51,10 +52,10 @@ const BODY = `
     <input id="token" type="password" placeholder="Admin token" aria-label="Admin token">
     <button type="submit">Show status</button>
   </form>
-  <table>
-    <thead><tr><th>Provider</th><th>Health</th><th>Breaker</th><th>Funding</th><th>Trust</th><th>In flight</th><th>Served</th><th>Failures</th><th>Latency p50 / p95</th><th>Traffic share</th><th>Spend</th><th>Last error</th></tr></thead>
+  <div class="table-wrap"><table>
+    <thead><tr><th>Provider</th><th>Health</th><th>Breaker</th><th>Funding</th><th>Trust</th><th>In flight</th><th>Served</th><th>Failures</th><th>p50 / p95</th><th>Traffic share</th><th>Spend</th><th>Last error</th></tr></thead>
     <tbody id="providers"></tbody>
-  </table>
+  </table></div>
   <p id="empty" hidden>No provider in the fleet.</p>
   <section id="failed-section" hidden><h2>Not initialised</h2><ul id="failed"></ul></section>
 </main>
