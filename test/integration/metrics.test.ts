@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, test } from 'node:test';
-import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
+import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions, type RequestDoneEvent } from 'zg-gateway';
+import { waitFor } from '../helpers/devnet-gateway.js';
 import { silentLogger } from '../helpers/fakes.js';
 import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.js';
 import { scrape, samplesOf, valueOf, type Sample } from '../helpers/prometheus-text.js';
@@ -146,6 +148,43 @@ describe('/metrics when a provider fails', () => {
       await gateway.close();
       await bad.close();
       await good.close();
+    }
+  });
+});
+
+describe('zg-gateway:request:done', () => {
+  test('is published once per request, with the time spent waiting for providers kept out of overheadMs', async () => {
+    const slow = await startHostileUpstream('slow', { kind: 'delay', ms: 300 });
+    const gateway = await start([slow]);
+    const events: RequestDoneEvent[] = [];
+    const listener = (message: unknown): void => {
+      const event = message as RequestDoneEvent;
+      if (event.gatewayId === gateway.gateway.id) events.push(event);
+    };
+    subscribe('zg-gateway:request:done', listener);
+    try {
+      const response = await chat(gateway, 'slow answer', {}, { 'x-request-id': 'done-event-1' });
+      assert.equal(response.status, 200);
+      assert.ok(await waitFor(() => events.length === 1, 2000));
+      const event = events[0] as RequestDoneEvent;
+      assert.equal(event.requestId, 'done-event-1');
+      assert.equal(event.route, CHAT);
+      assert.equal(event.status, 200);
+      assert.equal(event.outcome, 'ok');
+      assert.equal(event.providerId, 'slow');
+      assert.equal(event.model, 'm');
+      assert.equal(event.attempts, 1);
+      assert.equal(event.costNeuron, BigInt(response.headers.get('x-request-cost') ?? '-1'));
+      assert.ok(event.durationMs >= 300, `duration ${event.durationMs} ms includes the provider's 300 ms`);
+      assert.ok(event.overheadMs !== undefined && event.overheadMs >= 0 && event.overheadMs < event.durationMs - 250, `overhead ${event.overheadMs} ms excludes them`);
+      assert.equal((await fetch(`${gateway.url}/health`)).status, 200);
+      assert.ok(await waitFor(() => events.length === 2, 2000));
+      assert.equal(events[1]?.route, '/health');
+      assert.equal(events[1]?.overheadMs, undefined, 'overhead is measured for completions only');
+    } finally {
+      unsubscribe('zg-gateway:request:done', listener);
+      await gateway.close();
+      await slow.close();
     }
   });
 });
