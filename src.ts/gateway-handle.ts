@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 import type { GatewayConfig } from './config/index.js';
 import type { FailedProvider } from './gateway/fleet-source.js';
@@ -44,10 +45,12 @@ export interface GatewayHandle {
   readonly providers: FleetHandle;
   /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
-  /** The validated, frozen configuration, secrets removed (key, admin token) or masked (API keys). */
-  readonly config: Omit<GatewayConfig, 'key' | 'adminToken'>;
+  /** The validated, frozen configuration, secrets removed (key, admin and metrics tokens) or masked (API keys). */
+  readonly config: Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'>;
   /** The core, for advanced use (routing, registry, stores). */
   readonly gateway: Gateway;
+  /** This gateway's prom-client registry (what `/metrics` serves, besides the process series): add your own series to it. */
+  readonly metrics: Registry;
   /** Requests currently being served. */
   inFlight(): number;
   /**
@@ -59,10 +62,11 @@ export interface GatewayHandle {
 }
 
 /** The config without secrets, for the handle and logs. */
-export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' | 'adminToken'> {
-  const { key: _key, adminToken: _adminToken, ...rest } = config;
+export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'> {
+  const { key: _key, adminToken: _adminToken, metricsToken: _metricsToken, ...rest } = config;
   void _key;
   void _adminToken;
+  void _metricsToken;
   return Object.freeze({
     ...rest,
     openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),

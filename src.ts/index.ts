@@ -86,6 +86,13 @@ export {
   validateVerifyRequest,
   MAX_JSON_DEPTH,
 } from './server/validate-request.js';
+export type { ServedRoute } from './server/admin-app.js';
+export { buildOpenApiDocument, type OpenApiOptions } from './server/openapi/openapi-document.js';
+export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
+export * from './server/openapi/response-schemas.js';
+export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gateway-telemetry.js';
+export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';
+export { BoundedLabel, ModelLabel, reasonKind, routeLabel } from './telemetry/metric-labels.js';
 export * from './observability/index.js';
 export * from './stats/index.js';
 export * from './balancer/index.js';

@@ -52,7 +52,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
       clientKeys = new ClientKeys({ keys: [...(config.apiKeys ?? []), ...(config.keysFile ? await loadKeysFile(config.keysFile) : [])], ...(dependencies.now ? { now: dependencies.now } : {}) });
     }
     await gateway.start();
-    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, corsOrigins: config.corsOrigins, clientKeys });
+    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys });
   } catch (error) {
     await clientKeys?.close();
     await gateway.close();
@@ -73,6 +73,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     },
     config: publicConfig(config),
     gateway,
+    metrics: http.telemetry.registry,
     inFlight: () => gateway.inFlight(),
     close: () =>
       (closing ??= (async () => {

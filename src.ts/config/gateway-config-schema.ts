@@ -234,6 +234,8 @@ export const gatewayConfigSchema = z
     bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('1mb'),
     /** Bearer token required on `/admin/*`; required when `host` is not a loopback address. */
     adminToken: z.string().min(16).optional(),
+    /** Bearer token accepted on `/metrics` besides `adminToken`, so a scraper needs no admin rights. Default none. */
+    metricsToken: z.string().min(16).optional(),
     /**
      * Client keys (`Authorization: Bearer <key>` on `/v1/*`), each with optional `rpm`, `tpm`,
      * `maxConcurrent`, `budget { amount (neuron), period }`, `models`, `expiresAt`, `disabled`.

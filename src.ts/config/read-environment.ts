@@ -43,6 +43,7 @@ export function optionsFromEnvironment(environment: NodeJS.ProcessEnv = process.
     ...(environment.STRATEGY ? { strategy: environment.STRATEGY } : {}),
     ...(environment.LOG_LEVEL ? { logLevel: environment.LOG_LEVEL as GatewayOptions['logLevel'] } : {}),
     ...(environment.ADMIN_TOKEN ? { adminToken: environment.ADMIN_TOKEN } : {}),
+    ...(environment.METRICS_TOKEN ? { metricsToken: environment.METRICS_TOKEN } : {}),
     ...(environment.ALLOW_UNAUTHENTICATED === 'true' ? { allowUnauthenticated: true } : {}),
   };
 }

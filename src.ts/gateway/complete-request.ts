@@ -27,6 +27,17 @@ export interface CompletionReport {
   responseId: string | undefined;
 }
 
+/**
+ * `performance.now()` stamps the core fills in as a request goes, so the HTTP layer can tell the
+ * gateway's own time from the time spent waiting for providers.
+ */
+export interface RequestTiming {
+  /** When the request was first sent to a provider. */
+  firstSentAt?: number;
+  /** When the last provider attempt ended: the answer fully received (streams: their end), or the last failure. */
+  providerDoneAt?: number;
+}
+
 /** Everything one completion needs from the core. */
 export interface CompletionContext {
   readonly dispatcher: ChatDispatcher;
@@ -47,6 +58,8 @@ export interface CompletionInput {
   readonly signal: AbortSignal;
   /** Called when the request is first sent to a provider (it no longer waits in the gateway). */
   readonly onSent: () => void;
+  /** Stamped with when providers were waited for; undefined: not measured. */
+  readonly timing?: RequestTiming | undefined;
 }
 
 function answerHeaders(placement: Placement): Record<string, string> {
@@ -77,16 +90,31 @@ export async function completeRequest(context: CompletionContext, input: Complet
     }
   }
   const maxTokens = typeof input.body.max_tokens === 'number' ? input.body.max_tokens : typeof input.body.max_completion_tokens === 'number' ? input.body.max_completion_tokens : undefined;
-  const placement = await context.dispatcher.place({
-    route: input.route,
-    body: input.body,
-    plan: input.plan,
-    requestId: input.requestId,
-    pinnedProviderId: pinned,
-    signal: input.signal,
-    pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: estimatePromptTokens(input.body), maxTokens },
-    onSent: input.onSent,
-  });
+  const timing = input.timing;
+  const providerDone = (): void => {
+    if (timing) timing.providerDoneAt = performance.now();
+  };
+  let placement: Placement;
+  try {
+    placement = await context.dispatcher.place({
+      route: input.route,
+      body: input.body,
+      plan: input.plan,
+      requestId: input.requestId,
+      pinnedProviderId: pinned,
+      signal: input.signal,
+      pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: estimatePromptTokens(input.body), maxTokens },
+      onSent: timing
+        ? () => {
+            timing.firstSentAt ??= performance.now();
+            input.onSent();
+          }
+        : input.onSent,
+    });
+  } catch (error) {
+    providerDone();
+    throw error;
+  }
   const { entry, lease, answer } = placement;
   const offer = entry.descriptor.models.find((candidate) => candidate.id === placement.target.model);
   const report: CompletionReport = {
@@ -104,6 +132,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     responseId: undefined,
   };
   const record = async (relayed: RelayedAnswer): Promise<void> => {
+    providerDone();
     report.usage = relayed.usage;
     report.responseId = relayed.responseId;
     report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : undefined;
@@ -144,6 +173,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     } catch (thrown) {
       const error = input.signal.aborted && GatewayError.isInstance(input.signal.reason) ? input.signal.reason : toGatewayError(thrown);
       await answer.events.return?.(undefined).catch(() => undefined);
+      providerDone();
       lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, ttfbMs: answer.ttfbMs, stream });
       report.errorCode = error.code;
       if (error.code === 'client_closed_request') {

@@ -1,13 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BalancingStrategy } from '../balancer/index.js';
-import { GatewayError } from '../errors/index.js';
+import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
+import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
 import type { CompletionRoute, ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
-import { completeRequest, type CompletionReport } from './complete-request.js';
+import { completeRequest, type CompletionReport, type RequestTiming } from './complete-request.js';
 import type { FleetSource } from './fleet-source.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
@@ -51,6 +52,8 @@ export interface CompletionRequest {
   readonly clientSignal: AbortSignal;
   /** Per-request limits on which providers may serve. */
   readonly filter?: ProviderFilter | undefined;
+  /** Filled in by the core with when providers were waited for (for the gateway's own overhead). */
+  readonly timing?: RequestTiming | undefined;
 }
 
 /**
@@ -65,6 +68,11 @@ export class Gateway {
   readonly responses: SessionStore<ResponseRecord>;
   readonly sessions: SessionStore<string>;
   readonly fleet: FleetSource;
+  /** How reads and writes of the response and session stores ended (read by `/metrics`). */
+  readonly storeOperations: { readonly responses: StoreOperationCounts; readonly sessions: StoreOperationCounts } = {
+    responses: emptyStoreCounts(),
+    sessions: emptyStoreCounts(),
+  };
   readonly #options: GatewayCoreOptions;
   readonly #now: () => number;
   #strategy: BalancingStrategy;
@@ -79,8 +87,8 @@ export class Gateway {
     this.#options = options;
     this.logger = options.logger;
     this.registry = options.registry;
-    this.responses = options.responses;
-    this.sessions = options.sessions;
+    this.responses = countStoreOperations(options.responses, this.storeOperations.responses);
+    this.sessions = countStoreOperations(options.sessions, this.storeOperations.sessions);
     this.fleet = options.fleet;
     this.#now = options.now ?? Date.now;
     this.#strategy = options.strategy;
@@ -103,6 +111,11 @@ export class Gateway {
       this.#strategy.observe?.(outcome);
       if (this.#idleWaiters.size > 0) this.#checkIdle();
     });
+  }
+
+  /** The id this gateway's events carry on `diagnostics_channel` (its registry's). */
+  get id(): string {
+    return this.registry.gatewayId;
   }
 
   /** The strategy in use. */
@@ -142,7 +155,16 @@ export class Gateway {
     try {
       return await completeRequest(
         { dispatcher: this.dispatcher, responses: this.responses, sessions: this.sessions, logger: this.logger, now: this.#now },
-        { route: request.route, body: request.body, requestId: request.requestId, sessionId: request.sessionId, plan, signal: scope.signal, onSent: () => this.#waiting.delete(scope) },
+        {
+          route: request.route,
+          body: request.body,
+          requestId: request.requestId,
+          sessionId: request.sessionId,
+          plan,
+          signal: scope.signal,
+          onSent: () => this.#waiting.delete(scope),
+          timing: request.timing,
+        },
         sink,
       );
     } catch (error) {
@@ -163,7 +185,15 @@ export class Gateway {
     if (this.#shuttingDown) throw shuttingDownReason();
     this.#verifying += 1;
     try {
-      return await verifyResponse(this.responses, this.registry, id, clientSignal, this.#options.timeouts.verify);
+      const result = await verifyResponse(this.responses, this.registry, id, clientSignal, this.#options.timeouts.verify);
+      const outcome = !result.verifiable ? 'unverifiable' : result.isValid ? 'valid' : 'invalid';
+      publish(verifyDoneChannel, { gatewayId: this.id, providerId: this.registry.get(result.provider)?.id ?? result.provider, result: outcome });
+      return result;
+    } catch (error) {
+      const failure = toGatewayError(error);
+      const provider = failure.details?.provider;
+      publish(verifyDoneChannel, { gatewayId: this.id, providerId: typeof provider === 'string' ? provider : undefined, result: failure.code });
+      throw error;
     } finally {
       this.#verifying -= 1;
       this.#checkIdle();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/index.js';
 import { CircuitBreaker, type BreakerTransition, type CircuitBreakerOptions } from '../health/index.js';
@@ -39,6 +40,8 @@ export interface ProviderRegistryOptions {
   now?: () => number;
   /** How long a provider that said it does not serve a model is not asked for it again, ms. Default 60000. */
   unservedModelTtlMs?: number;
+  /** The id its events carry on `diagnostics_channel` (see `observability/channels`). Default: a random UUID. */
+  gatewayId?: string;
 }
 
 /** Codes that say nothing about a provider's health (the breaker is told "neutral"). */
@@ -59,6 +62,8 @@ type OutcomeListener = (outcome: AttemptOutcome, entry: ProviderEntry) => void;
  * with `remove` (draining first) at any time; strategies read candidates from here.
  */
 export class ProviderRegistry {
+  /** Carried by every event this registry (and its gateway) publishes, to tell gateways of one process apart. */
+  readonly gatewayId: string;
   readonly #entries = new Map<string, ProviderEntry>();
   readonly #options: ProviderRegistryOptions;
   readonly #now: () => number;
@@ -71,6 +76,7 @@ export class ProviderRegistry {
   constructor(options: ProviderRegistryOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.gatewayId = options.gatewayId ?? randomUUID();
   }
 
   /** Every provider, in joining order (draining ones included). */
@@ -113,7 +119,7 @@ export class ProviderRegistry {
     const breaker = new CircuitBreaker({ ...this.#options.breaker, now: this.#now });
     const entry = new ProviderEntry(provider, this.#nextIndex++, breaker, options, this.#now());
     this.#entries.set(provider.id, entry);
-    publish(providerAddedChannel, { providerId: provider.id, kind: provider.descriptor.kind, reason });
+    publish(providerAddedChannel, { gatewayId: this.gatewayId, providerId: provider.id, kind: provider.descriptor.kind, reason });
     this.#options.logger.info({ event: 'provider_added', provider: provider.id, kind: provider.descriptor.kind, models: provider.descriptor.models.map((offer) => offer.id), reason }, 'provider joined');
     return entry;
   }
@@ -142,7 +148,7 @@ export class ProviderRegistry {
     if (!entry) return false;
     if (entry.membership.state !== 'draining') {
       entry.membership = { state: 'draining', since: this.#now(), reason };
-      publish(providerStateChannel, { providerId: entry.id, aspect: 'membership', state: 'draining', reason });
+      publish(providerStateChannel, { gatewayId: this.gatewayId, providerId: entry.id, aspect: 'membership', state: 'draining', reason });
       this.#options.logger.info({ event: 'provider_draining', provider: entry.id, inFlight: entry.inFlight, reason }, 'provider draining');
     }
     if (entry.inFlight > 0) {
@@ -154,7 +160,7 @@ export class ProviderRegistry {
     }
     if (this.#entries.get(entry.id) !== entry) return true;
     this.#entries.delete(entry.id);
-    publish(providerRemovedChannel, { providerId: entry.id, kind: entry.descriptor.kind, reason });
+    publish(providerRemovedChannel, { gatewayId: this.gatewayId, providerId: entry.id, kind: entry.descriptor.kind, reason });
     this.#options.logger.info({ event: 'provider_removed', provider: entry.id, reason }, 'provider left');
     await entry.provider.close().catch(() => undefined);
     return true;
@@ -178,7 +184,7 @@ export class ProviderRegistry {
     this.#totalInFlight += 1;
     this.#logTransition(entry, entry.breaker.onAttemptStart());
     const startedAt = this.#now();
-    publish(attemptStartChannel, { requestId: requestId ?? '', providerId: entry.id, model, attempt: 0 });
+    publish(attemptStartChannel, { gatewayId: this.gatewayId, requestId: requestId ?? '', providerId: entry.id, model, attempt: 0 });
     let released = false;
     return {
       entry,
@@ -189,7 +195,7 @@ export class ProviderRegistry {
       release: (outcome: LeaseOutcome): boolean => {
         if (released) return false;
         released = true;
-        this.#settle(entry, { ...outcome, providerId: entry.id, durationMs: Math.max(0, this.#now() - startedAt) }, requestId);
+        this.#settle(entry, { ...outcome, providerId: entry.id, durationMs: Math.max(0, this.#now() - startedAt) }, requestId, model);
         return true;
       },
     };
@@ -200,7 +206,7 @@ export class ProviderRegistry {
    * that throws is ignored: releasing happens in cleanup paths and must neither throw nor leave
    * the counts wrong.
    */
-  #settle(entry: ProviderEntry, outcome: AttemptOutcome, requestId: string | undefined): void {
+  #settle(entry: ProviderEntry, outcome: AttemptOutcome, requestId: string | undefined, model: string): void {
     entry.inFlight -= 1;
     this.#totalInFlight -= 1;
     const now = this.#now();
@@ -217,7 +223,7 @@ export class ProviderRegistry {
         // Deliberately ignored: see the method's documentation.
       }
     }
-    publish(attemptFinishChannel, { requestId, outcome });
+    publish(attemptFinishChannel, { gatewayId: this.gatewayId, requestId, model, outcome });
     if (entry.inFlight === 0) {
       const waiters = this.#drainWaiters.get(entry.id);
       if (waiters) {
@@ -256,7 +262,7 @@ export class ProviderRegistry {
   setFunding(entry: ProviderEntry, state: FundingState, reason: string | null): void {
     if (entry.funding.state === state) return;
     entry.funding = { state, since: this.#now(), reason };
-    publish(providerStateChannel, { providerId: entry.id, aspect: 'funding', state, reason: reason ?? '' });
+    publish(providerStateChannel, { gatewayId: this.gatewayId, providerId: entry.id, aspect: 'funding', state, reason: reason ?? '' });
     this.#options.logger[state === 'ok' ? 'info' : 'warn']({ event: 'provider_funding', provider: entry.id, state, reason }, `provider ${entry.id} funding ${state}`);
   }
 
@@ -264,7 +270,7 @@ export class ProviderRegistry {
   setTrust(entry: ProviderEntry, state: TrustState, reason: string | null): void {
     if (entry.trust.state === state) return;
     entry.trust = { state, since: this.#now(), reason };
-    publish(providerStateChannel, { providerId: entry.id, aspect: 'trust', state, reason: reason ?? '' });
+    publish(providerStateChannel, { gatewayId: this.gatewayId, providerId: entry.id, aspect: 'trust', state, reason: reason ?? '' });
     this.#options.logger[state === 'trusted' ? 'info' : 'warn']({ event: 'provider_trust', provider: entry.id, state, reason }, `provider ${entry.id} ${state}`);
   }
 
@@ -283,7 +289,7 @@ export class ProviderRegistry {
 
   #logTransition(entry: ProviderEntry, transition: BreakerTransition | null, detail?: Record<string, unknown>): void {
     if (!transition) return;
-    publish(breakerChannel, { providerId: entry.id, from: transition.from, to: transition.to, reason: transition.reason });
+    publish(breakerChannel, { gatewayId: this.gatewayId, providerId: entry.id, from: transition.from, to: transition.to, reason: transition.reason });
     const level = transition.to === 'open' ? 'warn' : 'info';
     this.#options.logger[level]({ event: 'provider_health', provider: entry.id, from: transition.from, to: transition.to, reason: transition.reason, ...detail }, `provider ${entry.id} ${transition.to}`);
   }

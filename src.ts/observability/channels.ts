@@ -7,12 +7,17 @@
  * import { subscribe } from 'node:diagnostics_channel';
  * subscribe('zg-gateway:attempt:finish', (message) => console.log(message));
  * ```
+ *
+ * Channels are process-wide: when several gateways run in one process, every event carries the
+ * `gatewayId` of the gateway (its provider registry) that published it, so a subscriber can keep
+ * to its own.
  */
 import { channel } from 'node:diagnostics_channel';
 import type { AttemptOutcome } from '../stats/index.js';
 
 /** `zg-gateway:attempt:start`: a request was sent to a provider. */
 export interface AttemptStartEvent {
+  gatewayId: string;
   requestId: string;
   providerId: string;
   model: string;
@@ -21,12 +26,16 @@ export interface AttemptStartEvent {
 
 /** `zg-gateway:attempt:finish`: that attempt ended (exactly once per start). */
 export interface AttemptFinishEvent {
+  gatewayId: string;
   requestId: string | undefined;
+  /** The model group the attempt served (as in the start event). */
+  model: string;
   outcome: AttemptOutcome;
 }
 
 /** `zg-gateway:breaker`: a provider's health state changed. */
 export interface BreakerEvent {
+  gatewayId: string;
   providerId: string;
   from: string;
   to: string;
@@ -35,8 +44,11 @@ export interface BreakerEvent {
 
 /** `zg-gateway:request:done`: a client request got its whole answer (or failed). */
 export interface RequestDoneEvent {
+  gatewayId: string;
   requestId: string;
+  /** The path served, e.g. `/v1/chat/completions` (any path a client sent: bound it before using it as a label). */
   route: string;
+  method: string;
   status: number;
   outcome: string;
   model: string | undefined;
@@ -53,6 +65,7 @@ export interface RequestDoneEvent {
 
 /** `zg-gateway:provider:added` / `:removed`. */
 export interface ProviderMembershipEvent {
+  gatewayId: string;
   providerId: string;
   kind: string;
   reason: string;
@@ -60,10 +73,20 @@ export interface ProviderMembershipEvent {
 
 /** `zg-gateway:provider:state`: funding or trust state changed. */
 export interface ProviderStateEvent {
+  gatewayId: string;
   providerId: string;
   aspect: 'funding' | 'trust' | 'membership';
   state: string;
   reason: string;
+}
+
+/** `zg-gateway:verify:done`: a `/v1/verify` call ended. */
+export interface VerifyDoneEvent {
+  gatewayId: string;
+  /** The provider that served the response, when the id was known. */
+  providerId: string | undefined;
+  /** `valid`, `invalid`, `unverifiable` (the provider cannot prove answers), or the error code. */
+  result: string;
 }
 
 export const attemptStartChannel = channel('zg-gateway:attempt:start');
@@ -73,6 +96,7 @@ export const requestDoneChannel = channel('zg-gateway:request:done');
 export const providerAddedChannel = channel('zg-gateway:provider:added');
 export const providerRemovedChannel = channel('zg-gateway:provider:removed');
 export const providerStateChannel = channel('zg-gateway:provider:state');
+export const verifyDoneChannel = channel('zg-gateway:verify:done');
 
 /** Publishes `message` when someone listens. */
 export function publish<T extends object>(target: ReturnType<typeof channel>, message: T): void {

@@ -1,16 +1,20 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { ClientKeys } from '../keys/index.js';
-import { adminAuth } from './admin-auth.js';
+import type { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
+import { adminAuth, metricsAuth } from './admin-auth.js';
 import { clientAuth } from './client-auth.js';
 import { beginRequest } from './request-log.js';
 import { adminKeysRoute } from './routes/admin-keys.js';
 import { adminProvidersRoute } from './routes/admin-providers.js';
+import { apiDocsAssetRoute, apiDocsPageRoute, openApiRoute } from './routes/api-docs.js';
 import { healthRoute } from './routes/health.js';
-import { modelRoute, modelsRoute } from './routes/models.js';
 import { catalogRefreshRoute, readmitRoute } from './routes/admin-fleet.js';
+import { metricsRoute } from './routes/metrics.js';
+import { modelRoute, modelsRoute } from './routes/models.js';
+import { statusPageRoute, statusViewRoute } from './routes/status.js';
 import { verifyRoute } from './routes/verify.js';
 import { writeError } from './write-error.js';
 
@@ -23,6 +27,18 @@ export interface AdminAppOptions {
   /** True when the server listens on a loopback address only. */
   loopbackOnly: boolean;
   clientKeys: ClientKeys | undefined;
+  /** Accepted on `/metrics` besides the admin token. */
+  metricsToken: string | undefined;
+  /** This gateway's metrics (`/metrics`) and spend (`/admin/status`). */
+  telemetry: GatewayTelemetry;
+  /** The OpenAPI document `/openapi.json` serves. */
+  openApiDocument: object;
+}
+
+/** A route the server serves: method and OpenAPI-style path (`/docs/{asset}`). */
+export interface ServedRoute {
+  method: 'GET' | 'POST';
+  path: string;
 }
 
 /** Wraps an async route so a rejection reaches the error handler. */
@@ -34,27 +50,41 @@ function route(handler: (request: Request, response: Response) => Promise<void>)
 
 /**
  * The express app for every route but the completions (which run on Node's HTTP objects
- * directly): health, models, verify, admin. Thin routes over the core; one error handler.
+ * directly): health, models, verify, admin, metrics, docs, status. Thin routes over the core;
+ * one error handler. Also returns the routes it registered.
  */
-export function createAdminApp(options: AdminAppOptions): Express {
+export function createAdminApp(options: AdminAppOptions): { app: Express; routes: ServedRoute[] } {
   const { gateway, logger } = options;
   const app = express();
+  const routes: ServedRoute[] = [];
+  const serve = (method: ServedRoute['method'], path: string, handler: RequestHandler): void => {
+    routes.push({ method, path: path.replace(/:(\w+)/g, '{$1}') });
+    if (method === 'GET') app.get(path, handler);
+    else app.post(path, handler);
+  };
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((request, response, next) => {
-    beginRequest(request, response, logger, request.path);
+    beginRequest(request, response, logger, request.path, gateway.id);
     next();
   });
   app.use('/v1', clientAuth(options.clientKeys));
-  app.post('/v1/verify', route(verifyRoute(gateway, options.bodyLimit)));
-  app.get('/v1/models', route(modelsRoute(gateway)));
-  app.get('/v1/models/*id', route(modelRoute(gateway)));
-  app.get('/health', route(healthRoute(gateway)));
+  serve('POST', '/v1/verify', route(verifyRoute(gateway, options.bodyLimit)));
+  serve('GET', '/v1/models', route(modelsRoute(gateway)));
+  serve('GET', '/v1/models/*id', route(modelRoute(gateway)));
+  serve('GET', '/health', route(healthRoute(gateway)));
+  app.use('/metrics', metricsAuth(options.adminToken, options.metricsToken, options.loopbackOnly));
+  serve('GET', '/metrics', route(metricsRoute(options.telemetry)));
+  serve('GET', '/openapi.json', route(openApiRoute(options.openApiDocument)));
+  serve('GET', '/docs', route(apiDocsPageRoute()));
+  serve('GET', '/docs/:asset', route(apiDocsAssetRoute()));
+  serve('GET', '/status', route(statusPageRoute()));
   app.use('/admin', adminAuth(options.adminToken, options.loopbackOnly));
-  app.get('/admin/providers', route(adminProvidersRoute(gateway)));
-  app.get('/admin/keys', route(adminKeysRoute(options.clientKeys)));
-  app.post('/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
-  app.post('/admin/providers/:address/readmit', route(readmitRoute(gateway)));
+  serve('GET', '/admin/providers', route(adminProvidersRoute(gateway)));
+  serve('GET', '/admin/keys', route(adminKeysRoute(options.clientKeys)));
+  serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry)));
+  serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
+  serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));
   app.use((request, _response, next) => {
     next(new GatewayError('not_found', `No route ${request.method} ${request.path}`));
   });
@@ -62,5 +92,5 @@ export function createAdminApp(options: AdminAppOptions): Express {
     void _next;
     writeError(response, error, logger);
   });
-  return app;
+  return { app, routes };
 }

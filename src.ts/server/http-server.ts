@@ -5,8 +5,10 @@ import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { ClientKeys } from '../keys/index.js';
-import { createAdminApp } from './admin-app.js';
+import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
+import { createAdminApp, type ServedRoute } from './admin-app.js';
 import { corsHeaders } from './cors.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { parseByteLimit } from './read-json-body.js';
 import { completionRoute } from './routes/completions.js';
 
@@ -22,6 +24,10 @@ export interface HttpServerOptions {
   /** Longest a client may take to send its headers, ms. */
   headersTimeout: number;
   adminToken: string | undefined;
+  /** Bearer token accepted on `/metrics` (besides the admin token), for scrapers. Default none. */
+  metricsToken?: string | undefined;
+  /** Add the Node process series to `/metrics`. Default true. */
+  processMetrics?: boolean | undefined;
   /** Origins allowed by CORS (`*` for any); empty: CORS off. */
   corsOrigins: readonly string[];
   /** Client keys; undefined: none needed. */
@@ -34,9 +40,13 @@ export interface HttpServerHandle {
   readonly url: string;
   readonly port: number;
   readonly host: string;
+  /** Every route served (method and OpenAPI-style path), as `/openapi.json` documents them. */
+  readonly routes: readonly ServedRoute[];
+  /** This server's metrics: the prom-client registry `/metrics` serves, fed from the gateway's events. */
+  readonly telemetry: GatewayTelemetry;
   /** Stops accepting connections now (requests already accepted are still answered). */
   stopAccepting(): Promise<void>;
-  /** Closes idle keep-alive connections, waits `flushMs` for the rest, then drops them. */
+  /** Closes idle keep-alive connections, waits `flushMs` for the rest, then drops them; stops the metrics' subscriptions. */
   closeConnections(flushMs: number): Promise<void>;
 }
 
@@ -68,7 +78,22 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const routeOptions = { gateway, logger: options.logger, bodyLimit, extraHeaders, clientKeys: options.clientKeys };
   const chat = completionRoute('chat', routeOptions);
   const completions = completionRoute('completions', routeOptions);
-  const app = createAdminApp({ gateway, logger: options.logger, bodyLimit, adminToken: options.adminToken, loopbackOnly, clientKeys: options.clientKeys });
+  const knownRoutes = new Set<string>();
+  const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true });
+  const openApiDocument = buildOpenApiDocument({ clientKeys: options.clientKeys !== undefined, adminToken: Boolean(options.adminToken), metricsToken: Boolean(options.metricsToken) });
+  const { app, routes: appRoutes } = createAdminApp({
+    gateway,
+    logger: options.logger,
+    bodyLimit,
+    adminToken: options.adminToken,
+    metricsToken: options.metricsToken,
+    loopbackOnly,
+    clientKeys: options.clientKeys,
+    telemetry,
+    openApiDocument,
+  });
+  const routes: ServedRoute[] = [{ method: 'POST', path: '/v1/chat/completions' }, { method: 'POST', path: '/v1/completions' }, ...appRoutes];
+  for (const route of routes) knownRoutes.add(route.path);
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const cors = extraHeaders(request);
     if (request.method === 'OPTIONS' && cors) {
@@ -108,7 +133,12 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       if (!socket.destroyed) idleSince.set(socket, Date.now());
     });
   });
-  await listen(server, options.port, options.host);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (error) {
+    telemetry.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const reportedHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${reportedHost.includes(':') ? `[${reportedHost}]` : reportedHost}:${address.port}`;
@@ -123,12 +153,17 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     url,
     port: address.port,
     host: options.host,
+    routes,
+    telemetry,
     stopAccepting() {
       void stopListening();
       return Promise.resolve();
     },
     async closeConnections(flushMs: number) {
-      await stopListening();
+      // net.Server's close calls back only once every connection has ended: awaiting it first
+      // would wait on clients that keep their connections busy (a status page polling every
+      // 2 s never lets its socket idle out), so the sockets are closed first.
+      const listenerClosed = stopListening();
       const deadline = Date.now() + flushMs;
       while (idleSince.size > 0 && Date.now() < deadline) {
         const now = Date.now();
@@ -136,8 +171,10 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
         if (idleSince.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       for (const socket of idleSince.keys()) socket.destroy();
+      await listenerClosed;
       // Clears Node's timeout checker; nothing is left to close.
       server.close(() => undefined);
+      telemetry.close();
     },
   };
 }

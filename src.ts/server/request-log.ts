@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { RequestTiming } from '../gateway/complete-request.js';
+import { publish, requestDoneChannel, type RequestDoneEvent } from '../observability/index.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -19,6 +21,8 @@ export interface RequestFacts {
   routeReason?: string | undefined;
   fallbackFor?: string | undefined;
   keyId?: string | undefined;
+  /** When providers were waited for (completions only; see {@link RequestTiming}). */
+  timing?: RequestTiming | undefined;
 }
 
 const FACTS = Symbol('zg-gateway.requestFacts');
@@ -33,11 +37,23 @@ export function factsOf(response: ServerResponse): RequestFacts {
 }
 
 /**
+ * The gateway's own time in a request, ms: the whole duration minus the time providers were
+ * waited for (from the first send to the end of the last attempt). Undefined when not measured.
+ */
+function overheadOf(facts: RequestFacts, durationMs: number, now: number): number | undefined {
+  const timing = facts.timing;
+  if (!timing) return undefined;
+  if (timing.firstSentAt === undefined) return durationMs;
+  return Math.max(0, durationMs - ((timing.providerDoneAt ?? now) - timing.firstSentAt));
+}
+
+/**
  * Gives a request its id (the client's `X-Request-Id` when sane, else a UUID), echoes it, and
  * writes exactly one structured log line when the response ends or the client leaves. The line
- * never carries headers, bodies or secrets.
+ * never carries headers, bodies or secrets. With a `gatewayId`, it also publishes
+ * `zg-gateway:request:done` (when someone listens).
  */
-export function beginRequest(request: IncomingMessage, response: ServerResponse, logger: Logger, path: string): RequestFacts {
+export function beginRequest(request: IncomingMessage, response: ServerResponse, logger: Logger, path: string, gatewayId?: string): RequestFacts {
   const incoming = request.headers['x-request-id'];
   const facts: RequestFacts = {
     requestId: typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID(),
@@ -48,13 +64,35 @@ export function beginRequest(request: IncomingMessage, response: ServerResponse,
   response.once('close', () => {
     const status = response.statusCode;
     const outcome = facts.outcome ?? (response.writableFinished ? (status < 400 ? 'ok' : 'error') : 'client_closed');
+    const now = performance.now();
+    const durationMs = now - facts.startedAt;
+    if (gatewayId !== undefined && requestDoneChannel.hasSubscribers) {
+      const event: RequestDoneEvent = {
+        gatewayId,
+        requestId: facts.requestId,
+        route: path,
+        method: request.method ?? '',
+        status,
+        outcome,
+        model: facts.model,
+        providerId: facts.provider,
+        attempts: facts.attempts ?? 0,
+        errorCode: facts.errorCode,
+        durationMs,
+        overheadMs: overheadOf(facts, durationMs, now),
+        ttfbMs: facts.ttfbMs,
+        costNeuron: facts.costNeuron === undefined ? undefined : BigInt(facts.costNeuron),
+        routeReason: facts.routeReason,
+      };
+      publish(requestDoneChannel, event);
+    }
     const line = {
       event: 'request',
       requestId: facts.requestId,
       method: request.method,
       path,
       status,
-      durationMs: Math.round((performance.now() - facts.startedAt) * 10) / 10,
+      durationMs: Math.round(durationMs * 10) / 10,
       provider: facts.provider,
       model: facts.model,
       attempts: facts.attempts,

@@ -33,7 +33,8 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
   const validateBody = route === 'chat' ? validateChatRequest : validateTextCompletionRequest;
   const path = route === 'chat' ? '/v1/chat/completions' : '/v1/completions';
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const facts = beginRequest(request, response, options.logger, path);
+    const facts = beginRequest(request, response, options.logger, path, options.gateway.id);
+    facts.timing = {};
     const extraHeaders = options.extraHeaders(request);
     if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
     let ticket: KeyTicket | undefined;
@@ -57,7 +58,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client.signal },
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client.signal, timing: facts.timing },
         responseSink(response),
       );
       facts.provider = report.provider;

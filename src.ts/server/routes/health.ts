@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../../gateway/gateway.js';
 import { describeProviders } from '../../gateway/describe-providers.js';
+import { fleetStatus } from '../status/status-view.js';
 import { writeJson } from '../write-error.js';
 
 /** `GET /health`: 200 while at least one provider is in rotation, else 503. */
@@ -24,7 +25,7 @@ export function healthRoute(gateway: Gateway) {
     }));
     const serving = providers.filter((provider) => provider.inRotation).length;
     const healthyProviders = providers.filter((provider) => provider.isHealthy).length;
-    const status = gateway.shuttingDown ? 'shutting_down' : serving === 0 ? 'unhealthy' : serving < providers.length ? 'degraded' : 'healthy';
+    const status = fleetStatus(views, gateway.shuttingDown);
     let activeSessions: number | null = null;
     try {
       activeSessions = await gateway.responses.size();

@@ -1,0 +1,224 @@
+/**
+ * The shapes of what the gateway answers, as zod schemas, for the OpenAPI document (requests are
+ * documented from the very schemas that validate them, in `validate-request.ts`). Nothing
+ * validates responses at run time; the tests parse real responses with these, so they cannot
+ * drift from what the routes send. Provider answers are relayed byte for byte, so their schemas
+ * name the fields the gateway relies on and let the provider's others through.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from '../../errors/index.js';
+
+const nullableNumber = z.number().nullable();
+
+/** The body of every error response (OpenAI's shape), and of an in-band stream error event. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string().describe('OpenAI-style error type, e.g. `invalid_request_error`.'),
+    param: z.string().nullable().describe('The parameter at fault, when one is.'),
+    code: z.enum(Object.keys(ERROR_CODES) as [string, ...string[]]),
+    details: z.record(z.string(), z.unknown()).optional().describe('e.g. `attempts` for `all_providers_failed`.'),
+  }),
+});
+
+const usageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }).passthrough();
+
+/** A chat completion, as the provider sent it. */
+export const chatCompletionSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('chat.completion'),
+    created: z.number().int().optional(),
+    model: z.string().optional(),
+    choices: z.array(
+      z
+        .object({
+          index: z.number().int(),
+          message: z.object({ role: z.string(), content: z.string().nullable() }).passthrough(),
+          finish_reason: z.string().nullable(),
+        })
+        .passthrough(),
+    ),
+    usage: usageSchema.optional(),
+  })
+  .passthrough();
+
+/** One `data:` event of a chat stream (the stream ends with `data: [DONE]`, or an in-band error and no `[DONE]`). */
+export const chatCompletionChunkSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('chat.completion.chunk'),
+    model: z.string().optional(),
+    choices: z.array(z.object({ index: z.number().int(), delta: z.record(z.string(), z.unknown()), finish_reason: z.string().nullable() }).passthrough()),
+    usage: usageSchema.nullable().optional(),
+  })
+  .passthrough();
+
+/** A legacy text completion. */
+export const textCompletionSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('text_completion'),
+    model: z.string().optional(),
+    choices: z.array(z.object({ index: z.number().int(), text: z.string(), finish_reason: z.string().nullable() }).passthrough()),
+    usage: usageSchema.optional(),
+  })
+  .passthrough();
+
+/** `POST /v1/verify`. */
+export const verifyResultSchema = z.object({
+  id: z.string(),
+  isValid: z.boolean().describe("The provider's TEE signature checks out against the signer registered on chain."),
+  provider: z.string().describe('The provider that served it (0G address or upstream name).'),
+  chatId: z.string(),
+  model: z.string(),
+  verifiable: z.boolean().describe('False for providers that cannot prove their answers (isValid is then false).'),
+});
+
+/** `GET /v1/models`. */
+export const modelListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ id: z.string(), object: z.literal('model'), owned_by: z.string() })),
+});
+
+const failedProviderSchema = z.object({ address: z.string(), code: z.string(), message: z.string(), at: z.string() }).describe('A configured provider not initialised (yet), tried again on every health check.');
+
+/** `GET /health`. */
+export const healthSchema = z.object({
+  status: z.enum(['healthy', 'degraded', 'unhealthy', 'shutting_down']),
+  timestamp: z.string(),
+  loadBalancer: z.object({
+    strategy: z.string(),
+    totalProviders: z.number().int(),
+    healthyProviders: z.number().int(),
+    providersInRotation: z.number().int(),
+    totalConnections: z.number().int(),
+    activeSessions: z.number().int().nullable(),
+    providers: z.array(
+      z.object({
+        address: z.string(),
+        endpoint: z.string(),
+        model: z.string(),
+        models: z.array(z.string()),
+        isHealthy: z.boolean(),
+        inRotation: z.boolean(),
+        outOfRotationReason: z.string().nullable(),
+        state: z.string(),
+        funding: z.string(),
+        trust: z.string(),
+        membership: z.string(),
+        connections: z.number().int(),
+        lastHealthCheck: z.string().nullable(),
+      }),
+    ),
+  }),
+  failedProviders: z.array(failedProviderSchema),
+});
+
+const stateNoteSchema = z.object({ state: z.string(), since: z.string(), reason: z.string().nullable() });
+
+/** One provider as `describeProviders()` shows it (`/admin/providers`). */
+export const providerViewSchema = z.object({
+  id: z.string(),
+  address: z.string(),
+  kind: z.string(),
+  endpoint: z.string(),
+  models: z.array(
+    z.object({
+      id: z.string(),
+      upstreamId: z.string().optional(),
+      inputPrice: z.string().describe('neuron per token, decimal'),
+      outputPrice: z.string().describe('neuron per token, decimal'),
+      contextLength: z.number().int().optional(),
+    }),
+  ),
+  verifiable: z.boolean(),
+  verifiability: z.string(),
+  weight: z.number(),
+  maxConcurrent: nullableNumber,
+  throughput: nullableNumber,
+  pool: z.string().nullable(),
+  inRotation: z.boolean(),
+  outOfRotationReason: z.string().nullable(),
+  healthy: z.boolean(),
+  membership: stateNoteSchema,
+  funding: stateNoteSchema,
+  trust: stateNoteSchema,
+  breaker: z.object({
+    state: z.string(),
+    reason: z.string().nullable(),
+    retryAt: z.string().nullable(),
+    windowRequests: z.number().int(),
+    windowFailures: z.number().int(),
+    consecutiveFailures: z.number().int(),
+  }),
+  inFlight: z.number().int(),
+  attempts: z.number().int(),
+  served: z.number().int(),
+  failures: z.number().int(),
+  errorRate: z.number(),
+  lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  ewmaTtfbMs: nullableNumber,
+  ewmaLatencyMs: nullableNumber,
+  outputTokensPerSecond: nullableNumber,
+  latencyMs: z.object({ count: z.number().int(), mean: nullableNumber, p50: nullableNumber, p95: nullableNumber, max: nullableNumber }),
+  promptTokens: z.number().int(),
+  completionTokens: z.number().int(),
+  lastHealthCheck: z.string().nullable(),
+  lastProbeError: z.string().nullable(),
+  joinedAt: z.string(),
+});
+
+/** `GET /admin/providers`. */
+export const adminProvidersSchema = z.object({
+  strategy: z.string(),
+  totalInFlight: z.number().int(),
+  sessions: z.object({ responses: z.number().int().nullable(), pinned: z.number().int().nullable(), store: z.string() }),
+  providers: z.array(providerViewSchema),
+  failedProviders: z.array(failedProviderSchema),
+  funding: z.record(z.string(), z.unknown()).nullable(),
+});
+
+/** `GET /admin/keys` (never a key or its hash). */
+export const adminKeysSchema = z.object({
+  keys: z.array(z.record(z.string(), z.unknown()).describe('id, limits, usage and spend of one client key')),
+  enabled: z.boolean(),
+});
+
+/** One provider on the status page. */
+export const statusProviderSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  models: z.array(z.string()),
+  healthy: z.boolean(),
+  inRotation: z.boolean(),
+  outOfRotationReason: z.string().nullable(),
+  breaker: z.string(),
+  funding: z.string(),
+  trust: z.string(),
+  membership: z.string(),
+  inFlight: z.number().int(),
+  served: z.number().int(),
+  failures: z.number().int(),
+  errorRate: z.number(),
+  latencyMs: z.object({ p50: nullableNumber, p95: nullableNumber }),
+  ewmaTtfbMs: nullableNumber,
+  share: z.number().describe('This provider\'s part of the requests served since start, 0..1.'),
+  spendNeuron: z.string().describe('What its served requests cost since start, neuron (decimal).'),
+  lastError: z.string().nullable(),
+});
+
+/** `GET /admin/status`: what the status page shows. */
+export const statusViewSchema = z.object({
+  status: z.enum(['healthy', 'degraded', 'unhealthy', 'shutting_down']),
+  generatedAt: z.string(),
+  strategy: z.string(),
+  inFlight: z.number().int(),
+  served: z.number().int(),
+  spendNeuron: z.string(),
+  providers: z.array(statusProviderSchema),
+  failedProviders: z.array(failedProviderSchema),
+});
+
+/** The zod-inferred type of {@link statusViewSchema}. */
+export type StatusView = z.infer<typeof statusViewSchema>;
