@@ -58,7 +58,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   const app = express();
   const routes: ServedRoute[] = [];
   const serve = (method: ServedRoute['method'], path: string, handler: RequestHandler): void => {
-    routes.push({ method, path: path.replace(/:(\w+)/g, '{$1}') });
+    routes.push({ method, path: path.replace(/[:*](\w+)/g, '{$1}') });
     if (method === 'GET') app.get(path, handler);
     else app.post(path, handler);
   };

@@ -112,7 +112,7 @@ describe('OpenAPI document', () => {
   test('every documented route answers (none is a 404 no-route)', async () => {
     for (const [path, methods] of Object.entries(document.paths)) {
       for (const method of Object.keys(methods)) {
-        const url = `${gateway.url}${path.replace('{asset}', 'swagger-ui.css')}`;
+        const url = `${gateway.url}${path.replace('{asset}', 'swagger-ui.css').replace('{id}', 'm').replace('{address}', 'u')}`;
         const response = await fetch(url, {
           method: method.toUpperCase(),
           headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -120,7 +120,9 @@ describe('OpenAPI document', () => {
         });
         const text = await response.text();
         assert.ok(!text.includes('"code":"not_found"'), `${method} ${path} answered ${response.status}`);
-        assert.equal(response.status, method === 'post' ? 400 : 200, `${method} ${path}`);
+        // POSTs get `{}`: refused as invalid where a body is read; the admin actions answer for the fleet as it is.
+        const expected: Record<string, number> = { 'post /admin/catalog/refresh': 409, 'post /admin/providers/{address}/readmit': 200 };
+        assert.equal(response.status, expected[`${method} ${path}`] ?? (method === 'post' ? 400 : 200), `${method} ${path}: ${text}`);
       }
     }
   });

@@ -16,6 +16,9 @@ export type SchemaName =
   | 'TextCompletion'
   | 'VerifyResult'
   | 'ModelList'
+  | 'Model'
+  | 'CatalogRefresh'
+  | 'Readmit'
   | 'Health'
   | 'AdminProviders'
   | 'AdminKeys'
@@ -120,10 +123,21 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     operationId: 'listModels',
     tag: 'Inference',
     summary: 'The models the fleet serves',
-    description: 'OpenAI list shape.',
+    description: 'OpenAI list shape, plus per model: provider counts, price range per million tokens, verifiability, context length. Aliases appear unless hidden.',
     auth: 'client',
     success: [{ status: 200, description: 'The model groups.', json: 'ModelList' }],
     errors: [401],
+  },
+  {
+    method: 'get',
+    path: '/v1/models/{id}',
+    operationId: 'getModel',
+    tag: 'Inference',
+    summary: 'One model group',
+    description: 'The same entry as in the list; 404 `model_not_found` for a model no provider serves. Ids may contain slashes.',
+    auth: 'client',
+    success: [{ status: 200, description: 'The model group.', json: 'Model' }],
+    errors: [401, 404],
   },
   {
     method: 'get',
@@ -182,6 +196,28 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     auth: 'admin',
     success: [{ status: 200, description: 'The fleet.', json: 'AdminProviders' }],
     errors: [401],
+  },
+  {
+    method: 'post',
+    path: '/admin/catalog/refresh',
+    operationId: 'refreshCatalog',
+    tag: 'Admin',
+    summary: 'Read the chain\'s catalog now',
+    description: 'With `providers: \'auto\'` or `{ discover }`: reads every service, applies joins, departures and changes; answers what changed. 409 `not_discovering` when the gateway serves a fixed list.',
+    auth: 'admin',
+    success: [{ status: 200, description: 'What changed.', json: 'CatalogRefresh' }],
+    errors: [401, 409, 502],
+  },
+  {
+    method: 'post',
+    path: '/admin/providers/{address}/readmit',
+    operationId: 'readmitProvider',
+    tag: 'Admin',
+    summary: 'Put an untrusted provider back in rotation',
+    description: 'For a provider ejected after a failed verification (or an unacknowledged signer change).',
+    auth: 'admin',
+    success: [{ status: 200, description: 'Trusted again.', json: 'Readmit' }],
+    errors: [401, 404],
   },
   {
     method: 'get',

@@ -75,10 +75,47 @@ export const verifyResultSchema = z.object({
   verifiable: z.boolean().describe('False for providers that cannot prove their answers (isValid is then false).'),
 });
 
+const priceRange = z.object({ min: z.string(), max: z.string() });
+
+/** One model group (`GET /v1/models/{id}`, and each entry of the list). */
+export const modelSchema = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: z.number().int(),
+  owned_by: z.string(),
+  providers: z.number().int().describe('Providers in the fleet serving it.'),
+  healthy_providers: z.number().int().describe('Of those, in rotation now.'),
+  catalog_providers: z.number().int().describe('Services on chain offering it that the gateway has not funded (yet).'),
+  pricing: z
+    .object({ unit: z.literal('0G per 1M tokens'), prompt: priceRange, completion: priceRange })
+    .nullable()
+    .describe('Price range over its providers; null when none states a price.'),
+  verifiability: z.array(z.string()).describe('How its providers prove their answers (TeeML, ZKML, ...; none for plain upstreams).'),
+  context_length: z.number().int().nullable(),
+  alias_of: z.string().optional().describe('For an alias: the model it stands for.'),
+});
+
 /** `GET /v1/models`. */
 export const modelListSchema = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ id: z.string(), object: z.literal('model'), owned_by: z.string() })),
+  data: z.array(modelSchema),
+});
+
+/** `POST /admin/catalog/refresh`. */
+export const catalogRefreshSchema = z.object({
+  services: z.number().int(),
+  matching: z.number().int(),
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.string()),
+  durationMs: z.number(),
+});
+
+/** `POST /admin/providers/{address}/readmit`. */
+export const readmitSchema = z.object({
+  provider: z.string(),
+  trust: z.literal('trusted'),
+  previous: z.object({ state: z.string(), reason: z.string().nullable() }),
 });
 
 const failedProviderSchema = z.object({ address: z.string(), code: z.string(), message: z.string(), at: z.string() }).describe('A configured provider not initialised (yet), tried again on every health check.');
@@ -176,6 +213,7 @@ export const adminProvidersSchema = z.object({
   sessions: z.object({ responses: z.number().int().nullable(), pinned: z.number().int().nullable(), store: z.string() }),
   providers: z.array(providerViewSchema),
   failedProviders: z.array(failedProviderSchema),
+  catalog: z.array(z.record(z.string(), z.unknown()).describe('A service on chain not in the fleet, with why (address, models, verifiability, status)')),
   funding: z.record(z.string(), z.unknown()).nullable(),
 });
 

@@ -7,7 +7,7 @@ import { writeJson } from '../write-error.js';
 export function catalogRefreshRoute(gateway: Gateway) {
   return async (_request: Request, response: Response): Promise<void> => {
     const summary = await gateway.fleet.refreshCatalog?.();
-    if (!summary) throw new GatewayError('not_found', 'This gateway does not discover providers on chain (providers is a fixed list)');
+    if (!summary) throw new GatewayError('not_discovering', 'This gateway serves a fixed list of providers: there is no chain catalog to refresh (set providers to \'auto\' or { discover })');
     writeJson(response, summary);
   };
 }
