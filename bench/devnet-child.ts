@@ -73,7 +73,7 @@ async function measureSdk(devnet: LocalDevnet, args: DevnetChildArgs): Promise<{
       chats.push({ chatId: response.headers.get('zg-res-key') ?? body.id, usage: body.usage });
     }
     for (const { chatId } of chats) {
-      if (await timed(sdk.processResponseMs, () => provider.verify(chatId, provider.descriptor.models[0]?.id ?? '', AbortSignal.timeout(10_000)))) sdk.verifiedTrue += 1;
+      if ((await timed(sdk.processResponseMs, () => provider.verify(chatId, provider.descriptor.models[0]?.id ?? '', AbortSignal.timeout(10_000)))) === 'valid') sdk.verifiedTrue += 1;
     }
   } finally {
     await network.close();

@@ -124,11 +124,12 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
     sessions: dependencies.sessionStore ?? new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
     fleet,
-    routing: { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels: () => fleet.catalogModels() },
+    routing: { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels: () => fleet.catalogModels(), requireVerifiable: config.requireVerifiable },
     maxAttempts: config.maxRetries,
     timeouts: config.timeouts,
     limits: { maxResponseBytes: config.limits.maxResponseBytes, maxSseEventBytes: config.limits.maxSseEventBytes },
     retryBudget: config.retryBudget,
+    trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });

@@ -40,6 +40,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   const { gateway, fleet, client } = createGateway(config, dependencies, logger);
   const upkeep = new PeriodicTask(
     async () => {
+      gateway.maintain();
       await Promise.all([probeFleet(gateway.registry, Math.min(5000, config.healthCheckInterval)), fleet.tick()]);
     },
     config.healthCheckInterval,

@@ -82,6 +82,12 @@ export const gatewayConfigSchema = z
      * chain); or `{ discover: { models?, verifiability?, maxInputPrice?, maxOutputPrice?, include?, exclude? } }`.
      */
     providers: z.union([z.array(address), z.literal('auto'), z.object({ discover: discoverSchema }).strict()]).default([]),
+    /** Serve only providers that can prove their answers (TeeML, ZKML): plain upstreams and OpML services are left out. Default false. */
+    requireVerifiable: z.boolean().default(false),
+    /** Share (0..1) of served answers the gateway verifies itself in the background; a provider failing one is ejected. Default 0.02. */
+    verifySampleRate: z.number().min(0).max(1).default(0.02),
+    /** After this long, an ejected (untrusted) provider gets one trial answer, verified; absent: only an operator readmits it. */
+    trustCoolDownMs: positiveMs.optional(),
     /** How often the chain's catalog is read again (discovery), ms. Default 300000 (5 min). */
     catalogRefreshInterval: positiveMs.default(300_000),
     /** Most discovered providers whose sub-accounts are funded at once. Default 10. */

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, type: 'invalid_request_error', description: 'The request body is not in a supported encoding (UTF-8 JSON).' },
   not_found: { status: 404, type: 'invalid_request_error', description: 'No such route.' },
   model_not_found: { status: 404, type: 'invalid_request_error', description: 'No provider of this gateway serves the requested model (GET /v1/models lists them).' },
+  no_matching_provider: { status: 404, type: 'invalid_request_error', description: 'Providers serve the model, but none matches the request\'s provider preferences (only, ignore, require_verifiable, max_price).' },
   not_discovering: { status: 409, type: 'invalid_request_error', description: 'The gateway serves a fixed list of providers, so there is no chain catalog to refresh.' },
   provider_not_found: { status: 404, type: 'invalid_request_error', description: 'No provider with this id is in the fleet.' },
   response_not_found: { status: 404, type: 'invalid_request_error', description: 'The response id is unknown or its session expired.' },

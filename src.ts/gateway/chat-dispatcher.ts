@@ -26,6 +26,8 @@ export interface DispatchInput {
   readonly pick: PickRequest;
   /** Called when the request is first sent to a provider (it no longer waits in the gateway). */
   readonly onSent?: () => void;
+  /** Replaces the gateway's strategy for this request. */
+  readonly strategy?: BalancingStrategy;
 }
 
 /** A request placed on a provider: the answer has started (or is complete) and the lease is held until the relay ends. */
@@ -99,7 +101,7 @@ export class ChatDispatcher {
           this.#options.logger.warn({ event: 'retry_budget_exhausted', requestId: input.requestId }, 'retry budget exhausted');
           throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
         }
-        const choice = this.#choose(target, exclude, pinned, input.pick);
+        const choice = this.#choose(target, exclude, pinned, input.pick, input.strategy);
         if (!choice) break;
         if (pinned !== undefined && choice.entry.id !== pinned) {
           repinnedFrom = pinned;
@@ -155,7 +157,7 @@ export class ChatDispatcher {
     return out;
   }
 
-  #choose(target: RouteTarget, exclude: ReadonlySet<string>, pinned: string | undefined, request: PickRequest): Choice | undefined {
+  #choose(target: RouteTarget, exclude: ReadonlySet<string>, pinned: string | undefined, request: PickRequest, override: BalancingStrategy | undefined): Choice | undefined {
     const now = this.#now();
     if (pinned !== undefined && !exclude.has(pinned)) {
       const entry = this.#options.registry.get(pinned);
@@ -167,7 +169,7 @@ export class ChatDispatcher {
       candidates.push(entry);
     }
     if (candidates.length === 0) return undefined;
-    const strategy = this.#options.strategy();
+    const strategy = override ?? this.#options.strategy();
     const context: PickContext = { now: this.#now, random: this.#random, request };
     const { provider, reason } = chosenOf(strategy.pick(candidates, context));
     const entry = candidates.find((candidate) => candidate.id === provider.id);

@@ -1,9 +1,11 @@
+import type { BalancingStrategy } from '../balancer/index.js';
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import type { CompletionRoute, TokenUsage } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type ResponseSink } from './answer-relay.js';
 import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
+import type { ProviderEntry } from './provider-entry.js';
 import { costOfUsage, estimatePromptTokens } from '../providers/model-pricing.js';
 import type { RoutePlan } from './route-planner.js';
 
@@ -45,6 +47,8 @@ export interface CompletionContext {
   readonly sessions: SessionStore<string>;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Told once per served answer (trust sampling, billing). Must not throw. */
+  readonly onServed?: (entry: ProviderEntry, answer: { responseId: string; chatId: string; upstreamModel: string }) => void;
 }
 
 /** One completion request as the HTTP layer hands it over (validated, gateway-only fields removed). */
@@ -58,6 +62,8 @@ export interface CompletionInput {
   readonly signal: AbortSignal;
   /** Called when the request is first sent to a provider (it no longer waits in the gateway). */
   readonly onSent: () => void;
+  /** Replaces the gateway's strategy for this request (a per-request `provider.sort`). */
+  readonly strategy?: BalancingStrategy;
   /** Stamped with when providers were waited for; undefined: not measured. */
   readonly timing?: RequestTiming | undefined;
 }
@@ -136,8 +142,10 @@ export async function completeRequest(context: CompletionContext, input: Complet
     report.usage = relayed.usage;
     report.responseId = relayed.responseId;
     report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : undefined;
+    if (report.costNeuron !== undefined) entry.spendNeuron += report.costNeuron;
     lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream });
     if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
+    context.onServed?.(entry, { responseId: relayed.responseId, chatId: relayed.chatId, upstreamModel: placement.upstreamModel });
     const stored: ResponseRecord = {
       providerId: entry.id,
       chatId: relayed.chatId,

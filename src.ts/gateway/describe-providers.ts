@@ -36,6 +36,8 @@ export interface ProviderView {
   membership: { state: string; since: string; reason: string | null };
   funding: { state: string; since: string; reason: string | null };
   trust: { state: string; since: string; reason: string | null };
+  /** Answers verified (by sampling or clients), failed, unverifiable; the last failure. */
+  verification: { verified: number; failed: number; unverifiable: number; lastFailure: { responseId: string; at: string } | null };
   breaker: { state: string; reason: string | null; retryAt: string | null; windowRequests: number; windowFailures: number; consecutiveFailures: number };
   inFlight: number;
   attempts: number;
@@ -49,6 +51,8 @@ export interface ProviderView {
   latencyMs: LatencySummary;
   promptTokens: number;
   completionTokens: number;
+  /** What its answers cost in all, neuron (decimal string). */
+  spendNeuron: string;
   lastHealthCheck: string | null;
   lastProbeError: string | null;
   joinedAt: string;
@@ -90,6 +94,7 @@ export function describeProvider(entry: ProviderEntry): ProviderView {
     membership: note(entry.membership),
     funding: note(entry.funding),
     trust: note(entry.trust),
+    verification: { ...entry.verification },
     breaker,
     inFlight: entry.inFlight,
     attempts: stats.attempts,
@@ -103,6 +108,7 @@ export function describeProvider(entry: ProviderEntry): ProviderView {
     latencyMs: stats.latency(),
     promptTokens: stats.promptTokens,
     completionTokens: stats.completionTokens,
+    spendNeuron: entry.spendNeuron.toString(),
     lastHealthCheck: entry.lastHealthCheck,
     lastProbeError: entry.lastProbeError,
     joinedAt: new Date(entry.joinedAt).toISOString(),

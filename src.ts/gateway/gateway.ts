@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { BalancingStrategy } from '../balancer/index.js';
+import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } from '../balancer/index.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
 import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
@@ -13,6 +13,7 @@ import type { FleetSource } from './fleet-source.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
+import { TrustSampler } from './trust-sampler.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
 
 /** Something that lives as long as the gateway (e.g. the backend load poller): started with it, closed with it. */
@@ -39,6 +40,8 @@ export interface GatewayCoreOptions {
   random?: () => number;
   /** Started by `start()`, closed by `close()`. Default none. */
   companions?: readonly GatewayCompanion[];
+  /** Background verification of served answers. Default: 2 % sampled, no cool-down. */
+  trust?: { sampleRate: number; coolDownMs: number | undefined };
 }
 
 /** One completion request as the HTTP layer hands it over. */
@@ -52,6 +55,8 @@ export interface CompletionRequest {
   readonly clientSignal: AbortSignal;
   /** Per-request limits on which providers may serve. */
   readonly filter?: ProviderFilter | undefined;
+  /** Per-request preference that replaces the strategy for this request. */
+  readonly sort?: PreferenceSort | undefined;
   /** Filled in by the core with when providers were waited for (for the gateway's own overhead). */
   readonly timing?: RequestTiming | undefined;
 }
@@ -68,6 +73,8 @@ export class Gateway {
   readonly responses: SessionStore<ResponseRecord>;
   readonly sessions: SessionStore<string>;
   readonly fleet: FleetSource;
+  /** Verifies a sample of served answers; ejects providers whose answers fail. */
+  readonly trust: TrustSampler;
   /** How reads and writes of the response and session stores ended (read by `/metrics`). */
   readonly storeOperations: { readonly responses: StoreOperationCounts; readonly sessions: StoreOperationCounts } = {
     responses: emptyStoreCounts(),
@@ -76,6 +83,8 @@ export class Gateway {
   readonly #options: GatewayCoreOptions;
   readonly #now: () => number;
   #strategy: BalancingStrategy;
+  /** The strategies a per-request `provider.sort` stands for. */
+  readonly #preferences = preferenceStrategies();
   readonly #shutdown = new AbortController();
   #shuttingDown = false;
   /** Requests accepted and not yet on a provider: shutdown answers them at once. */
@@ -95,6 +104,15 @@ export class Gateway {
     // Every in-flight request follows the shutdown signal; many listeners are expected.
     setMaxListeners(0, this.#shutdown.signal);
     this.planner = new RoutePlanner(options.registry, options.routing);
+    this.trust = new TrustSampler({
+      registry: options.registry,
+      logger: options.logger,
+      sampleRate: options.trust?.sampleRate ?? 0.02,
+      coolDownMs: options.trust?.coolDownMs,
+      timeoutMs: options.timeouts.verify,
+      now: this.#now,
+      ...(options.random ? { random: options.random } : {}),
+    });
     this.dispatcher = new ChatDispatcher({
       registry: options.registry,
       strategy: () => this.#strategy,
@@ -154,7 +172,14 @@ export class Gateway {
     this.#waiting.add(scope);
     try {
       return await completeRequest(
-        { dispatcher: this.dispatcher, responses: this.responses, sessions: this.sessions, logger: this.logger, now: this.#now },
+        {
+          dispatcher: this.dispatcher,
+          responses: this.responses,
+          sessions: this.sessions,
+          logger: this.logger,
+          now: this.#now,
+          onServed: (entry, answer) => this.trust.consider(entry, answer),
+        },
         {
           route: request.route,
           body: request.body,
@@ -164,6 +189,7 @@ export class Gateway {
           signal: scope.signal,
           onSent: () => this.#waiting.delete(scope),
           timing: request.timing,
+          ...(request.sort ? { strategy: this.#preferences[request.sort] } : {}),
         },
         sink,
       );
@@ -185,7 +211,9 @@ export class Gateway {
     if (this.#shuttingDown) throw shuttingDownReason();
     this.#verifying += 1;
     try {
-      const result = await verifyResponse(this.responses, this.registry, id, clientSignal, this.#options.timeouts.verify);
+      const result = await verifyResponse(this.responses, this.registry, id, clientSignal, this.#options.timeouts.verify, (entry, verdict) => {
+        if (verdict) this.trust.report(entry, id, verdict);
+      });
       const outcome = !result.verifiable ? 'unverifiable' : result.isValid ? 'valid' : 'invalid';
       publish(verifyDoneChannel, { gatewayId: this.id, providerId: this.registry.get(result.provider)?.id ?? result.provider, result: outcome });
       return result;
@@ -245,8 +273,14 @@ export class Gateway {
   }
 
   /** Stops the fleet (providers, network), then the stores. Call after `drain`. Idempotent. */
+  /** Periodic upkeep of the core (trust cool-downs); the wiring calls it on every health tick. */
+  maintain(): void {
+    this.trust.tick();
+  }
+
   async close(): Promise<void> {
     this.beginShutdown();
+    await this.trust.close();
     await this.fleet.close();
     await Promise.allSettled(this.registry.list().map((entry) => entry.provider.close()));
     await Promise.allSettled([this.responses.close(), this.sessions.close(), ...(this.#options.companions ?? []).map((companion) => companion.close())]);

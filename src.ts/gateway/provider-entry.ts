@@ -60,6 +60,15 @@ export class ProviderEntry implements ProviderSnapshot {
   membership: StateNote<MembershipState>;
   funding: StateNote<FundingState>;
   trust: StateNote<TrustState>;
+  /** Verification figures: answers verified, failed, unverifiable (no signature), and the last failure. */
+  readonly verification: { verified: number; failed: number; unverifiable: number; lastFailure: { responseId: string; at: string } | null } = {
+    verified: 0,
+    failed: 0,
+    unverifiable: 0,
+    lastFailure: null,
+  };
+  /** What the answers it served cost, neuron (usage × its price when each was served). */
+  spendNeuron = 0n;
   /** Models the provider said it does not serve, until when (epoch ms). */
   readonly unservedModels = new Map<string, number>();
   lastHealthCheck: string | null = null;

@@ -46,12 +46,24 @@ export interface RoutePlannerOptions {
   hiddenAliases?: ReadonlySet<string>;
   /** Models offered beyond the fleet (discovered providers not funded yet): known, so not `model_not_found`. */
   catalogModels?: () => ReadonlyMap<string, number>;
+  /** Serve only providers that can prove their answers (TeeML, ZKML). Default false. */
+  requireVerifiable?: boolean;
 }
 
 const ANY_MODEL = '';
 
 function idMatches(set: ReadonlySet<string> | undefined, entry: ProviderEntry): boolean {
   return set !== undefined && (set.has(entry.id.toLowerCase()) || set.has(entry.descriptor.address.toLowerCase()));
+}
+
+function describeFilter(filter: ProviderFilter): string {
+  const parts: string[] = [];
+  if (filter.only) parts.push(`only: ${[...filter.only].join(', ')}`);
+  if (filter.ignore) parts.push(`ignore: ${[...filter.ignore].join(', ')}`);
+  if (filter.requireVerifiable) parts.push('verifiable providers only');
+  if (filter.maxInputPrice !== undefined) parts.push(`prompt price at most ${filter.maxInputPrice} neuron/token`);
+  if (filter.maxOutputPrice !== undefined) parts.push(`completion price at most ${filter.maxOutputPrice} neuron/token`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
 /** True when `entry` passes the request's filter for `model`. */
@@ -155,14 +167,23 @@ export class RoutePlanner {
     });
   }
 
+  #anyAccepts(targets: readonly RouteTarget[], now: number): boolean {
+    for (const entry of this.#registry.entries.values()) for (const target of targets) if (target.accepts(entry, now)) return true;
+    return false;
+  }
+
   /** The model a request without one is served (`''` when every provider takes any model); throws like `plan`. */
   defaultModelName(): string {
     return this.#defaultModel();
   }
 
-  /** Plans a request. Throws `model_not_found` (404) or `invalid_request` (no model, several served). */
-  plan(requestedModel: string | undefined, filter?: ProviderFilter): RoutePlan {
+  /**
+   * Plans a request. Throws `model_not_found` (404), `no_matching_provider` (404: providers serve the
+   * model but none passes the request's filter), or `invalid_request` (no model, several served).
+   */
+  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter): RoutePlan {
     const now = Date.now();
+    const filter = this.#options.requireVerifiable ? { ...requestFilter, requireVerifiable: true } : requestFilter;
     const model = requestedModel === undefined || requestedModel === '' ? this.#defaultModel() : this.resolve(requestedModel);
     if (model !== ANY_MODEL && !this.isServed(model, now)) {
       throw new GatewayError('model_not_found', `The model \`${requestedModel ?? model}\` does not exist or no provider serves it; GET /v1/models lists the models served`, {
@@ -176,6 +197,14 @@ export class RoutePlanner {
       if (seen.has(resolved)) continue;
       seen.add(resolved);
       targets.push(new ModelTarget(resolved, model, filter));
+    }
+    if (filter && !this.#anyAccepts(targets, now)) {
+      const servedInFleet = [...this.#registry.entries.values()].some((entry) => entry.serves(model, now));
+      if (servedInFleet) {
+        throw new GatewayError('no_matching_provider', `No provider of \`${model}\` matches ${requestFilter ? 'the request\'s provider preferences' : 'the gateway\'s requireVerifiable setting'}${describeFilter(filter)}`, {
+          param: requestFilter ? 'provider' : null,
+        });
+      }
     }
     return { requestedModel, targets };
   }

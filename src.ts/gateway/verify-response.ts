@@ -1,6 +1,8 @@
 import { GatewayError } from '../errors/index.js';
 import { followAbort } from '../internal/follow-abort.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
+import type { VerifyVerdict } from '../providers/inference-provider.js';
+import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 /** The answer of `POST /v1/verify`. */
@@ -25,6 +27,7 @@ export async function verifyResponse(
   id: string,
   clientSignal: AbortSignal,
   timeoutMs: number,
+  onVerdict?: (entry: ProviderEntry, verdict: VerifyVerdict | undefined) => void,
 ): Promise<VerifyResult> {
   let record: ResponseRecord | undefined;
   try {
@@ -42,8 +45,9 @@ export async function verifyResponse(
   const unfollow = followAbort(clientSignal, controller);
   const timer = setTimeout(() => controller.abort(new GatewayError('upstream_timeout', `Verification took longer than ${timeoutMs} ms`)), timeoutMs);
   try {
-    const isValid = descriptor.verifiable ? await raceAbort(entry.provider.verify(record.chatId, record.upstreamModel, controller.signal), controller.signal, entry.id) : false;
-    return { id, isValid, provider: descriptor.address, chatId: record.chatId, model: record.model, verifiable: descriptor.verifiable };
+    const verdict = descriptor.verifiable ? await raceAbort(entry.provider.verify(record.chatId, record.upstreamModel, controller.signal), controller.signal, entry.id) : undefined;
+    onVerdict?.(entry, verdict);
+    return { id, isValid: verdict === 'valid', provider: descriptor.address, chatId: record.chatId, model: record.model, verifiable: descriptor.verifiable };
   } finally {
     clearTimeout(timer);
     unfollow();

@@ -150,6 +150,9 @@ export interface ProviderStreamResult {
 
 export type ProviderChatResult = ProviderJsonResult | ProviderStreamResult;
 
+/** What checking one response's signature found. */
+export type VerifyVerdict = 'valid' | 'invalid' | 'unsigned';
+
 /** One upstream the gateway can send chats to. */
 export interface InferenceProvider {
   readonly specificationVersion: 'v2';
@@ -163,8 +166,12 @@ export interface InferenceProvider {
    * whether another provider may succeed.
    */
   chat(call: UpstreamCall, options: ChatCallOptions): Promise<ProviderChatResult>;
-  /** Checks a served response's signature, adding no fee. `false` for a forged or unknown chat id. */
-  verify(chatId: string, model: string, signal: AbortSignal): Promise<boolean>;
+  /**
+   * Checks a served response's signature, adding no fee: `valid`; `invalid` (forged, or signed by
+   * another key than the acknowledged signer); `unsigned` (the provider has no signature for it).
+   * Rejects with `verify_unavailable` when the provider cannot be asked.
+   */
+  verify(chatId: string, model: string, signal: AbortSignal): Promise<VerifyVerdict>;
   /** Told once per served answer with its usage (0G: the SDK's fee cache). Must not throw. */
   recordUsage?(usage: TokenUsage, model: string): void;
   /** A cheap liveness probe; rejects when the provider is not reachable or not serving. */

@@ -15,6 +15,27 @@ export const chatMessageSchema = z
   })
   .passthrough();
 
+/** A price bound in 0G per million tokens (a number or a decimal string). */
+const maxPrice = z.union([z.number().min(0).max(1e12), z.string().regex(/^\d{1,12}(\.\d{1,18})?$/, 'must be a decimal number of 0G per million tokens')]);
+
+/**
+ * Per-request routing preferences (`provider` in the body, like OpenRouter's): removed from the
+ * body before it is forwarded.
+ */
+export const providerPreferencesSchema = z
+  .object({
+    sort: z.enum(['price', 'latency', 'throughput']).optional().describe('Prefer the cheapest, the fastest to first token, or the fastest generating provider.'),
+    only: z.array(z.string().min(1).max(100)).min(1).max(100).optional().describe('Only these providers (0G addresses or upstream names).'),
+    ignore: z.array(z.string().min(1).max(100)).max(100).optional().describe('Never these providers.'),
+    require_verifiable: z.boolean().optional().describe('Only providers that can prove their answers (TeeML, ZKML).'),
+    max_price: z
+      .object({ prompt: maxPrice.optional(), completion: maxPrice.optional() })
+      .strict()
+      .optional()
+      .describe('Highest price, 0G per million tokens, for prompt and completion tokens.'),
+  })
+  .strict();
+
 const samplingShape = {
   model: z.string().max(256).optional().describe('The model (or alias) to serve; default: the gateway\'s default model.'),
   stream: z.boolean().optional().describe('Answer as server-sent events.'),
@@ -23,6 +44,7 @@ const samplingShape = {
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   n: z.number().int().min(1).max(128).nullable().optional().describe('Choices to generate; passed to the provider, which may refuse more than one.'),
+  provider: providerPreferencesSchema.optional().describe('Routing preferences (not forwarded).'),
 };
 
 /** `POST /v1/chat/completions` bodies (unknown fields are passed through to the provider). */

@@ -151,9 +151,12 @@ export class FakeProvider implements InferenceProvider {
     return { kind: 'stream', chatId: id, events: events() };
   }
 
-  async verify(chatId: string, model: string): Promise<boolean> {
+  /** What `verify` answers. */
+  verdict: 'valid' | 'invalid' | 'unsigned' = 'valid';
+
+  async verify(chatId: string, model: string): Promise<'valid' | 'invalid' | 'unsigned'> {
     this.verified.push({ chatId, model });
-    return true;
+    return this.verdict;
   }
 
   recordUsage(recorded: TokenUsage): void {

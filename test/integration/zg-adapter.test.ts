@@ -200,7 +200,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
       assert.deepEqual(last.usage, json.usage, 'same counts as the JSON answer');
       assert.equal(chunks.filter((chunk) => chunk.usage !== undefined).length, 1, 'usage only once');
       assert.ok(chunks.some((chunk) => chunk.choices?.[0]?.finish_reason === 'stop'));
-      assert.equal(await provider.verify(stream.chatId, MODEL, timeout()), true, 'a streamed response verifies too');
+      assert.equal(await provider.verify(stream.chatId, MODEL, timeout()), 'valid', 'a streamed response verifies too');
     }
   });
 
@@ -208,7 +208,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     const provider = adapter(0);
     const devProvider = simulated(0);
     const genuine = asJson(await provider.chat(ask('genuine'), { signal: timeout() }));
-    assert.equal(await provider.verify(genuine.chatId, MODEL, timeout()), true);
+    assert.equal(await provider.verify(genuine.chatId, MODEL, timeout()), 'valid');
 
     await devProvider.setFault({ mode: 'bad-signature' });
     let forged: JsonAnswer;
@@ -218,15 +218,15 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
       await devProvider.setFault({ mode: 'none' });
     }
     assert.ok(messageContent(forged.body).includes('forged'), 'the forged response was served normally');
-    assert.equal(await provider.verify(forged.chatId, MODEL, timeout()), false);
+    assert.equal(await provider.verify(forged.chatId, MODEL, timeout()), 'invalid');
     // Still false once the fault is gone: the signature belongs to the response.
-    assert.equal(await provider.verify(forged.chatId, MODEL, timeout()), false);
+    assert.equal(await provider.verify(forged.chatId, MODEL, timeout()), 'invalid');
 
-    assert.equal(await provider.verify('chatcmpl-does-not-exist', MODEL, timeout()), false);
-    assert.equal(await provider.verify(genuine.chatId, MODEL, timeout()), true, 'the genuine one still verifies');
+    assert.equal(await provider.verify('chatcmpl-does-not-exist', MODEL, timeout()), 'unsigned');
+    assert.equal(await provider.verify(genuine.chatId, MODEL, timeout()), 'valid', 'the genuine one still verifies');
     // A chat id served by another provider is unknown here.
     const elsewhere = asJson(await adapter(1).chat(ask('elsewhere'), { signal: timeout() }));
-    assert.equal(await provider.verify(elsewhere.chatId, MODEL, timeout()), false);
+    assert.equal(await provider.verify(elsewhere.chatId, MODEL, timeout()), 'unsigned', 'another provider never signed it');
   });
 
   it('verify rejects with verify_unavailable when the provider cannot be asked', async () => {
@@ -240,7 +240,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     } finally {
       await devProvider.setFault({ mode: 'none' });
     }
-    assert.equal(await provider.verify(served.chatId, MODEL, timeout()), true, 'verifies once the provider is back');
+    assert.equal(await provider.verify(served.chatId, MODEL, timeout()), 'valid', 'verifies once the provider is back');
   });
 
   it('refusing an unacknowledged provider moves no funds into its sub-account', async () => {
@@ -310,7 +310,7 @@ describe('0G adapter (ZgNetwork / ZgProvider) against the local devnet', () => {
     const result = asJson(await provider.chat(ask('from a new wallet'), { signal: timeout() }));
     assert.ok(messageContent(result.body).includes('from a new wallet'));
     assert.ok(devProvider.unsettledFee(wallet.address) > 0n, 'the fee is charged to the new wallet');
-    assert.equal(await provider.verify(result.chatId, MODEL, timeout()), true);
+    assert.equal(await provider.verify(result.chatId, MODEL, timeout()), 'valid');
     await funded.close();
   });
 

@@ -160,6 +160,7 @@ describe('createStrategy', () => {
       'min-observed-latency',
       'least-load',
       'usage-based',
+      'lowest-price',
     ]);
     for (const name of STRATEGY_NAMES) assert.equal(createStrategy(name).name, name);
     assert.ok(createStrategy('random') instanceof RandomStrategy);

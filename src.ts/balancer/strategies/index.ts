@@ -2,6 +2,7 @@ import { GatewayError } from '../../errors/index.js';
 import type { BalancingStrategy } from '../balancing-strategy.js';
 import { LeastConnectionsStrategy } from './least-connections.js';
 import { LeastLoadStrategy } from './least-load.js';
+import { LowestPriceStrategy } from './lowest-price.js';
 import { MinExpectedLatencyStrategy } from './min-expected-latency.js';
 import { MinObservedLatencyStrategy } from './min-observed-latency.js';
 import { RandomStrategy } from './random.js';
@@ -11,6 +12,8 @@ import { WeightedRoundRobinStrategy } from './weighted-round-robin.js';
 
 export { LeastConnectionsStrategy } from './least-connections.js';
 export { LeastLoadStrategy, type LeastLoadOptions } from './least-load.js';
+export { LowestPriceStrategy, estimatedCostOn } from './lowest-price.js';
+export { preferenceStrategies, type PreferenceSort } from './preference-sort.js';
 export { MinExpectedLatencyStrategy } from './min-expected-latency.js';
 export { MinObservedLatencyStrategy, type MinObservedLatencyOptions } from './min-observed-latency.js';
 export { RandomStrategy } from './random.js';
@@ -28,6 +31,7 @@ export const STRATEGY_NAMES = [
   'min-observed-latency',
   'least-load',
   'usage-based',
+  'lowest-price',
 ] as const;
 
 /** The name of a built-in balancing strategy. */
@@ -67,6 +71,8 @@ export function createStrategy(name: StrategyName, options: StrategyOptions = {}
       return new WeightedRoundRobinStrategy();
     case 'random':
       return new RandomStrategy();
+    case 'lowest-price':
+      return new LowestPriceStrategy();
     case 'min-expected-latency':
       return new MinExpectedLatencyStrategy();
     case 'min-observed-latency':

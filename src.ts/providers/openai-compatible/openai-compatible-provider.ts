@@ -1,7 +1,7 @@
 import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
-import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, UpstreamCall } from '../inference-provider.js';
+import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
 
 /** A model a plain upstream serves: its id, or the id clients use, what the upstream calls it and its price. */
 export type OpenAICompatibleModel =
@@ -71,8 +71,8 @@ export class OpenAICompatibleProvider implements InferenceProvider {
     return sendChatOverHttp({ client: this.#options.client, providerId: this.id, baseUrl: this.#descriptor.endpoint, headers: this.#authorization, call, options });
   }
 
-  async verify(): Promise<boolean> {
-    return false;
+  async verify(): Promise<VerifyVerdict> {
+    return 'unsigned';
   }
 
   /** Probes `GET /models` with the configured key. */

@@ -3,7 +3,7 @@ import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import { errorForTransportFailure } from '../http/upstream-errors.js';
 import { discardBody, type UpstreamHttpClient, type UpstreamResponse } from '../http/upstream-http-client.js';
-import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, TokenUsage, UpstreamCall } from '../inference-provider.js';
+import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, TokenUsage, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
 import type { SessionHeaderCache } from './session-header-cache.js';
 import { verifyResponseSignature } from './zg-sdk.js';
 import { describeService, signingAddressOf, type ZgService } from './zg-service.js';
@@ -83,10 +83,11 @@ export class ZgProvider implements InferenceProvider {
 
   /**
    * Fetches the provider's signature for `chatId` (bounded by `signal`) and checks it with the
-   * SDK against the signer registered and acknowledged on chain. False for an unknown chat id,
-   * a forged signature, or a signer the contract owner has not acknowledged. Adds no fee.
+   * SDK against the signer registered and acknowledged on chain: `unsigned` for a chat id it has
+   * no signature for; `invalid` for a forged signature or a signer the contract owner has not
+   * acknowledged. Adds no fee.
    */
-  async verify(chatId: string, model: string, signal: AbortSignal): Promise<boolean> {
+  async verify(chatId: string, model: string, signal: AbortSignal): Promise<VerifyVerdict> {
     const service = this.#service;
     const url = `${service.url}/v1/proxy/signature/${encodeURIComponent(chatId)}?model=${encodeURIComponent(model)}`;
     let answer: { text?: unknown; signature?: unknown };
@@ -94,7 +95,7 @@ export class ZgProvider implements InferenceProvider {
       const response = await this.#init.client.send('GET', url, { signal });
       if (response.status === 404) {
         discardBody(response.body);
-        return false;
+        return 'unsigned';
       }
       if (response.status !== 200) {
         discardBody(response.body);
@@ -112,12 +113,12 @@ export class ZgProvider implements InferenceProvider {
         details: { provider: this.id },
       });
     }
-    if (typeof answer.text !== 'string' || typeof answer.signature !== 'string') return false;
-    if (!service.teeSignerAcknowledged || this.#descriptor.verifiability === 'none') return false;
+    if (typeof answer.text !== 'string' || typeof answer.signature !== 'string') return 'invalid';
+    if (!service.teeSignerAcknowledged || this.#descriptor.verifiability === 'none') return 'invalid';
     try {
-      return verifyResponseSignature(answer.text, answer.signature, signingAddressOf(service));
+      return verifyResponseSignature(answer.text, answer.signature, signingAddressOf(service)) ? 'valid' : 'invalid';
     } catch {
-      return false;
+      return 'invalid';
     }
   }
 

@@ -7,6 +7,7 @@ import { estimatePromptTokens } from '../../providers/model-pricing.js';
 import { clientClosedReason } from '../../gateway/request-scope.js';
 import type { ClientKeys, KeyTicket } from '../../keys/index.js';
 import { authenticateClient } from '../client-auth.js';
+import { takeRoutingPreferences } from '../routing-preferences.js';
 import { readJsonBody } from '../read-json-body.js';
 import { beginRequest } from '../request-log.js';
 import { responseSink } from '../response-sink.js';
@@ -43,6 +44,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       const key = authenticateClient(options.clientKeys, request.headers.authorization);
       if (key) facts.keyId = key.id;
       const body = validateBody(await readJsonBody(request, options.bodyLimit));
+      const preferences = takeRoutingPreferences(body);
       facts.stream = body.stream === true;
       const sessionHeader = request.headers['x-session-id'];
       if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
@@ -58,7 +60,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client.signal, timing: facts.timing },
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client.signal, timing: facts.timing, filter: preferences.filter, sort: preferences.sort },
         responseSink(response),
       );
       facts.provider = report.provider;
