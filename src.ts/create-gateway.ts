@@ -7,13 +7,15 @@ import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
 import { ProviderRegistry } from './gateway/provider-registry.js';
 import { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
-import { LruSessionStore, type ResponseRecord } from './sessions/index.js';
+import { createStores, type GatewayStores } from './create-stores.js';
 
 /** The core and the parts the server and the handle need besides it. */
 export interface GatewayParts {
   gateway: Gateway;
   fleet: ConfiguredFleet;
   client: UpstreamHttpClient;
+  /** The state stores (records and pins are the gateway's; the counter store is built for client keys). Close after the gateway. */
+  stores: GatewayStores;
 }
 
 function membership(config: GatewayConfig, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
@@ -25,7 +27,11 @@ function injected(entry: InferenceProvider | InjectedProvider): InjectedProvider
   return 'provider' in entry ? entry : { provider: entry };
 }
 
-/** Builds the gateway core from a parsed config and the live dependencies (nothing starts yet). */
+/**
+ * Builds the gateway core from a parsed config and the live dependencies (nothing starts yet).
+ * With `store: { type: 'redis' }` this opens the Redis connection: call `stores.close()` after
+ * `gateway.close()` (and after closing the counter store, when `stores.counters()` was used).
+ */
 export function createGateway(config: GatewayConfig, dependencies: GatewayDependencies, logger: Logger): GatewayParts {
   const now = dependencies.now ?? Date.now;
   const client = new UpstreamHttpClient({
@@ -71,12 +77,13 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
     funding: config.funding,
   });
+  const stores = createStores(config, dependencies, logger);
   const gateway = new Gateway({
     logger,
     registry,
     strategy: dependencies.strategy ?? createStrategy(config.strategy as StrategyName),
-    responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
-    sessions: dependencies.sessionStore ?? new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
+    responses: stores.responses,
+    sessions: stores.sessions,
     fleet,
     routing: { defaultModel: config.defaultModel, modelAliases: config.modelAliases, fallbacks: config.fallbacks },
     maxAttempts: config.maxRetries,
@@ -86,5 +93,5 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });
-  return { gateway, fleet, client };
+  return { gateway, fleet, client, stores };
 }

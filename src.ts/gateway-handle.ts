@@ -3,6 +3,7 @@ import type { GatewayConfig } from './config/index.js';
 import type { FailedProvider } from './gateway/fleet-source.js';
 import type { Gateway } from './gateway/gateway.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
+import { redactRedisUrl } from './sessions/redis/redis-connection.js';
 
 /** A provider of the running fleet, as the handle lists it. */
 export interface FleetMember {
@@ -44,7 +45,7 @@ export interface GatewayHandle {
   readonly providers: FleetHandle;
   /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
-  /** The validated, frozen configuration, secrets removed (key, admin token) or masked (API keys). */
+  /** The validated, frozen configuration, secrets removed (key, admin token) or masked (API keys, the Redis URL's password). */
   readonly config: Omit<GatewayConfig, 'key' | 'adminToken'>;
   /** The core, for advanced use (routing, registry, stores). */
   readonly gateway: Gateway;
@@ -58,7 +59,7 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
-/** The config without secrets, for the handle and logs. */
+/** The config without secrets (the Redis URL's credentials are redacted), for the handle and logs. */
 export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' | 'adminToken'> {
   const { key: _key, adminToken: _adminToken, ...rest } = config;
   void _key;
@@ -66,6 +67,7 @@ export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' |
   return Object.freeze({
     ...rest,
     openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
+    store: rest.store.type === 'redis' ? { ...rest.store, url: redactRedisUrl(rest.store.url) } : rest.store,
     ...(rest.apiKeys ? { apiKeys: rest.apiKeys.map((entry) => ({ ...entry, hash: '[redacted]' })) } : {}),
   });
 }
