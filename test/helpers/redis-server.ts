@@ -15,6 +15,10 @@ export interface TestRedis {
   readonly running: boolean;
   /** Stops the server (SIGTERM, SIGKILL after 3 s); resolves once it has exited. Idempotent. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
   /** Starts it again on the same port (empty: nothing was saved), once it answers PING. */
   restart(): Promise<void>;
 }
@@ -107,11 +111,18 @@ export async function startTestRedis(): Promise<TestRedis> {
     get running() {
       return current !== undefined;
     },
+    pause() {
+      current?.kill('SIGSTOP');
+    },
+    resume() {
+      current?.kill('SIGCONT');
+    },
     async stop() {
       const stopping = current;
       if (!stopping) return;
       current = undefined;
       const killer = setTimeout(() => stopping.kill('SIGKILL'), 3000);
+      stopping.kill('SIGCONT');
       stopping.kill('SIGTERM');
       await exited(stopping);
       clearTimeout(killer);

@@ -148,7 +148,13 @@ export class RedisConnection {
         const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
         await Promise.race([quit, timeout]);
       }
+      if (this.client.status === 'end') return;
+      const ended = new Promise<void>((resolve) => {
+        this.client.once('end', resolve);
+        setTimeout(resolve, 1000).unref();
+      });
       this.client.disconnect(false);
+      await ended;
     })());
   }
 }
