@@ -77,7 +77,6 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
     counters: () => {
       if (counters) return counters;
       const wrapper = new FailSoftCounterStore({ ...failSoft, primary: new RedisCounterStore({ connection, prefix: store.prefix, now }), name: 'counters' });
-      if (!connection.ready) wrapper.assumeUnavailable(new Error(`Redis at ${connection.url} is not connected`));
       wrapped.push(wrapper);
       counters = wrapper;
       return wrapper;
