@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RedisConnection, RedisCounterStore, RedisSessionStore, redactRedisUrl } from 'zg-gateway';
+import { RedisConnection, RedisCounterStore, RedisSessionStore, redactRedisUrl, runMultiProviderInferenceServer } from 'zg-gateway';
+import { LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { startHostileUpstream } from '../helpers/hostile-upstream.js';
+import { chatOn, verifyOn } from '../helpers/instances.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 
 describe('Redis stores when Redis is down, hung, or back', () => {
@@ -70,6 +73,35 @@ describe('Redis stores when Redis is down, hung, or back', () => {
     } finally {
       await store.close();
       await redis.restart();
+    }
+  });
+});
+
+describe('a gateway started while its Redis is down', () => {
+  it('serves at once from local state, says so once, and joins Redis when it comes up', async () => {
+    const redis = await startTestRedis();
+    await redis.stop();
+    const upstream = await startHostileUpstream('solo');
+    const logs = new LogCapture();
+    const gateway = await runMultiProviderInferenceServer(
+      { openAICompatibleProviders: [{ name: 'solo', baseUrl: upstream.baseUrl, model: 'm' }], store: { type: 'redis', url: redis.url, prefix: 'late' }, port: 0 },
+      { logger: logs.logger },
+    );
+    try {
+      const answer = await chatOn(gateway, undefined, 'hello');
+      assert.equal(answer.status, 200);
+      assert.equal((await verifyOn(gateway, undefined, answer.id as string)).status, 200, 'known locally');
+      assert.equal((await verifyOn(gateway, undefined, 'chatcmpl-unknown')).status, 503);
+      const outages = logs.records().filter((line) => line.event === 'store_unavailable');
+      assert.deepEqual(outages.map((line) => line.store).sort(), ['responses', 'sessions']);
+      await redis.restart();
+      assert.ok(await waitFor(() => logs.records().filter((line) => line.event === 'store_recovered').length === 2, 10_000));
+      assert.equal((await verifyOn(gateway, undefined, 'chatcmpl-unknown')).status, 404, 'Redis answers again');
+      assert.equal((await verifyOn(gateway, undefined, answer.id as string)).status, 200);
+    } finally {
+      await gateway.close();
+      await upstream.close();
+      await redis.stop();
     }
   });
 });
