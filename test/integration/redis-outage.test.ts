@@ -105,3 +105,28 @@ describe('a gateway started while its Redis is down', () => {
     }
   });
 });
+
+describe('a Redis URL with a password', () => {
+  it('is redacted in gateway.config and never logged', async () => {
+    const upstream = await startHostileUpstream('quiet');
+    const logs = new LogCapture();
+    const closedPort = await startTestRedis().then(async (redis) => {
+      await redis.stop();
+      return redis.port;
+    });
+    const gateway = await runMultiProviderInferenceServer(
+      { openAICompatibleProviders: [{ name: 'quiet', baseUrl: upstream.baseUrl, model: 'm' }], store: { type: 'redis', url: `redis://admin:pw-never-shown@127.0.0.1:${closedPort}/3` }, port: 0 },
+      { logger: logs.logger },
+    );
+    try {
+      assert.equal((gateway.config.store as { url: string }).url, `redis://***@127.0.0.1:${closedPort}/3`);
+      assert.equal((await chatOn(gateway, undefined, 'hi')).status, 200);
+      assert.ok(logs.records().some((line) => line.event === 'store_unavailable'));
+      assert.ok(!logs.text().includes('pw-never-shown'), 'no log line carries the password');
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+    assert.ok(!logs.text().includes('pw-never-shown'));
+  });
+});
