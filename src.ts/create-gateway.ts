@@ -8,13 +8,15 @@ import { ProviderRegistry } from './gateway/provider-registry.js';
 import { BackendLoadPoller } from './health/index.js';
 import { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
-import { LruSessionStore, type ResponseRecord } from './sessions/index.js';
+import { createStores, type GatewayStores } from './create-stores.js';
 
 /** The core and the parts the server and the handle need besides it. */
 export interface GatewayParts {
   gateway: Gateway;
   fleet: ConfiguredFleet;
   client: UpstreamHttpClient;
+  /** The state stores (records and pins are the gateway's; the counter store is built for client keys). Close after the gateway. */
+  stores: GatewayStores;
 }
 
 function membership(config: GatewayConfig, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
@@ -64,7 +66,11 @@ function configuredStrategy(
   return { strategy, companions };
 }
 
-/** Builds the gateway core from a parsed config and the live dependencies (nothing starts yet). */
+/**
+ * Builds the gateway core from a parsed config and the live dependencies (nothing starts yet).
+ * With `store: { type: 'redis' }` this opens the Redis connection: call `stores.close()` after
+ * `gateway.close()` (and after closing the counter store, when `stores.counters()` was used).
+ */
 export function createGateway(config: GatewayConfig, dependencies: GatewayDependencies, logger: Logger): GatewayParts {
   const now = dependencies.now ?? Date.now;
   const client = new UpstreamHttpClient({
@@ -115,14 +121,15 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
     funding: config.funding,
   });
+  const stores = createStores(config, dependencies, logger);
   const { strategy, companions } = dependencies.strategy ? { strategy: dependencies.strategy, companions: [] } : configuredStrategy(config, registry, client, now, logger);
   const gateway = new Gateway({
     logger,
     registry,
     strategy,
     companions,
-    responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
-    sessions: dependencies.sessionStore ?? new LruSessionStore<string>({ maxEntries: config.sessionCacheSize, ttlMs: config.sessionTimeout, now }),
+    responses: stores.responses,
+    sessions: stores.sessions,
     fleet,
     routing: { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels: () => fleet.catalogModels(), requireVerifiable: config.requireVerifiable },
     maxAttempts: config.maxRetries,
@@ -133,5 +140,5 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });
-  return { gateway, fleet, client };
+  return { gateway, fleet, client, stores };
 }

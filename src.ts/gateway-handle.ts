@@ -4,6 +4,7 @@ import type { GatewayConfig } from './config/index.js';
 import type { FailedProvider } from './gateway/fleet-source.js';
 import type { Gateway } from './gateway/gateway.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
+import { redactRedisUrl } from './sessions/redis/redis-connection.js';
 
 /** A provider of the running fleet, as the handle lists it. */
 export interface FleetMember {
@@ -45,7 +46,7 @@ export interface GatewayHandle {
   readonly providers: FleetHandle;
   /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
-  /** The validated, frozen configuration, secrets removed (key, admin and metrics tokens) or masked (API keys). */
+  /** The validated, frozen configuration, secrets removed (key, admin and metrics tokens) or masked (API keys, the Redis URL's password). */
   readonly config: Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'>;
   /** The core, for advanced use (routing, registry, stores). */
   readonly gateway: Gateway;
@@ -61,7 +62,7 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
-/** The config without secrets, for the handle and logs. */
+/** The config without secrets (tokens removed; the Redis URL's credentials redacted), for the handle and logs. */
 export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'> {
   const { key: _key, adminToken: _adminToken, metricsToken: _metricsToken, ...rest } = config;
   void _key;
@@ -70,6 +71,7 @@ export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' |
   return Object.freeze({
     ...rest,
     openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
+    store: rest.store.type === 'redis' ? { ...rest.store, url: redactRedisUrl(rest.store.url) } : rest.store,
     ...(rest.apiKeys ? { apiKeys: rest.apiKeys.map((entry) => ({ ...entry, hash: '[redacted]' })) } : {}),
   });
 }

@@ -5,6 +5,7 @@
 export { runMultiProviderInferenceServer } from './run-multi-provider-inference-server.js';
 export type { FleetHandle, FleetMember, GatewayHandle, ProviderToAdd } from './gateway-handle.js';
 export { createGateway, type GatewayParts } from './create-gateway.js';
+export { createStores, type GatewayStores } from './create-stores.js';
 export {
   gatewayConfigSchema,
   isLoopbackHost,
@@ -12,10 +13,12 @@ export {
   parseGatewayConfig,
   parseGatewayOptions,
   readEnvironment,
+  storeConfigSchema,
   type GatewayConfig,
   type GatewayDependencies,
   type GatewayOptions,
   type InjectedProvider,
+  type StoreConfig,
 } from './config/index.js';
 export { GatewayError, ERROR_CODES, toGatewayError, type ErrorCode, type GatewayErrorOptions, type OpenAIErrorBody } from './errors/index.js';
 export type {

@@ -10,6 +10,9 @@ import { createLogger } from './logging/create-logger.js';
 import { startHttpServer } from './server/index.js';
 import type { Gateway } from './gateway/gateway.js';
 
+/** How long start-up waits for Redis before serving from local state. */
+const STORE_READY_WAIT_MS = 2000;
+
 function fleetHandle(gateway: Gateway, fleet: ConfiguredFleet): FleetHandle {
   return {
     list: () =>
@@ -37,7 +40,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     throw new GatewayError('invalid_config', 'Invalid option providers: at least one provider is required', { param: 'providers' });
   }
   const logger = dependencies.logger ?? createLogger(config.logLevel);
-  const { gateway, fleet, client } = createGateway(config, dependencies, logger);
+  const { gateway, fleet, client, stores } = createGateway(config, dependencies, logger);
   const upkeep = new PeriodicTask(
     async () => {
       gateway.maintain();
@@ -50,18 +53,22 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   let clientKeys: ClientKeys | undefined;
   try {
     if (config.apiKeys || config.keysFile) {
-      clientKeys = new ClientKeys({ keys: [...(config.apiKeys ?? []), ...(config.keysFile ? await loadKeysFile(config.keysFile) : [])], ...(dependencies.now ? { now: dependencies.now } : {}) });
+      const keys = [...(config.apiKeys ?? []), ...(config.keysFile ? await loadKeysFile(config.keysFile) : [])];
+      clientKeys = new ClientKeys({ keys, store: stores.counters(), ...(dependencies.now ? { now: dependencies.now } : {}) });
     }
+    // A Redis that is not up yet at start: serve from local state (logged once) rather than wait.
+    await stores.ready(STORE_READY_WAIT_MS);
     await gateway.start();
     server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys });
   } catch (error) {
     await clientKeys?.close();
     await gateway.close();
+    await stores.close();
     await client.close().catch(() => undefined);
     throw error;
   }
   upkeep.start();
-  logger.info({ event: 'gateway_listening', url: server.url, strategy: gateway.strategy.name, providers: gateway.registry.list().map((entry) => entry.id), failedProviders: fleet.failed.length }, 'gateway listening');
+  logger.info({ event: 'gateway_listening', url: server.url, strategy: gateway.strategy.name, providers: gateway.registry.list().map((entry) => entry.id), store: stores.kind, failedProviders: fleet.failed.length }, 'gateway listening');
   const http = server;
   let closing: Promise<void> | undefined;
   return {
@@ -85,6 +92,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
         await http.closeConnections(500);
         await gateway.close();
         await clientKeys?.close();
+        await stores.close();
         await client.close().catch(() => undefined);
         logger.info({ event: 'gateway_closed' }, 'gateway closed');
       })()),

@@ -71,6 +71,26 @@ export const openAICompatibleProviderSchema = z
   })
   .strict();
 
+/** Where response ids, session pins and client-key counters live. */
+export const storeConfigSchema = z.discriminatedUnion('type', [
+  /** In this process (LRU and memory counters): one instance. */
+  z.object({ type: z.literal('memory') }).strict(),
+  /** In Redis, shared by every instance with the same URL and prefix. */
+  z
+    .object({
+      type: z.literal('redis'),
+      /** `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS). Never logged unredacted. */
+      url: z.string().regex(/^rediss?:\/\/\S+$/i, 'must be a redis:// or rediss:// URL'),
+      /** First part of every key (`<prefix>:v1:...`); instances that share state share it. Default `zgw`. */
+      prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').default('zgw'),
+      /** Longest wait for one Redis reply, ms, before the store counts as down. Default 1000. */
+      commandTimeout: positiveMs.default(1000),
+      /** Most writes per store kept for catch-up while Redis is down (the oldest are dropped beyond). Default 10000. */
+      catchUpLimit: z.number().int().min(0).default(10_000),
+    })
+    .strict(),
+]);
+
 /**
  * The one schema of the gateway's configuration: serialisable (what a file, env or CLI can
  * produce), with its defaults stated here. The parsed result is frozen.
@@ -162,6 +182,8 @@ export const gatewayConfigSchema = z
     sessionTimeout: positiveMs.default(30 * 60 * 1000),
     /** Most response ids and sessions remembered (each). Default 10000. */
     sessionCacheSize: z.number().int().positive().default(10_000),
+    /** Where state lives: `{ type: 'memory' }` (default; env `REDIS_URL` makes it `{ type: 'redis', url }`) or `{ type: 'redis', url, prefix?, commandTimeout?, catchUpLimit? }`. */
+    store: storeConfigSchema.default({ type: 'memory' }),
     /** Timeouts, ms. */
     timeouts: z
       .object({
@@ -259,6 +281,8 @@ export const gatewayConfigSchema = z
   })
   .strict();
 
+/** The `store` option, validated. */
+export type StoreConfig = z.output<typeof storeConfigSchema>;
 /** Options accepted by `runMultiProviderInferenceServer` (defaults applied when omitted). */
 export type GatewayOptions = z.input<typeof gatewayConfigSchema>;
 /** Options after validation, with every default filled in. */

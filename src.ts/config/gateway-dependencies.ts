@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BalancingStrategy } from '../balancer/index.js';
+import type { CounterStore } from '../keys/counter-store.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 
@@ -22,10 +23,16 @@ export interface InjectedProvider {
 export interface GatewayDependencies {
   /** A pino logger. Default: a new JSON logger on stdout at `logLevel`. */
   logger?: Logger;
-  /** Where response ids are remembered (for `/v1/verify`). Default: an in-process LRU (`sessionCacheSize`, `sessionTimeout`). */
+  /**
+   * Where response ids are remembered (for `/v1/verify`). Default: built from the `store` option: an
+   * in-process LRU (`sessionCacheSize`, `sessionTimeout`), or Redis with a local fallback. Used as
+   * given (not wrapped), and closed by the gateway.
+   */
   responseStore?: SessionStore<ResponseRecord>;
-  /** Where session pins are remembered. Default: an in-process LRU. */
+  /** Where session pins are remembered. Default: built from `store`, like `responseStore`. */
   sessionStore?: SessionStore<string>;
+  /** Where client-key counters (rpm, tpm, spend) live. Default: built from `store` (memory, or Redis with local fallback). */
+  counterStore?: CounterStore;
   /** A custom balancing strategy, used instead of `strategy`. */
   strategy?: BalancingStrategy;
   /** Extra providers (custom adapters, test doubles), served beside the configured ones. */

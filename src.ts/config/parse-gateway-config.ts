@@ -57,7 +57,7 @@ function invalid(field: string, message: string): GatewayError {
 }
 
 /**
- * Validates options (env fills `key` and `rpc`), throwing `invalid_config` naming the bad field.
+ * Validates options (env fills `key`, `rpc` and, from `REDIS_URL`, `store`), throwing `invalid_config` naming the bad field.
  * The private key never appears in the error. The result is deeply frozen.
  */
 export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -65,6 +65,7 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   const input: Record<string, unknown> = { ...(options as Record<string, unknown>) };
   if (input.key === undefined && fromEnvironment.key) input.key = fromEnvironment.key;
   if (input.rpc === undefined && fromEnvironment.rpc) input.rpc = fromEnvironment.rpc;
+  if (input.store === undefined && fromEnvironment.redisUrl) input.store = { type: 'redis', url: fromEnvironment.redisUrl };
   const parsed = gatewayConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

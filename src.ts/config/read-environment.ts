@@ -1,15 +1,17 @@
 /**
  * Every environment variable the gateway reads, in one place. The library reads only
- * `ZG_PRIVATE_KEY` and `RPC_ENDPOINT` (as fallbacks for `key` and `rpc`); the example and the CLI
+ * `ZG_PRIVATE_KEY`, `RPC_ENDPOINT` and `REDIS_URL` (as fallbacks for `key`, `rpc` and
+ * `store: { type: 'redis', url }`); the example and the CLI
  * also build options from the rest with {@link optionsFromEnvironment}.
  */
 import type { GatewayOptions } from './gateway-config-schema.js';
 
-/** The secrets and endpoint the library falls back to. */
-export function readEnvironment(environment: NodeJS.ProcessEnv = process.env): { key?: string; rpc?: string } {
+/** The secrets and endpoints the library falls back to. */
+export function readEnvironment(environment: NodeJS.ProcessEnv = process.env): { key?: string; rpc?: string; redisUrl?: string } {
   return {
     ...(environment.ZG_PRIVATE_KEY ? { key: environment.ZG_PRIVATE_KEY } : {}),
     ...(environment.RPC_ENDPOINT ? { rpc: environment.RPC_ENDPOINT } : {}),
+    ...(environment.REDIS_URL ? { redisUrl: environment.REDIS_URL } : {}),
   };
 }
 
@@ -29,14 +31,16 @@ function integer(name: string, value: string | undefined): number | undefined {
 
 /**
  * Options from the environment: `ZG_PROVIDERS` (comma-separated addresses), `ZG_PRIVATE_KEY`,
- * `RPC_ENDPOINT`, `PORT`, `HOST`, `STRATEGY`, `LOG_LEVEL`, `ADMIN_TOKEN`,
+ * `RPC_ENDPOINT`, `REDIS_URL`, `PORT`, `HOST`, `STRATEGY`, `LOG_LEVEL`, `ADMIN_TOKEN`,
  * `ALLOW_UNAUTHENTICATED` (`true`). Only variables that are set appear. Throws for a malformed number.
  */
 export function optionsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): Partial<GatewayOptions> {
   const providers = list(environment.ZG_PROVIDERS);
   const port = integer('PORT', environment.PORT);
+  const { redisUrl, ...fallbacks } = readEnvironment(environment);
   return {
-    ...readEnvironment(environment),
+    ...fallbacks,
+    ...(redisUrl ? { store: { type: 'redis', url: redisUrl } } : {}),
     ...(providers.length > 0 ? { providers } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(environment.HOST ? { host: environment.HOST } : {}),

@@ -275,3 +275,29 @@ describe('parseGatewayOptions', () => {
     });
   });
 });
+
+describe('the store option', () => {
+  const upstream = { openAICompatibleProviders: [{ name: 'local', baseUrl: 'http://127.0.0.1:9000/v1' }] };
+
+  it('defaults to memory; REDIS_URL makes it Redis with the default prefix, an explicit option wins', () => {
+    assert.deepEqual(parseGatewayOptions(upstream, {}).store, { type: 'memory' });
+    assert.deepEqual(parseGatewayOptions(upstream, { REDIS_URL: 'redis://:s3cret@10.0.0.5:6380/2' }).store, {
+      type: 'redis',
+      url: 'redis://:s3cret@10.0.0.5:6380/2',
+      prefix: 'zgw',
+      commandTimeout: 1000,
+      catchUpLimit: 10_000,
+    });
+    assert.deepEqual(parseGatewayOptions({ ...upstream, store: { type: 'memory' } }, { REDIS_URL: 'redis://h' }).store, { type: 'memory' });
+    assert.equal(parseGatewayOptions({ ...upstream, store: { type: 'redis', url: 'rediss://h:6379', prefix: 'team-a' } }, {}).store.type, 'redis');
+  });
+
+  it('refuses a bad URL, prefix or type, naming the field, without echoing the URL', () => {
+    const secret = 'http://user:hunter2-password@h:6379';
+    const error = configError(() => parseGatewayOptions({ ...upstream, store: { type: 'redis', url: secret } }, {}));
+    assert.equal(error.param, 'store.url');
+    assert.ok(!errorText(error).includes('hunter2'), 'the password is not in the error');
+    assert.equal(configError(() => parseGatewayOptions({ ...upstream, store: { type: 'redis', url: 'redis://h', prefix: 'a b' } }, {})).param, 'store.prefix');
+    assert.match(configError(() => parseGatewayOptions({ ...upstream, store: { type: 'postgres' } as never }, {})).param ?? '', /^store/);
+  });
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LruSessionStore, type ResponseRecord, type SessionStore } from 'zg-gateway';
+import { sessionStoreContract } from '../helpers/session-store-contract.js';
 
 function fakeClock(start = 0): { now: () => number; advance: (ms: number) => void } {
   let time = start;
@@ -104,3 +105,14 @@ describe('LruSessionStore', () => {
     assert.equal(await store.size(), 0);
   });
 });
+
+{
+  let time = 1_000_000;
+  sessionStoreContract('LruSessionStore', {
+    create: ({ ttlMs }) => new LruSessionStore<unknown>({ ttlMs, now: () => time }),
+    elapse: async (ms) => {
+      time += ms;
+    },
+    shortTtlMs: 100,
+  });
+}
