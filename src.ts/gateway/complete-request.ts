@@ -9,6 +9,21 @@ import type { ProviderEntry } from './provider-entry.js';
 import { costOfUsage, estimatePromptTokens } from '../providers/model-pricing.js';
 import type { RoutePlan } from './route-planner.js';
 
+/** One served answer, as the core's listeners (trust sampling, billing) are told of it. */
+export interface ServedAnswerFacts {
+  readonly responseId: string;
+  readonly chatId: string;
+  /** The model group served. */
+  readonly model: string;
+  /** The model id the provider was sent. */
+  readonly upstreamModel: string;
+  readonly usage: TokenUsage | undefined;
+  /** usage × the provider's price for that model when served, neuron; undefined without usage. */
+  readonly costNeuron: bigint | undefined;
+  /** Epoch ms. */
+  readonly servedAt: number;
+}
+
 /** How a completion request ended, for the request log line, metrics and client keys. */
 export interface CompletionReport {
   status: number;
@@ -48,7 +63,7 @@ export interface CompletionContext {
   readonly logger: Logger;
   readonly now: () => number;
   /** Told once per served answer (trust sampling, billing). Must not throw. */
-  readonly onServed?: (entry: ProviderEntry, answer: { responseId: string; chatId: string; upstreamModel: string }) => void;
+  readonly onServed?: (entry: ProviderEntry, answer: ServedAnswerFacts) => void;
 }
 
 /** One completion request as the HTTP layer hands it over (validated, gateway-only fields removed). */
@@ -145,7 +160,6 @@ export async function completeRequest(context: CompletionContext, input: Complet
     if (report.costNeuron !== undefined) entry.spendNeuron += report.costNeuron;
     lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream });
     if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
-    context.onServed?.(entry, { responseId: relayed.responseId, chatId: relayed.chatId, upstreamModel: placement.upstreamModel });
     const stored: ResponseRecord = {
       providerId: entry.id,
       chatId: relayed.chatId,
@@ -155,6 +169,15 @@ export async function completeRequest(context: CompletionContext, input: Complet
       upstreamModel: placement.upstreamModel,
       costNeuron: report.costNeuron?.toString(),
     };
+    context.onServed?.(entry, {
+      responseId: relayed.responseId,
+      chatId: relayed.chatId,
+      model: placement.target.model,
+      upstreamModel: placement.upstreamModel,
+      usage: relayed.usage,
+      costNeuron: report.costNeuron,
+      servedAt: stored.createdAt,
+    });
     try {
       await context.responses.set(relayed.responseId, stored);
       if (relayed.chatId !== relayed.responseId) await context.responses.set(relayed.chatId, stored);
