@@ -131,6 +131,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
             input.onSent();
           }
         : input.onSent,
+      ...(input.strategy ? { strategy: input.strategy } : {}),
     });
   } catch (error) {
     providerDone();
