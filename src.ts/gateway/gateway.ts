@@ -22,6 +22,18 @@ export interface GatewayCompanion {
   close(): Promise<void>;
 }
 
+/** Failures that another provider of the model might have avoided: the fleet source is told of the demand. */
+const DEMAND_CODES = new Set([
+  'no_healthy_provider',
+  'insufficient_funds',
+  'all_providers_failed',
+  'upstream_unreachable',
+  'upstream_timeout',
+  'upstream_error',
+  'upstream_rate_limited',
+  'upstream_model_unavailable',
+]);
+
 /** Everything the core is built from (no HTTP). */
 export interface GatewayCoreOptions {
   logger: Logger;
@@ -195,7 +207,7 @@ export class Gateway {
       );
     } catch (error) {
       // Nothing could serve: a fleet source that knows more providers may bring one in for next time.
-      if (GatewayError.isInstance(error) && (error.code === 'no_healthy_provider' || error.code === 'insufficient_funds')) {
+      if (GatewayError.isInstance(error) && DEMAND_CODES.has(error.code)) {
         for (const target of plan.targets) this.fleet.demand?.(target.model);
       }
       throw error;
