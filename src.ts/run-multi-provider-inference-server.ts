@@ -95,6 +95,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
         await stores.close();
         await client.close().catch(() => undefined);
         logger.info({ event: 'gateway_closed' }, 'gateway closed');
+        if (!dependencies.logger) await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })()),
   };
 }

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } from '../balancer/index.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
@@ -63,8 +62,11 @@ export interface CompletionRequest {
   readonly body: Record<string, unknown>;
   readonly requestId: string;
   readonly sessionId?: string | undefined;
-  /** Aborted (with a `client_closed_request` reason) when the client disconnects. */
-  readonly clientSignal: AbortSignal;
+  /**
+   * Aborted (with a `client_closed_request` reason) when the client disconnects. An AbortController
+   * is used as the request's own (cheaper: no listener); the core may abort it (deadline, shutdown).
+   */
+  readonly clientSignal: AbortSignal | AbortController;
   /** Per-request limits on which providers may serve. */
   readonly filter?: ProviderFilter | undefined;
   /** Per-request preference that replaces the strategy for this request. */
@@ -97,10 +99,11 @@ export class Gateway {
   #strategy: BalancingStrategy;
   /** The strategies a per-request `provider.sort` stands for. */
   readonly #preferences = preferenceStrategies();
-  readonly #shutdown = new AbortController();
   #shuttingDown = false;
   /** Requests accepted and not yet on a provider: shutdown answers them at once. */
   readonly #waiting = new Set<RequestScope>();
+  /** Every request being served: shutdown ends them when the grace period is over. */
+  readonly #active = new Set<RequestScope>();
   #verifying = 0;
   readonly #idleWaiters = new Set<() => void>();
 
@@ -113,8 +116,6 @@ export class Gateway {
     this.fleet = options.fleet;
     this.#now = options.now ?? Date.now;
     this.#strategy = options.strategy;
-    // Every in-flight request follows the shutdown signal; many listeners are expected.
-    setMaxListeners(0, this.#shutdown.signal);
     this.planner = new RoutePlanner(options.registry, options.routing);
     this.trust = new TrustSampler({
       registry: options.registry,
@@ -180,8 +181,9 @@ export class Gateway {
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
     const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter);
-    const scope = new RequestScope(request.clientSignal, this.#shutdown.signal, this.#options.timeouts.total);
+    const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
+    this.#active.add(scope);
     try {
       return await completeRequest(
         {
@@ -213,6 +215,7 @@ export class Gateway {
       throw error;
     } finally {
       this.#waiting.delete(scope);
+      this.#active.delete(scope);
       scope.dispose();
       this.#checkIdle();
     }
@@ -256,7 +259,7 @@ export class Gateway {
     this.beginShutdown();
     if (await this.#idleWithin(graceMs)) return true;
     this.logger.warn({ event: 'shutdown_abort', inFlight: this.inFlight() }, 'grace period over; ending in-flight requests');
-    this.#shutdown.abort(shuttingDownReason());
+    for (const scope of this.#active) scope.abort(shuttingDownReason());
     await this.#idleWithin(2000);
     return false;
   }

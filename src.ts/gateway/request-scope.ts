@@ -4,18 +4,24 @@ import { followAbort } from '../internal/follow-abort.js';
 /**
  * One request's lifetime as a single AbortSignal: aborted when the client goes away
  * (`client_closed_request`), the whole-request deadline passes (`upstream_timeout`), or
- * shutdown ends it (`shutting_down`). `dispose()` stops the timer and every listener.
+ * shutdown ends it (`shutting_down`, through {@link RequestScope.abort}: the gateway keeps its live
+ * scopes, so no request listens on a shared shutdown signal). When the HTTP layer hands over the
+ * client's own controller, the scope uses it as is: one controller per request, no listener.
+ * `dispose()` stops the timer.
  */
 export class RequestScope {
-  readonly #controller = new AbortController();
+  readonly #controller: AbortController;
   readonly #timer: NodeJS.Timeout;
-  readonly #unfollowClient: () => void;
-  readonly #unfollowShutdown: () => void;
+  readonly #unfollowClient: (() => void) | undefined;
   #disposed = false;
 
-  constructor(clientSignal: AbortSignal, shutdownSignal: AbortSignal, totalMs: number) {
-    this.#unfollowClient = followAbort(clientSignal, this.#controller);
-    this.#unfollowShutdown = followAbort(shutdownSignal, this.#controller);
+  constructor(client: AbortController | AbortSignal, totalMs: number) {
+    if (client instanceof AbortController) {
+      this.#controller = client;
+    } else {
+      this.#controller = new AbortController();
+      this.#unfollowClient = followAbort(client, this.#controller);
+    }
     this.#timer = setTimeout(() => this.abort(new GatewayError('upstream_timeout', `The request took longer than ${totalMs} ms`)), totalMs);
   }
 
@@ -28,13 +34,12 @@ export class RequestScope {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
   }
 
-  /** Stops the deadline and the listeners. Idempotent. */
+  /** Stops the deadline (and the listener on a client signal). Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     clearTimeout(this.#timer);
-    this.#unfollowClient();
-    this.#unfollowShutdown();
+    this.#unfollowClient?.();
   }
 }
 

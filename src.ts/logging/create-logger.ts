@@ -21,12 +21,19 @@ export const REDACTED_PATHS = [
   'config.key',
 ];
 
-/** The gateway's structured logger (JSON lines on stdout), secrets redacted. */
+/**
+ * The gateway's structured logger (JSON lines on stdout), secrets redacted. Lines are written
+ * asynchronously (pino's SonicBoom destination, `sync: false`): a request never waits for stdout;
+ * pino flushes what is pending when the process exits, and `close()` flushes too.
+ */
 export function createLogger(level: string): Logger {
-  return pino({
-    name: 'zg-gateway',
-    level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    base: { service: 'zg-gateway' },
-  });
+  return pino(
+    {
+      name: 'zg-gateway',
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'zg-gateway' },
+    },
+    pino.destination({ dest: 1, sync: false }),
+  );
 }

@@ -1,5 +1,4 @@
 import { GatewayError } from '../../errors/index.js';
-import { followAbort } from '../../internal/follow-abort.js';
 import type { ChatCallOptions, ProviderChatResult, ProviderJsonResult, ResponseLimits, UpstreamCall } from '../inference-provider.js';
 import { readAnswerFacts, unusableCompletion } from '../openai-wire.js';
 import { readSseEvents } from './read-sse-events.js';
@@ -20,8 +19,8 @@ export interface ChatOverHttpInput {
   options: ChatCallOptions;
 }
 
-const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json', accept: 'application/json' });
-const SSE_HEADERS = Object.freeze({ 'content-type': 'application/json', accept: 'text/event-stream' });
+const JSON_HEADERS: Record<string, string> = Object.freeze({ 'content-type': 'application/json', accept: 'application/json' }) as Record<string, string>;
+const SSE_HEADERS: Record<string, string> = Object.freeze({ 'content-type': 'application/json', accept: 'text/event-stream' }) as Record<string, string>;
 
 /** The body sent upstream: streams always ask for usage in their final chunk (fees are computed from it). */
 export function upstreamBody(call: UpstreamCall): string {
@@ -42,37 +41,27 @@ export async function sendChatOverHttp(input: ChatOverHttpInput): Promise<Provid
   const { client, providerId, call, options } = input;
   const limits = options.limits ?? DEFAULT_RESPONSE_LIMITS;
   const streaming = call.body.stream === true;
-  // A controller of our own: lets the chunk-gap timer and the size limits abort just this upstream request.
-  const controller = new AbortController();
-  const detach = followAbort(options.signal, controller);
-
+  const signal = options.signal;
   let response: UpstreamResponse;
   try {
     response = await client.send('POST', `${input.baseUrl}/${call.route === 'chat' ? 'chat/completions' : 'completions'}`, {
-      headers: { ...(streaming ? SSE_HEADERS : JSON_HEADERS), ...input.headers },
+      headers: input.headers === undefined || Object.keys(input.headers).length === 0 ? (streaming ? SSE_HEADERS : JSON_HEADERS) : { ...(streaming ? SSE_HEADERS : JSON_HEADERS), ...input.headers },
       body: upstreamBody(call),
-      signal: controller.signal,
+      signal,
     });
   } catch (error) {
-    detach();
-    throw errorForTransportFailure(error, controller.signal, providerId);
+    throw errorForTransportFailure(error, signal, providerId);
   }
   if (response.status < 200 || response.status >= 300) {
     const body = await readErrorBody(response);
-    detach();
     throw errorForUpstreamStatus(response.status, body, providerId, parseRetryAfter(headerValue(response.headers, 'retry-after')));
   }
   const headerChatId = headerValue(response.headers, 'zg-res-key');
   const contentType = headerValue(response.headers, 'content-type') ?? '';
   if (streaming && !contentType.includes('application/json')) {
-    return { kind: 'stream', chatId: headerChatId, events: readSseEvents({ response, controller, providerId, chunkTimeoutMs: options.chunkTimeoutMs, limits, detach }) };
+    return { kind: 'stream', chatId: headerChatId, events: readSseEvents({ response, signal, providerId, chunkTimeoutMs: options.chunkTimeoutMs, limits }) };
   }
-  let answer: ProviderJsonResult;
-  try {
-    answer = await readJsonAnswer(response, controller, providerId, headerChatId, limits.maxResponseBytes);
-  } finally {
-    detach();
-  }
+  const answer = await readJsonAnswer(response, signal, providerId, headerChatId, limits.maxResponseBytes);
   // A stream was asked for and a JSON completion came back: the client's stream cannot be served from it unaltered.
   if (streaming) throw unusableAnswer(providerId, 'a stream was requested and it answered with a JSON body');
   return answer;
@@ -80,7 +69,7 @@ export async function sendChatOverHttp(input: ChatOverHttpInput): Promise<Provid
 
 async function readJsonAnswer(
   response: UpstreamResponse,
-  controller: AbortController,
+  signal: AbortSignal,
   providerId: string,
   headerChatId: string | undefined,
   maxBytes: number,
@@ -109,7 +98,7 @@ async function readJsonAnswer(
     }
   } catch (error) {
     if (GatewayError.isInstance(error) && error.code === 'upstream_response_too_large') throw error;
-    throw errorForTransportFailure(error, controller.signal, providerId);
+    throw errorForTransportFailure(error, signal, providerId);
   }
   const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, size);
   let parsed: Record<string, unknown>;

@@ -8,13 +8,11 @@ import { discardBody, type UpstreamResponse } from './upstream-http-client.js';
 /** What reading one SSE answer needs. */
 export interface ReadSseEventsInput {
   response: UpstreamResponse;
-  /** Aborting it ends the upstream request; the chunk-gap timer aborts it too. */
-  controller: AbortController;
+  /** The call's signal: its reason is what an aborted read rejects with. */
+  signal: AbortSignal;
   providerId: string;
   chunkTimeoutMs: number | undefined;
   limits: ResponseLimits;
-  /** Called once when the reading ends, however it ends. */
-  detach: () => void;
 }
 
 function providerFailure(providerId: string, why: string, cause?: unknown): GatewayError {
@@ -52,18 +50,20 @@ function interpret(event: SplitEvent, providerId: string): SseEvent | 'done' {
  * Ends normally only after `[DONE]`.
  */
 export async function* readSseEvents(input: ReadSseEventsInput): AsyncGenerator<SseEvent, undefined> {
-  const { response, controller, providerId, chunkTimeoutMs } = input;
+  const { response, signal, providerId, chunkTimeoutMs } = input;
   const splitter = new SseEventSplitter(input.limits.maxSseEventBytes);
+  // Silence past the gap ends this read (the body is destroyed with the timeout as its error).
+  let gapError: GatewayError | undefined;
   const gapTimer =
     chunkTimeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          controller.abort(
-            new GatewayError('upstream_timeout', `Provider ${providerId} sent nothing for ${chunkTimeoutMs} ms in the middle of a stream`, {
-              retryable: true,
-              details: { provider: providerId },
-            }),
-          );
+          gapError = new GatewayError('upstream_timeout', `Provider ${providerId} sent nothing for ${chunkTimeoutMs} ms in the middle of a stream`, {
+            retryable: true,
+            details: { provider: providerId },
+          });
+          response.body.on('error', () => undefined);
+          response.body.destroy(gapError);
         }, chunkTimeoutMs);
   try {
     for await (const chunk of response.body) {
@@ -94,7 +94,8 @@ export async function* readSseEvents(input: ReadSseEventsInput): AsyncGenerator<
     }
     throw new GatewayError('stream_interrupted', `Provider ${providerId} ended the stream without [DONE]`, { retryable: true, details: { provider: providerId } });
   } catch (error) {
-    if (controller.signal.aborted) throw errorForTransportFailure(error, controller.signal, providerId);
+    if (signal.aborted) throw errorForTransportFailure(error, signal, providerId);
+    if (gapError) throw gapError;
     if (GatewayError.isInstance(error)) throw error;
     // The connection was up (headers arrived) and broke: a cut, not an unreachable provider.
     throw new GatewayError('stream_interrupted', `Provider ${providerId} closed the connection in the middle of the stream`, {
@@ -104,7 +105,6 @@ export async function* readSseEvents(input: ReadSseEventsInput): AsyncGenerator<
     });
   } finally {
     clearTimeout(gapTimer);
-    input.detach();
     if (!response.body.destroyed) discardBody(response.body);
   }
 }

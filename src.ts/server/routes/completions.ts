@@ -60,7 +60,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client.signal, timing: facts.timing, filter: preferences.filter, sort: preferences.sort },
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort },
         responseSink(response),
       );
       facts.provider = report.provider;
