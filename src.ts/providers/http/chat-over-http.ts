@@ -2,8 +2,8 @@ import { GatewayError } from '../../errors/index.js';
 import type { ChatCallOptions, ProviderChatResult, ProviderJsonResult, ResponseLimits, UpstreamCall } from '../inference-provider.js';
 import { readAnswerFacts, unusableCompletion } from '../openai-wire.js';
 import { readSseEvents } from './read-sse-events.js';
-import { errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, readErrorBody, unusableAnswer } from './upstream-errors.js';
-import { discardBody, type UpstreamHttpClient, type UpstreamResponse } from './upstream-http-client.js';
+import { errorBodyFromBytes, errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, readErrorBody, unusableAnswer } from './upstream-errors.js';
+import { discardBody, ResponseTooLarge, type BufferedResponse, type UpstreamHttpClient, type UpstreamResponse } from './upstream-http-client.js';
 
 /** Bounds used when a call gives none: 32 MiB per JSON answer, 1 MiB per SSE event. */
 export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = Object.freeze({ maxResponseBytes: 32 * 1024 * 1024, maxSseEventBytes: 1024 * 1024 });
@@ -42,65 +42,56 @@ export async function sendChatOverHttp(input: ChatOverHttpInput): Promise<Provid
   const limits = options.limits ?? DEFAULT_RESPONSE_LIMITS;
   const streaming = call.body.stream === true;
   const signal = options.signal;
+  const url = `${input.baseUrl}/${call.route === 'chat' ? 'chat/completions' : 'completions'}`;
+  const base = streaming ? SSE_HEADERS : JSON_HEADERS;
+  const headers = Object.keys(input.headers).length === 0 ? base : { ...base, ...input.headers };
+  const body = upstreamBody(call);
+  if (!streaming) return exchangeJson(client, url, headers, body, signal, providerId, limits.maxResponseBytes);
   let response: UpstreamResponse;
   try {
-    response = await client.send('POST', `${input.baseUrl}/${call.route === 'chat' ? 'chat/completions' : 'completions'}`, {
-      headers: input.headers === undefined || Object.keys(input.headers).length === 0 ? (streaming ? SSE_HEADERS : JSON_HEADERS) : { ...(streaming ? SSE_HEADERS : JSON_HEADERS), ...input.headers },
-      body: upstreamBody(call),
-      signal,
-    });
+    response = await client.send('POST', url, { headers, body, signal });
   } catch (error) {
     throw errorForTransportFailure(error, signal, providerId);
   }
   if (response.status < 200 || response.status >= 300) {
-    const body = await readErrorBody(response);
-    throw errorForUpstreamStatus(response.status, body, providerId, parseRetryAfter(headerValue(response.headers, 'retry-after')));
+    const errorBody = await readErrorBody(response);
+    throw errorForUpstreamStatus(response.status, errorBody, providerId, parseRetryAfter(headerValue(response.headers, 'retry-after')));
   }
   const headerChatId = headerValue(response.headers, 'zg-res-key');
-  const contentType = headerValue(response.headers, 'content-type') ?? '';
-  if (streaming && !contentType.includes('application/json')) {
+  if (!(headerValue(response.headers, 'content-type') ?? '').includes('application/json')) {
     return { kind: 'stream', chatId: headerChatId, events: readSseEvents({ response, signal, providerId, chunkTimeoutMs: options.chunkTimeoutMs, limits }) };
   }
-  const answer = await readJsonAnswer(response, signal, providerId, headerChatId, limits.maxResponseBytes);
-  // A stream was asked for and a JSON completion came back: the client's stream cannot be served from it unaltered.
-  if (streaming) throw unusableAnswer(providerId, 'a stream was requested and it answered with a JSON body');
-  return answer;
+  // A stream was asked for and a JSON body came back: its error, if it is one, else the mismatch.
+  discardBody(response.body);
+  throw unusableAnswer(providerId, 'a stream was requested and it answered with a JSON body');
 }
 
-async function readJsonAnswer(
-  response: UpstreamResponse,
+/** A JSON call: the whole answer read at once (bounded), checked, its facts read out, its bytes kept. */
+async function exchangeJson(
+  client: UpstreamHttpClient,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
   signal: AbortSignal,
   providerId: string,
-  headerChatId: string | undefined,
   maxBytes: number,
 ): Promise<ProviderJsonResult> {
-  const tooLarge = (): GatewayError =>
-    new GatewayError('upstream_response_too_large', `Provider ${providerId} sent an answer larger than ${maxBytes} bytes`, {
-      retryable: true,
-      details: { provider: providerId, limitBytes: maxBytes },
-    });
-  const declared = Number(headerValue(response.headers, 'content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    discardBody(response.body);
-    throw tooLarge();
-  }
-  const pieces: Buffer[] = [];
-  let size = 0;
+  let response: BufferedResponse;
   try {
-    for await (const chunk of response.body) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
-      if (size > maxBytes) {
-        discardBody(response.body);
-        throw tooLarge();
-      }
-      pieces.push(buffer);
-    }
+    response = await client.exchange('POST', url, { headers, body, signal, maxBytes });
   } catch (error) {
-    if (GatewayError.isInstance(error) && error.code === 'upstream_response_too_large') throw error;
+    if (error instanceof ResponseTooLarge) {
+      throw new GatewayError('upstream_response_too_large', `Provider ${providerId} sent an answer larger than ${maxBytes} bytes`, {
+        retryable: true,
+        details: { provider: providerId, limitBytes: maxBytes },
+      });
+    }
     throw errorForTransportFailure(error, signal, providerId);
   }
-  const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, size);
+  if (response.status < 200 || response.status >= 300) {
+    throw errorForUpstreamStatus(response.status, errorBodyFromBytes(response.bytes, response.status), providerId, parseRetryAfter(headerValue(response.headers, 'retry-after')));
+  }
+  const bytes = response.bytes;
   let parsed: Record<string, unknown>;
   try {
     const value: unknown = JSON.parse(bytes.toString('utf8'));
@@ -112,7 +103,7 @@ async function readJsonAnswer(
   const why = unusableCompletion(parsed);
   if (why) throw unusableAnswer(providerId, why);
   const facts = readAnswerFacts(parsed);
-  const chatId = headerChatId ?? facts.responseId;
+  const chatId = headerValue(response.headers, 'zg-res-key') ?? facts.responseId;
   if (!chatId) throw unusableAnswer(providerId, 'it has no completion id');
   return { kind: 'json', chatId, bytes, facts };
 }

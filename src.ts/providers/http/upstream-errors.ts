@@ -41,15 +41,20 @@ export async function readErrorBody(response: UpstreamResponse): Promise<Upstrea
     // The message is a courtesy; the status already says what happened.
   }
   discardBody(response.body);
-  const text = new TextDecoder('utf-8').decode(Buffer.concat(pieces).subarray(0, ERROR_BODY_LIMIT));
+  return errorBodyFromBytes(Buffer.concat(pieces).subarray(0, ERROR_BODY_LIMIT), response.status);
+}
+
+/** What an error body says (its message and code), from its first bytes. */
+export function errorBodyFromBytes(bytes: Buffer, status: number): UpstreamErrorBody {
+  const text = new TextDecoder('utf-8').decode(bytes.subarray(0, ERROR_BODY_LIMIT));
   try {
     const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; code?: unknown };
     const error = parsed.error;
     const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : parsed.code;
     const message = error !== undefined ? describeErrorValue(error) : typeof parsed.message === 'string' ? parsed.message.slice(0, 300) : undefined;
-    return { message: message ?? `HTTP ${response.status}`, code: typeof code === 'string' ? code : undefined };
+    return { message: message ?? `HTTP ${status}`, code: typeof code === 'string' ? code : undefined };
   } catch {
-    return { message: text.slice(0, 300) || `HTTP ${response.status}`, code: undefined };
+    return { message: text.slice(0, 300) || `HTTP ${status}`, code: undefined };
   }
 }
 

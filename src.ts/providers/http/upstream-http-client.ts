@@ -1,5 +1,23 @@
 import { Agent, request, type Dispatcher } from 'undici';
 
+/** A whole (bounded) response, read without a stream. */
+export interface BufferedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body (for a status outside 2xx: at most its first `errorBodyBytes`). */
+  bytes: Buffer;
+}
+
+/** Thrown by {@link UpstreamHttpClient.exchange} when a 2xx body exceeds its limit. */
+export class ResponseTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the response body exceeded ${limit} bytes`);
+  }
+}
+
+/** Most bytes of an error body kept. */
+const ERROR_BODY_BYTES = 4096;
+
 /** Connection-pool settings for upstream providers. */
 export interface UpstreamHttpClientOptions {
   /** TCP connect timeout, ms. Default 5000. */
@@ -60,6 +78,84 @@ export class UpstreamHttpClient {
       dispatcher: this.agent,
     });
     return { status: response.statusCode, headers: response.headers, body: response.body };
+  }
+
+  /**
+   * Sends a request and reads its whole response into memory, bounded: a 2xx body over `maxBytes`
+   * (announced or received) rejects with {@link ResponseTooLarge} and the request is aborted; an
+   * error status keeps at most 4 KiB of its body. Uses undici's dispatcher directly (no stream, no
+   * body object): the cheapest way to do a bounded JSON exchange. Rejects on network errors and
+   * aborts (with the signal's reason), never on HTTP status.
+   */
+  exchange(
+    method: 'GET' | 'POST',
+    url: string,
+    options: { headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal; maxBytes: number },
+  ): Promise<BufferedResponse> {
+    const { signal, maxBytes } = options;
+    return new Promise<BufferedResponse>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      const target = new URL(url);
+      let status = 0;
+      let headers: Record<string, string | string[] | undefined> = {};
+      const pieces: Buffer[] = [];
+      let size = 0;
+      let limit = maxBytes;
+      let settled = false;
+      let control: Dispatcher.DispatchController | undefined;
+      const onAbort = (): void => control?.abort(signal?.reason as Error);
+      const finish = (error: Error | undefined): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve({ status, headers, bytes: pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, size) });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          control = controller;
+          if (signal?.aborted) controller.abort(signal.reason as Error);
+        },
+        onResponseStart(controller, statusCode, responseHeaders) {
+          status = statusCode;
+          headers = responseHeaders as Record<string, string | string[] | undefined>;
+          if (statusCode < 200 || statusCode >= 300) limit = ERROR_BODY_BYTES;
+          const declared = Number(responseHeaders['content-length']);
+          if (limit === maxBytes && Number.isFinite(declared) && declared > maxBytes) {
+            const error = new ResponseTooLarge(maxBytes);
+            controller.abort(error);
+            finish(error);
+          }
+        },
+        onResponseData(controller, chunk) {
+          if (settled) return;
+          if (size + chunk.length > limit) {
+            if (limit !== maxBytes) {
+              // An error body: keep its start, stop reading the rest.
+              pieces.push(chunk.subarray(0, limit - size));
+              size = limit;
+              controller.abort(new Error('error body read'));
+              finish(undefined);
+              return;
+            }
+            const error = new ResponseTooLarge(maxBytes);
+            controller.abort(error);
+            finish(error);
+            return;
+          }
+          pieces.push(chunk);
+          size += chunk.length;
+        },
+        onResponseEnd() {
+          finish(undefined);
+        },
+        onResponseError(_controller, error) {
+          finish(signal?.aborted ? (signal.reason as Error) : error);
+        },
+      };
+      this.agent.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method, headers: options.headers ?? {}, body: options.body ?? null }, handler);
+    });
   }
 
   /** Closes idle sockets and ends the pool. */
