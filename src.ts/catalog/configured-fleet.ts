@@ -95,13 +95,14 @@ export class ConfiguredFleet implements FleetSource {
     return this.#discovered?.refresh();
   }
 
-  /** A request found no available provider for `model`: a parked provider of it comes back, and discovery funds another if it can. */
+  /** A request found no available provider for `model`: one parked provider of it comes back (else discovery funds another, if it can). */
   demand(model: string): void {
     for (const [key, dormant] of this.#dormant) {
       if (!dormant.models.includes(model)) continue;
       this.#dormant.delete(key);
-      // One at a time, like every transaction of the wallet; a failure lists it under `failed` (retried on ticks).
+      // Lazily, like discovery: one per demand, one wallet transaction at a time; a failure lists it under `failed` (retried on ticks).
       this.#waking = this.#waking.then(() => !this.#closed && this.#tryZg(dormant.address, dormant.membership, true));
+      return;
     }
     this.#discovered?.demand(model);
   }
