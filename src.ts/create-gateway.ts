@@ -138,6 +138,8 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     reclaimAfterMs: billingOptions.reclaimAfter,
     maxBlockRange: billingOptions.maxBlockRange,
     startBlock: billingOptions.startBlock,
+    // Instances sharing state (Redis, or an injected counter store) share the wallet: served fees are counted fleet-wide.
+    sharedServed: () => (config.store.type === 'redis' || dependencies.counterStore ? stores.counters() : undefined),
     now,
   });
   const stores = createStores(config, dependencies, logger);

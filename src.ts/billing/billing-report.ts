@@ -1,8 +1,7 @@
 import type { ProviderRegistry } from '../gateway/provider-registry.js';
-import type { ZgNetwork } from '../providers/zg/zg-network.js';
-import type { ChainAccount } from '../providers/zg/zg-wallet-accounts.js';
 import { allowedExcess, emptyAccount, excessOf, type ProviderAccount, type RefundNote, type Tolerance, type WalletBook } from './billing-book.js';
 import type { ReconciliationSummary } from './settlement-reconciler.js';
+import type { ChainAccount, WalletChain } from './wallet-chain.js';
 
 /** One provider as `GET /admin/billing` shows it (amounts: neuron, decimal strings; times ISO 8601). */
 export interface BillingProviderView {
@@ -59,7 +58,7 @@ export interface BillingView {
 
 /** What the report is built from. */
 export interface BillingReportInput {
-  network: ZgNetwork | undefined;
+  network: WalletChain | undefined;
   wallet: WalletBook | undefined;
   cursor: number | null;
   registry: ProviderRegistry;

@@ -5,13 +5,14 @@ import type { GatewayCompanion } from '../gateway/gateway.js';
 import type { ProviderEntry } from '../gateway/provider-entry.js';
 import type { ProviderRegistry } from '../gateway/provider-registry.js';
 import { PeriodicTask } from '../health/index.js';
+import { TOTAL_WINDOW, type CounterStore } from '../keys/counter-store.js';
 import { providerRemovedChannel, type ProviderMembershipEvent } from '../observability/index.js';
-import type { ZgNetwork } from '../providers/zg/zg-network.js';
 import { networkBook, providerAccount, recordServed, walletBook, type BillingBooks, type Tolerance } from './billing-book.js';
 import { billingReport, type BillingView } from './billing-report.js';
 import { BillingStateFile } from './billing-state-file.js';
 import { FundReclaimer } from './fund-reclaimer.js';
 import { SettlementReconciler, type ReconciliationSummary } from './settlement-reconciler.js';
+import type { WalletChain } from './wallet-chain.js';
 
 /** How long served fees wait before they are written (they are written at close too), ms. */
 const SAVE_DELAY_MS = 1000;
@@ -21,7 +22,7 @@ export interface BillingServiceOptions {
   registry: ProviderRegistry;
   logger: Logger;
   /** The gateway's 0G wallet connection, once made (undefined: no 0G provider, nothing to bill). */
-  network: () => ZgNetwork | undefined;
+  network: () => WalletChain | undefined;
   /** Takes a 0G provider out of the fleet to reclaim its funds (funded again on demand). */
   park: (id: string, reason: string) => Promise<boolean>;
   /** The funding keeper's summary (ledger and sub-accounts), for the report. */
@@ -37,8 +38,19 @@ export interface BillingServiceOptions {
   maxBlockRange: number;
   /** Where a state without a cursor starts following the chain. Default: the latest block. */
   startBlock?: number | undefined;
+  /**
+   * A counter store shared by every instance using the wallet (Redis): each served fee is added to it
+   * too, and reconciliation compares settlements with its fleet-wide totals. Default none: this
+   * instance's own count (right for one instance per wallet).
+   */
+  sharedServed?: () => CounterStore | undefined;
   /** Clock, ms. Default `Date.now`. */
   now?: () => number;
+}
+
+/** The shared counter of the fees served through `wallet` by `provider` on `networkId`. */
+export function servedCounterKey(networkId: string, wallet: string, provider: string): string {
+  return `billing:served:${networkId}:${wallet.toLowerCase()}:${provider.toLowerCase()}`;
 }
 
 /**
@@ -60,6 +72,8 @@ export class BillingService implements GatewayCompanion {
   #queue: Promise<unknown> = Promise.resolve();
   #saveTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The shared counter store, once used (closed with the service: closing is idempotent, and it may be the client keys' store too). */
+  #shared: CounterStore | undefined;
   readonly #onRemoved = (message: unknown): void => this.#removed(message as ProviderMembershipEvent);
 
   /** Reads the state file. Throws `invalid_config` for a file that is not a billing state. */
@@ -78,6 +92,7 @@ export class BillingService implements GatewayCompanion {
       startBlock: options.startBlock,
       now: this.#now,
       persist,
+      refreshServed: (network) => this.#refreshServed(network),
     });
     this.#reclaimer = new FundReclaimer({ books: this.books, registry: options.registry, logger: options.logger, now: this.#now, reclaimAfterMs: options.reclaimAfterMs, park: options.park, persist });
     this.#task = new PeriodicTask(
@@ -93,6 +108,28 @@ export class BillingService implements GatewayCompanion {
     if (!network || entry.descriptor.kind !== 'zg' || answer.costNeuron === undefined) return;
     recordServed(providerAccount(walletBook(networkBook(this.books, network.networkId), network.walletAddress), entry.id), answer.costNeuron, answer.servedAt);
     this.#saveSoon();
+    this.#sharedStore()
+      ?.increment(servedCounterKey(network.networkId, network.walletAddress, entry.id), answer.costNeuron, TOTAL_WINDOW)
+      .catch((error: unknown) => this.#options.logger.warn({ event: 'billing_shared_count_failed', provider: entry.id, err: error }, 'could not add a served fee to the shared counter'));
+  }
+
+  #sharedStore(): CounterStore | undefined {
+    if (!this.#closed) this.#shared ??= this.#options.sharedServed?.();
+    return this.#shared;
+  }
+
+  /** With a shared counter store: every account's `served` becomes the fleet-wide total (left as it is when the store cannot say). */
+  async #refreshServed(network: WalletChain): Promise<void> {
+    const shared = this.#sharedStore();
+    if (!shared) return;
+    const wallet = walletBook(networkBook(this.books, network.networkId), network.walletAddress);
+    for (const account of wallet.accounts.values()) {
+      try {
+        account.served = await shared.read(servedCounterKey(network.networkId, network.walletAddress, account.provider), TOTAL_WINDOW);
+      } catch (error) {
+        this.#options.logger.warn({ event: 'billing_shared_count_failed', provider: account.provider, err: error }, 'could not read the shared served total; judging on this instance\'s count');
+      }
+    }
   }
 
   start(): void {
@@ -117,8 +154,9 @@ export class BillingService implements GatewayCompanion {
   }
 
   /** What `GET /admin/billing` shows. */
-  report(): Promise<BillingView> {
+  async report(): Promise<BillingView> {
     const network = this.#options.network();
+    if (network) await this.#refreshServed(network);
     const book = network ? networkBook(this.books, network.networkId) : undefined;
     return billingReport({
       network,
@@ -182,5 +220,6 @@ export class BillingService implements GatewayCompanion {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = undefined;
     await this.#save();
+    await this.#shared?.close();
   }
 }

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../gateway/provider-registry.js';
-import type { ZgNetwork } from '../providers/zg/zg-network.js';
-import type { ChainAccount } from '../providers/zg/zg-wallet-accounts.js';
 import { networkBook, walletBook, type BillingBooks, type RefundNote, type WalletBook } from './billing-book.js';
+import type { ChainAccount, WalletChain } from './wallet-chain.js';
 
 /** Options for {@link FundReclaimer}. */
 export interface FundReclaimerOptions {
@@ -41,12 +40,12 @@ export class FundReclaimer {
     this.#options = options;
   }
 
-  #wallet(network: ZgNetwork): WalletBook {
+  #wallet(network: WalletChain): WalletBook {
     return walletBook(networkBook(this.#options.books, network.networkId), network.walletAddress);
   }
 
   /** Reclaims idle providers, then moves every requested refund on (retrieves those that unlocked). */
-  async tick(network: ZgNetwork): Promise<void> {
+  async tick(network: WalletChain): Promise<void> {
     const { registry, reclaimAfterMs, now } = this.#options;
     const wallet = this.#wallet(network);
     if (reclaimAfterMs > 0) {
@@ -64,7 +63,7 @@ export class FundReclaimer {
    * Takes `provider` out of the fleet (when in it) and asks its sub-account's funds back. Logs and
    * keeps the refund; rejects when the chain refuses (the next tick of a still idle provider tries again).
    */
-  async reclaim(network: ZgNetwork, provider: string, reason: string): Promise<void> {
+  async reclaim(network: WalletChain, provider: string, reason: string): Promise<void> {
     const key = provider.toLowerCase();
     if (this.#inProgress.has(key)) return;
     this.#inProgress.add(key);
@@ -101,7 +100,7 @@ export class FundReclaimer {
   }
 
   /** Retrieves a requested refund once its lock time passed; notes a provider funded again meanwhile. */
-  async #advance(network: ZgNetwork, note: RefundNote): Promise<void> {
+  async #advance(network: WalletChain, note: RefundNote): Promise<void> {
     const { logger, now } = this.#options;
     const key = note.provider.toLowerCase();
     if (this.#inProgress.has(key)) return;

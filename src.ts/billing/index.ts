@@ -4,3 +4,4 @@ export { SettlementReconciler, overchargingReason, type ReconciliationSummary, t
 export { FundReclaimer, type FundReclaimerOptions } from './fund-reclaimer.js';
 export { BillingStateFile, booksFromJson, booksToJson } from './billing-state-file.js';
 export * from './billing-book.js';
+export type { WalletChain } from './wallet-chain.js';

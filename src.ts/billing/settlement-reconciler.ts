@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProviderEntry } from '../gateway/provider-entry.js';
 import type { ProviderRegistry } from '../gateway/provider-registry.js';
-import type { ZgNetwork } from '../providers/zg/zg-network.js';
 import {
   allowedExcess,
   excessOf,
@@ -14,6 +13,7 @@ import {
   type ProviderAccount,
   type Tolerance,
 } from './billing-book.js';
+import type { WalletChain } from './wallet-chain.js';
 
 /** What one reconciliation did. */
 export interface ReconciliationSummary {
@@ -42,6 +42,11 @@ export interface SettlementReconcilerOptions {
   now: () => number;
   /** Writes the state (the cursor with the settlements it covers). */
   persist: () => Promise<void>;
+  /**
+   * Brings each account's `served` up to date before it is judged (the fleet-wide total, when several
+   * instances share the wallet and count served fees in a shared store). Default: the book's own count.
+   */
+  refreshServed?: (network: WalletChain) => Promise<void>;
 }
 
 /** The reason a flagged provider is out of rotation with (its trust reason). */
@@ -69,7 +74,7 @@ export class SettlementReconciler {
   }
 
   /** Reads the settlements since the cursor, counts them, and judges every provider of the wallet. */
-  async reconcile(network: ZgNetwork): Promise<ReconciliationSummary> {
+  async reconcile(network: WalletChain): Promise<ReconciliationSummary> {
     const started = this.#options.now();
     const { books, logger, maxBlockRange } = this.#options;
     const book = networkBook(books, network.networkId);
@@ -100,6 +105,7 @@ export class SettlementReconciler {
       book.cursor = to;
       await this.#options.persist();
     }
+    await this.#options.refreshServed?.(network);
     const flagged = this.judge(network);
     if (flagged.length > 0 || found > 0) await this.#options.persist();
     this.last = { at: this.#options.now(), fromBlock, toBlock: latest, settlements: found, flagged, durationMs: this.#options.now() - started };
@@ -107,7 +113,7 @@ export class SettlementReconciler {
   }
 
   /** Flags providers that overcharge, applies flags to the fleet, takes readmissions into account. Returns those newly flagged. */
-  judge(network: ZgNetwork): string[] {
+  judge(network: WalletChain): string[] {
     const { registry, logger, tolerance, now } = this.#options;
     const wallet = walletBook(networkBook(this.#options.books, network.networkId), network.walletAddress);
     const flagged: string[] = [];
