@@ -48,9 +48,9 @@ export interface BillingServiceOptions {
   now?: () => number;
 }
 
-/** The shared counter of the fees served through `wallet` by `provider` on `networkId`. */
-export function servedCounterKey(networkId: string, wallet: string, provider: string): string {
-  return `billing:served:${networkId}:${wallet.toLowerCase()}:${provider.toLowerCase()}`;
+/** The shared counter of the fees served through `wallet` by `provider` on `networkId` (`answers`: of the answers, in windows of `reclaimAfter`). */
+export function servedCounterKey(networkId: string, wallet: string, provider: string, what: 'served' | 'answers' = 'served'): string {
+  return `billing:${what}:${networkId}:${wallet.toLowerCase()}:${provider.toLowerCase()}`;
 }
 
 /**
@@ -94,7 +94,16 @@ export class BillingService implements GatewayCompanion {
       persist,
       refreshServed: (network) => this.#refreshServed(network),
     });
-    this.#reclaimer = new FundReclaimer({ books: this.books, registry: options.registry, logger: options.logger, now: this.#now, reclaimAfterMs: options.reclaimAfterMs, park: options.park, persist });
+    this.#reclaimer = new FundReclaimer({
+      books: this.books,
+      registry: options.registry,
+      logger: options.logger,
+      now: this.#now,
+      reclaimAfterMs: options.reclaimAfterMs,
+      park: options.park,
+      persist,
+      idleEverywhere: (network, provider) => this.#idleEverywhere(network, provider),
+    });
     this.#task = new PeriodicTask(
       () => this.#serial(() => this.#tick()),
       options.reconcileIntervalMs,
@@ -111,6 +120,23 @@ export class BillingService implements GatewayCompanion {
     this.#sharedStore()
       ?.increment(servedCounterKey(network.networkId, network.walletAddress, entry.id), answer.costNeuron, TOTAL_WINDOW)
       .catch((error: unknown) => this.#options.logger.warn({ event: 'billing_shared_count_failed', provider: entry.id, err: error }, 'could not add a served fee to the shared counter'));
+    if (this.#options.reclaimAfterMs > 0) {
+      this.#sharedStore()
+        ?.increment(servedCounterKey(network.networkId, network.walletAddress, entry.id, 'answers'), 1, this.#options.reclaimAfterMs)
+        .catch(() => undefined);
+    }
+  }
+
+  /** With a shared counter store: no answer by `provider` on any instance in this window of `reclaimAfter` or the one before. */
+  async #idleEverywhere(network: WalletChain, provider: string): Promise<boolean> {
+    const shared = this.#sharedStore();
+    if (!shared) return true;
+    try {
+      const counts = await shared.snapshot(servedCounterKey(network.networkId, network.walletAddress, provider, 'answers'), this.#options.reclaimAfterMs);
+      return counts.current + counts.previous === 0n;
+    } catch {
+      return false;
+    }
   }
 
   #sharedStore(): CounterStore | undefined {

@@ -15,6 +15,8 @@ export interface FundReclaimerOptions {
   park: (id: string, reason: string) => Promise<boolean>;
   /** Writes the state. */
   persist: () => Promise<void>;
+  /** Whether the provider served nothing lately on any instance sharing the wallet (asked once this instance finds it idle). Default: yes. */
+  idleEverywhere?: (network: WalletChain, provider: string) => Promise<boolean>;
 }
 
 const iso = (chainSeconds: number | null): string | null => (chainSeconds === null ? null : new Date(chainSeconds * 1000).toISOString());
@@ -53,7 +55,8 @@ export class FundReclaimer {
         if (entry.descriptor.kind !== 'zg' || entry.membership.state !== 'active' || entry.inFlight > 0) continue;
         const lastServed = wallet.accounts.get(entry.id.toLowerCase())?.lastServedAt ?? 0;
         const idleMs = now() - Math.max(lastServed, entry.joinedAt);
-        if (idleMs >= reclaimAfterMs) await this.reclaim(network, entry.id, `idle for ${idleMs} ms`);
+        if (idleMs < reclaimAfterMs || !((await this.#options.idleEverywhere?.(network, entry.id)) ?? true)) continue;
+        await this.reclaim(network, entry.id, `idle for ${idleMs} ms`);
       }
     }
     for (const note of [...wallet.refunds.values()]) if (note.state === 'requested') await this.#advance(network, note);

@@ -171,18 +171,22 @@ describe('settlement reconciler on a fake chain', () => {
 describe('billing service state file', () => {
   const directory = mkdtempSync(join(tmpdir(), 'zg-billing-unit-'));
   after(() => rmSync(directory, { recursive: true, force: true }));
-  const service = (file: string | undefined, chain: FakeChain, registry = testRegistry(), shared?: MemoryCounterStore) =>
+  const service = (file: string | undefined, chain: FakeChain, registry = testRegistry(), shared?: MemoryCounterStore, reclaim?: { afterMs: number; now: () => number; parked: string[] }) =>
     new BillingService({
       ...(shared ? { sharedServed: () => shared } : {}),
+      ...(reclaim ? { now: reclaim.now } : {}),
       registry,
       logger: silentLogger,
       network: () => chain,
-      park: async () => true,
+      park: async (id) => {
+        reclaim?.parked.push(id);
+        return registry.remove(id);
+      },
       fundingSummary: () => undefined,
       stateFile: file,
       reconcileIntervalMs: 3_600_000,
       tolerance: { absolute: 0n, relative: 0 },
-      reclaimAfterMs: 0,
+      reclaimAfterMs: reclaim?.afterMs ?? 0,
       maxBlockRange: 100,
     });
 
@@ -235,6 +239,26 @@ describe('billing service state file', () => {
     }
     chain.settle(1n);
     assert.deepEqual((await first.reconcile())?.flagged, [PROVIDER]);
+    for (const instance of instances) await instance.close();
+  });
+
+  it('with a shared store, a provider idle on this instance but busy on another is not reclaimed', async () => {
+    const clock = fakeClock(10_000_000);
+    const chain = new FakeChain();
+    const shared = new MemoryCounterStore({ now: clock.now });
+    const registries = [testRegistry(clock), testRegistry(clock)];
+    const entries = registries.map((registry) => registry.add(new FakeProvider(PROVIDER, ['m'], 'zg')));
+    const parked: string[] = [];
+    const instances = registries.map((registry) => service(undefined, chain, registry, shared, { afterMs: 1000, now: clock.now, parked }));
+    const [quiet, busy] = instances;
+    assert.ok(quiet && busy && entries[1]);
+    clock.advance(1500);
+    busy.recordServed(entries[1], answer(5n, clock.now()));
+    await quiet.reclaimIdle();
+    assert.deepEqual(parked, [], 'served lately on the other instance');
+    clock.advance(2100);
+    await quiet.reclaimIdle();
+    assert.deepEqual(parked, [PROVIDER], 'idle everywhere for a whole window: reclaimed');
     for (const instance of instances) await instance.close();
   });
 
