@@ -215,7 +215,7 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     operationId: 'readmitProvider',
     tag: 'Admin',
     summary: 'Put an untrusted provider back in rotation',
-    description: 'For a provider ejected after a failed verification (or an unacknowledged signer change).',
+    description: 'For a provider ejected after a failed verification (or an unacknowledged signer change), or flagged overcharging by billing (its excess so far is then accepted).',
     auth: 'admin',
     success: [{ status: 200, description: 'Trusted again.', json: 'Readmit' }],
     errors: [401, 404],
