@@ -63,8 +63,8 @@ export class FundReclaimer {
   }
 
   /**
-   * Takes `provider` out of the fleet (when in it) and asks its sub-account's funds back. Logs and
-   * keeps the refund; rejects when the chain refuses (the next tick of a still idle provider tries again).
+   * Takes `provider` out of the fleet (when in it) and asks its sub-account's funds back. The refund is
+   * noted before the transaction, so a refused or failed one is tried again by the next round.
    */
   async reclaim(network: WalletChain, provider: string, reason: string): Promise<void> {
     const key = provider.toLowerCase();
@@ -73,33 +73,33 @@ export class FundReclaimer {
     const { logger, now } = this.#options;
     try {
       if (this.#options.registry.get(provider)) await this.#options.park(provider, `reclaimed: ${reason}`);
-      const before = await network.accounts.account(provider);
-      if (!before.exists || before.balance === 0n) {
+      const account = await network.accounts.account(provider);
+      if (!account.exists || account.balance === 0n) {
         logger.info({ event: 'refund_not_needed', provider, wallet: network.walletAddress, reason }, 'nothing to reclaim from a provider sub-account');
         return;
       }
-      const transactions = await network.accounts.retrieveFund(provider);
-      const after = await network.accounts.account(provider);
-      const note: RefundNote = {
-        provider,
-        reason,
-        requestedAt: now(),
-        amount: after.pendingRefund,
-        unlockAt: unlockOf(after),
-        state: 'requested',
-        settledAt: null,
-        retrieved: before.balance - after.balance,
-        transactions,
-      };
+      const note: RefundNote = { provider, reason, requestedAt: now(), amount: 0n, unlockAt: null, state: 'requested', settledAt: null, retrieved: 0n, transactions: [] };
       this.#wallet(network).refunds.set(key, note);
-      logger.info(
-        { event: 'refund_requested', provider, wallet: network.walletAddress, reason, amount: note.amount.toString(), unlockAt: iso(note.unlockAt), transactions },
-        'asked a provider sub-account\'s funds back',
-      );
       await this.#options.persist();
+      await this.#request(network, note, account);
     } finally {
       this.#inProgress.delete(key);
     }
+  }
+
+  /** Asks back what the sub-account still holds beyond its pending refunds (matured ones return to the ledger on the way). */
+  async #request(network: WalletChain, note: RefundNote, before: ChainAccount): Promise<void> {
+    const transactions = await network.accounts.retrieveFund(note.provider);
+    const after = await network.accounts.account(note.provider);
+    note.amount = after.pendingRefund;
+    note.unlockAt = unlockOf(after);
+    note.retrieved += before.balance - after.balance;
+    note.transactions.push(...transactions);
+    this.#options.logger.info(
+      { event: 'refund_requested', provider: note.provider, wallet: network.walletAddress, reason: note.reason, amount: note.amount.toString(), unlockAt: iso(note.unlockAt), transactions },
+      "asked a provider sub-account's funds back",
+    );
+    await this.#options.persist();
   }
 
   /** Retrieves a requested refund once its lock time passed; notes a provider funded again meanwhile. */
@@ -118,6 +118,8 @@ export class FundReclaimer {
     this.#inProgress.add(key);
     try {
       const account = await network.accounts.account(note.provider);
+      // Not all asked back yet (the request failed, or funds came in since): ask again first.
+      if (account.exists && account.balance > account.pendingRefund) return await this.#request(network, note, account);
       note.unlockAt = unlockOf(account) ?? note.unlockAt;
       const chainNow = (await network.accounts.latestBlock()).timestamp;
       const due = account.exists && account.pendingRefund > 0n && (note.unlockAt === null || chainNow >= note.unlockAt);

@@ -42,9 +42,23 @@ class FakeChain implements WalletChain {
       for (let block = from; block <= to; block++) found.push(...(this.blocks.get(block) ?? []));
       return found;
     },
-    account: async (): Promise<ChainAccount> => ({ exists: true, balance: 0n, pendingRefund: 0n, refunds: [] }),
-    retrieveFund: async (): Promise<string[]> => [],
+    account: async (): Promise<ChainAccount> => this.subAccount,
+    retrieveFund: async (): Promise<string[]> => {
+      const failure = this.failNextRefund;
+      this.failNextRefund = undefined;
+      if (failure) throw failure;
+      // The contract: matured refunds return, the rest is asked back (unlocking 100 s later).
+      const matured = this.subAccount.refunds.filter((refund) => !refund.processed && refund.unlockAt <= this.head * 2);
+      const back = matured.reduce((sum, refund) => sum + refund.amount, 0n);
+      const rest = this.subAccount.balance - this.subAccount.pendingRefund;
+      const refunds = [...this.subAccount.refunds.map((refund) => (matured.includes(refund) ? { ...refund, processed: true } : refund))];
+      if (rest > 0n) refunds.push({ amount: rest, requestedAt: this.head * 2, unlockAt: this.head * 2 + 100, processed: false });
+      this.subAccount = { exists: true, balance: this.subAccount.balance - back, pendingRefund: this.subAccount.pendingRefund - back + rest, refunds };
+      return [`0xrefund${this.head}`];
+    },
   };
+  subAccount: ChainAccount = { exists: true, balance: 0n, pendingRefund: 0n, refunds: [] };
+  failNextRefund: Error | undefined;
 
   /** Mines `count` empty blocks. */
   mine(count = 1): void {
@@ -260,6 +274,33 @@ describe('billing service state file', () => {
     await quiet.reclaimIdle();
     assert.deepEqual(parked, [PROVIDER], 'idle everywhere for a whole window: reclaimed');
     for (const instance of instances) await instance.close();
+  });
+
+  it('a refund whose request failed is asked again by the next round, then retrieved once it unlocked on chain', async () => {
+    const clock = fakeClock(10_000_000);
+    const chain = new FakeChain();
+    chain.subAccount = { exists: true, balance: 700n, pendingRefund: 0n, refunds: [] };
+    const registry = testRegistry(clock);
+    registry.add(new FakeProvider(PROVIDER, ['m'], 'zg'));
+    const parked: string[] = [];
+    const billing = service(undefined, chain, registry, undefined, { afterMs: 1000, now: clock.now, parked });
+    clock.advance(1000);
+    chain.failNextRefund = new Error('nonce too low');
+    await assert.rejects(billing.reclaimIdle(), /nonce too low/);
+    assert.deepEqual(parked, [PROVIDER]);
+    let refund = (await billing.report()).providers[0]?.refund;
+    assert.deepEqual([refund?.state, refund?.amount, refund?.transactions], ['requested', '0', []], 'noted before the transaction');
+    await billing.reclaimIdle();
+    refund = (await billing.report()).providers[0]?.refund;
+    assert.deepEqual([refund?.state, refund?.amount, refund?.transactions.length], ['requested', '700', 1]);
+    chain.mine(10);
+    await billing.reclaimIdle();
+    assert.equal((await billing.report()).providers[0]?.refund?.state, 'requested', 'locked for 100 s of chain time');
+    chain.mine(50);
+    await billing.reclaimIdle();
+    refund = (await billing.report()).providers[0]?.refund;
+    assert.deepEqual([refund?.state, refund?.retrieved, refund?.transactions.length, chain.subAccount.balance], ['retrieved', '700', 2, 0n]);
+    await billing.close();
   });
 
   it('a state file that is not a billing state stops the start-up with invalid_config', () => {
