@@ -107,7 +107,7 @@ export class SettlementReconciler {
     }
     await this.#options.refreshServed?.(network);
     const flagged = this.judge(network);
-    if (flagged.length > 0 || found > 0) await this.#options.persist();
+    await this.#options.persist();
     this.last = { at: this.#options.now(), fromBlock, toBlock: latest, settlements: found, flagged, durationMs: this.#options.now() - started };
     return this.last;
   }

@@ -126,6 +126,7 @@ export class ConfiguredFleet implements FleetSource {
     const models = entry.descriptor.models.map((offer) => offer.id);
     const removed = await this.remove(entry.id, reason);
     if (removed && configured) this.#dormant.set(entry.id.toLowerCase(), { ...configured, models });
+    else if (removed) this.#discovered?.rest(models);
     return removed;
   }
 

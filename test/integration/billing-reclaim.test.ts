@@ -93,3 +93,33 @@ test('an idle provider leaves the fleet, its refund is requested, retrieved into
   const revived = viewOf(await billingOf(), back === busy.address ? busy : idle);
   assert.ok(BigInt(revived.subAccount?.locked ?? '0') > 0n, 'funded again');
 });
+
+test('discovery: a reclaimed provider frees its maxFundedProviders slot, a catalog refresh leaves its model alone, a request funds one again', async () => {
+  const discovering = await startLocalDevnet({ providers: 2 });
+  const reclaimAfter = 800;
+  const auto = await runMultiProviderInferenceServer(
+    { ...devnetGatewayOptions(discovering, { autoFundingInterval: 3_600_000, healthCheckInterval: 3_600_000, catalogRefreshInterval: 3_600_000 }), providers: 'auto', maxFundedProviders: 1, billing: { reconcileInterval: 3_600_000, reclaimAfter } },
+    { logger: logs.logger },
+  );
+  try {
+    const model = discovering.providers[0]?.model ?? '';
+    assert.equal(auto.providers.list().length, 1, 'one provider per model, under the cap of 1');
+    const [funded] = auto.providers.list();
+    await sleep(reclaimAfter + 100);
+    await auto.billing.reclaimIdle();
+    assert.deepEqual(auto.providers.list(), [], 'reclaimed: the slot is free');
+    const view = adminBillingSchema.parse(await (await fetch(`${auto.url}/admin/billing`)).json()) as BillingView;
+    assert.equal(view.providers.find((entry) => entry.provider === funded?.id)?.refund?.state, 'requested');
+    const refresh = (await (await fetch(`${auto.url}/admin/catalog/refresh`, { method: 'POST' })).json()) as { added: string[] };
+    assert.deepEqual(refresh.added, [], 'a refresh does not fund an idle model again');
+    const first = await fetch(`${auto.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello?' }] }) });
+    assert.equal(first.status, 503);
+    assert.ok(await waitFor(() => auto.providers.list().length === 1, 10_000), 'the request funded a provider again: the cap counted the slot as free');
+    const again = await fetch(`${auto.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello again' }] }) });
+    assert.equal(again.status, 200);
+    assert.ok(!logs.records().some((line) => line.event === 'funding_cap_reached'));
+  } finally {
+    await auto.close();
+    await discovering.stop();
+  }
+});
