@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { BillingService } from './billing/index.js';
 import { createStrategy, type BalancingStrategy, type StrategyName } from './balancer/index.js';
 import { ConfiguredFleet } from './catalog/configured-fleet.js';
 import { aliasTable, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
@@ -17,6 +18,8 @@ export interface GatewayParts {
   client: UpstreamHttpClient;
   /** The state stores (records and pins are the gateway's; the counter store is built for client keys). Close after the gateway. */
   stores: GatewayStores;
+  /** Settlement auditing and idle funds (a companion of the gateway: started and closed with it). */
+  billing: BillingService;
 }
 
 function membership(config: GatewayConfig, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
@@ -121,13 +124,31 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
     funding: config.funding,
   });
+  // Before the stores: a billing state file that cannot be read stops the start-up with nothing to close.
+  const billingOptions = config.billing;
+  const billing = new BillingService({
+    registry,
+    logger,
+    network: () => fleet.network,
+    park: (id, reason) => fleet.park(id, reason),
+    fundingSummary: () => fleet.fundingSummary(),
+    stateFile: billingOptions.stateFile,
+    reconcileIntervalMs: billingOptions.reconcileInterval,
+    tolerance: { absolute: BigInt(billingOptions.tolerance.absolute), relative: billingOptions.tolerance.relative },
+    reclaimAfterMs: billingOptions.reclaimAfter,
+    maxBlockRange: billingOptions.maxBlockRange,
+    startBlock: billingOptions.startBlock,
+    // Instances sharing state (Redis, or an injected counter store) share the wallet: served fees are counted fleet-wide.
+    sharedServed: () => (config.store.type === 'redis' || dependencies.counterStore ? stores.counters() : undefined),
+    now,
+  });
   const stores = createStores(config, dependencies, logger);
   const { strategy, companions } = dependencies.strategy ? { strategy: dependencies.strategy, companions: [] } : configuredStrategy(config, registry, client, now, logger);
   const gateway = new Gateway({
     logger,
     registry,
     strategy,
-    companions,
+    companions: [...companions, billing],
     responses: stores.responses,
     sessions: stores.sessions,
     fleet,
@@ -140,5 +161,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });
-  return { gateway, fleet, client, stores };
+  // Billing hears of every served answer from the core; the core does not know billing.
+  gateway.onServed((entry, answer) => billing.recordServed(entry, answer));
+  return { gateway, fleet, client, stores, billing };
 }

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { BillingService } from './billing/index.js';
 import type { OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 import type { GatewayConfig } from './config/index.js';
 import type { FailedProvider } from './gateway/fleet-source.js';
@@ -50,6 +51,8 @@ export interface GatewayHandle {
   readonly config: Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'>;
   /** The core, for advanced use (routing, registry, stores). */
   readonly gateway: Gateway;
+  /** Settlement auditing: `report()` (what `GET /admin/billing` shows), `reconcile()` and `reclaimIdle()` run a round now. */
+  readonly billing: BillingService;
   /** This gateway's prom-client registry (what `/metrics` serves, besides the process series): add your own series to it. */
   readonly metrics: Registry;
   /** Requests currently being served. */

@@ -19,6 +19,8 @@ export {
   type GatewayOptions,
   type InjectedProvider,
   type StoreConfig,
+  billingConfigSchema,
+  type BillingConfig,
 } from './config/index.js';
 export { GatewayError, ERROR_CODES, toGatewayError, type ErrorCode, type GatewayErrorOptions, type OpenAIErrorBody } from './errors/index.js';
 export type {
@@ -74,10 +76,12 @@ export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryO
 export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
 export { RoutePlanner, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';
 export type { ResponseSink } from './gateway/answer-relay.js';
-export type { CompletionReport } from './gateway/complete-request.js';
+export type { CompletionReport, ServedAnswerFacts } from './gateway/complete-request.js';
 export type { FailedProvider, FleetSource } from './gateway/fleet-source.js';
 export { describeProvider, describeProviders, type ProviderView } from './gateway/describe-providers.js';
 export { costOfUsage, estimatePromptTokens } from './providers/model-pricing.js';
+export * from './billing/index.js';
+export { ZgWalletAccounts, type ChainAccount, type ChainRefund, type ChainSettlement, type ZgWalletAccountsOptions } from './providers/zg/zg-wallet-accounts.js';
 export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
 export {
@@ -93,6 +97,7 @@ export type { ServedRoute } from './server/admin-app.js';
 export { buildOpenApiDocument, type OpenApiOptions } from './server/openapi/openapi-document.js';
 export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
 export * from './server/openapi/response-schemas.js';
+export { adminBillingSchema, billingProviderSchema } from './server/openapi/admin-billing-schema.js';
 export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gateway-telemetry.js';
 export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';
 export { BoundedLabel, ModelLabel, reasonKind, routeLabel } from './telemetry/metric-labels.js';

@@ -40,7 +40,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     throw new GatewayError('invalid_config', 'Invalid option providers: at least one provider is required', { param: 'providers' });
   }
   const logger = dependencies.logger ?? createLogger(config.logLevel);
-  const { gateway, fleet, client, stores } = createGateway(config, dependencies, logger);
+  const { gateway, fleet, client, stores, billing } = createGateway(config, dependencies, logger);
   const upkeep = new PeriodicTask(
     async () => {
       gateway.maintain();
@@ -59,7 +59,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     // A Redis that is not up yet at start: serve from local state (logged once) rather than wait.
     await stores.ready(STORE_READY_WAIT_MS);
     await gateway.start();
-    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys });
+    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys, billing });
   } catch (error) {
     await clientKeys?.close();
     await gateway.close();
@@ -81,6 +81,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     },
     config: publicConfig(config),
     gateway,
+    billing,
     metrics: http.telemetry.registry,
     inFlight: () => gateway.inFlight(),
     close: () =>

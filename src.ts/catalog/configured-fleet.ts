@@ -48,6 +48,9 @@ export interface ConfiguredFleetOptions {
 export class ConfiguredFleet implements FleetSource {
   readonly #options: ConfiguredFleetOptions;
   readonly #failed = new Map<string, FailedProvider & { membership: ProviderMembershipOptions }>();
+  /** Configured 0G providers parked to reclaim their funds (lower-case id): brought back when a request needs one of their models. */
+  readonly #dormant = new Map<string, { address: string; membership: ProviderMembershipOptions; models: readonly string[] }>();
+  #waking: Promise<unknown> = Promise.resolve();
   #network: ZgNetwork | undefined;
   #connecting: Promise<ZgNetwork> | undefined;
   #closed = false;
@@ -92,14 +95,39 @@ export class ConfiguredFleet implements FleetSource {
     return this.#discovered?.refresh();
   }
 
-  /** A request found no available provider for `model`: discovery funds another, if it can. */
+  /** A request found no available provider for `model`: one parked provider of it comes back (else discovery funds another, if it can). */
   demand(model: string): void {
+    for (const [key, dormant] of this.#dormant) {
+      if (!dormant.models.includes(model)) continue;
+      this.#dormant.delete(key);
+      // Lazily, like discovery: one per demand, one wallet transaction at a time; a failure lists it under `failed` (retried on ticks).
+      this.#waking = this.#waking.then(() => !this.#closed && this.#tryZg(dormant.address, dormant.membership, true));
+      return;
+    }
     this.#discovered?.demand(model);
   }
 
-  /** Models offered by discovered services not (yet) in the fleet, with how many services offer each. */
+  /** Models offered by discovered services not (yet) in the fleet, and by parked providers, with how many offer each. */
   catalogModels(): ReadonlyMap<string, number> {
-    return this.#discovered?.models() ?? new Map();
+    const models = new Map(this.#discovered?.models() ?? []);
+    for (const dormant of this.#dormant.values()) for (const model of dormant.models) models.set(model, (models.get(model) ?? 0) + 1);
+    return models;
+  }
+
+  /**
+   * Takes a 0G provider out of the fleet so its funds can be reclaimed (idle): it drains and leaves,
+   * auto-funding stops, a discovered provider frees its `maxFundedProviders` slot, and a configured one
+   * is parked; either is initialised and funded again when a request needs one of its models. False when unknown.
+   */
+  async park(id: string, reason: string): Promise<boolean> {
+    const entry = this.#options.registry.get(id);
+    if (!entry) return false;
+    const configured = this.#options.zgProviders.find(({ address }) => address.toLowerCase() === entry.id.toLowerCase());
+    const models = entry.descriptor.models.map((offer) => offer.id);
+    const removed = await this.remove(entry.id, reason);
+    if (removed && configured) this.#dormant.set(entry.id.toLowerCase(), { ...configured, models });
+    else if (removed) this.#discovered?.rest(models);
+    return removed;
   }
 
   /** Discovered services not in the fleet, with why. */
@@ -206,6 +234,7 @@ export class ConfiguredFleet implements FleetSource {
     const network = await this.#connect();
     const provider = await network.initProvider(address, this.#options.client);
     this.#failed.delete(address.toLowerCase());
+    this.#dormant.delete(address.toLowerCase());
     this.#options.registry.add(provider, membership, 'added');
     this.#fundingTask.start();
     return provider.id;
@@ -227,7 +256,7 @@ export class ConfiguredFleet implements FleetSource {
   /** Takes a provider out (draining it first); a 0G provider's auto-funding stops. False when unknown. */
   async remove(id: string, reason = 'removed'): Promise<boolean> {
     const failure = this.#failed.get(id.toLowerCase());
-    if (failure) {
+    if (failure || this.#dormant.delete(id.toLowerCase())) {
       this.#failed.delete(id.toLowerCase());
       return true;
     }
@@ -241,6 +270,7 @@ export class ConfiguredFleet implements FleetSource {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#waking.catch(() => undefined);
     await this.#catalogTask?.stop();
     await this.#discovered?.close();
     await this.#fundingTask.stop();

@@ -72,6 +72,8 @@ export class DiscoveredProviders {
   /** Why a known provider is not in the fleet (lower-case → reason), and when it last failed. */
   readonly #status = new Map<string, { reason: string; failedAt?: number }>();
   readonly #queued = new Set<string>();
+  /** Models whose provider was reclaimed for idleness: a refresh does not fund them again, a request does. */
+  readonly #idleModels = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   #refreshing: Promise<RefreshSummary> | undefined;
   #closed = false;
@@ -129,7 +131,7 @@ export class DiscoveredProviders {
       if (!registry.get(key) && !this.#status.has(key)) this.#status.set(key, { reason: 'not funded yet: no request has needed it' });
     }
     // Every model the catalog offers gets one funded provider, within the cap.
-    for (const model of this.models().keys()) if (!this.#covered(model)) summary.added.push(...this.#fund(model));
+    for (const model of this.models().keys()) if (!this.#covered(model) && !this.#idleModels.has(model)) summary.added.push(...this.#fund(model));
     summary.durationMs = Date.now() - started;
     logger.info({ event: 'catalog_refreshed', ...summary }, 'catalog refreshed');
     return summary;
@@ -148,7 +150,13 @@ export class DiscoveredProviders {
   /** A request found no available provider for `model`: fund another one in the background, if the cap allows. */
   demand(model: string): void {
     if (this.#closed) return;
+    this.#idleModels.delete(model);
     this.#fund(model);
+  }
+
+  /** A provider left to reclaim its idle funds: its models are funded again on demand only, not by the next refresh. */
+  rest(models: readonly string[]): void {
+    for (const model of models) this.#idleModels.add(model);
   }
 
   #covered(model: string): boolean {

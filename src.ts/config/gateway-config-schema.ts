@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES } from '../balancer/index.js';
 import { apiKeysConfigSchema } from '../keys/index.js';
+import { billingConfigSchema } from './billing-config-schema.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
 const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
@@ -256,6 +257,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Settlement auditing and idle funds (see `billing-config-schema.ts`): `stateFile`, `reconcileInterval`, `tolerance`, `reclaimAfter`, ... */
+    billing: billingConfigSchema.prefault({}),
     /** How long `close()` lets in-flight requests finish, ms. Default 10000. */
     shutdownGracePeriod: z.number().int().min(0).default(10_000),
     /** Largest accepted request body. Default `1mb`. */

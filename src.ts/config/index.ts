@@ -2,3 +2,4 @@ export { discoverSchema, gatewayConfigSchema, membershipShape, openAICompatibleP
 export { aliasTable, isLoopbackHost, parseGatewayConfig, parseGatewayOptions, providerSelection, type DiscoverSelection } from './parse-gateway-config.js';
 export { optionsFromEnvironment, readEnvironment } from './read-environment.js';
 export type { GatewayDependencies, InjectedProvider } from './gateway-dependencies.js';
+export { billingConfigSchema, type BillingConfig } from './billing-config-schema.js';

@@ -6,7 +6,7 @@ import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type ResponseSink } from './answer-relay.js';
 import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
 import type { ProviderEntry } from './provider-entry.js';
-import { costOfUsage, estimatePromptTokens } from '../providers/model-pricing.js';
+import { costOfUsage, estimatePromptTokens, pricesFor } from '../providers/model-pricing.js';
 import type { RoutePlan } from './route-planner.js';
 
 /** One served answer, as the core's listeners (trust sampling, billing) are told of it. */
@@ -161,6 +161,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     if (report.costNeuron !== undefined) entry.spendNeuron += report.costNeuron;
     lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream });
     if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
+    const price = relayed.usage && offer ? pricesFor(offer, relayed.usage.prompt_tokens) : undefined;
     const stored: ResponseRecord = {
       providerId: entry.id,
       chatId: relayed.chatId,
@@ -169,6 +170,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
       model: placement.target.model,
       upstreamModel: placement.upstreamModel,
       costNeuron: report.costNeuron?.toString(),
+      ...(price ? { price: { input: price.input.toString(), output: price.output.toString() } } : {}),
     };
     context.onServed?.(entry, {
       responseId: relayed.responseId,

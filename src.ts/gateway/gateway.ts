@@ -7,8 +7,9 @@ import type { CompletionRoute, ResponseLimits } from '../providers/inference-pro
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
-import { completeRequest, type CompletionReport, type RequestTiming } from './complete-request.js';
+import { completeRequest, type CompletionReport, type RequestTiming, type ServedAnswerFacts } from './complete-request.js';
 import type { FleetSource } from './fleet-source.js';
+import type { ProviderEntry } from './provider-entry.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
@@ -106,6 +107,7 @@ export class Gateway {
   readonly #active = new Set<RequestScope>();
   #verifying = 0;
   readonly #idleWaiters = new Set<() => void>();
+  readonly #servedListeners = new Set<(entry: ProviderEntry, answer: ServedAnswerFacts) => void>();
 
   constructor(options: GatewayCoreOptions) {
     this.#options = options;
@@ -192,7 +194,7 @@ export class Gateway {
           sessions: this.sessions,
           logger: this.logger,
           now: this.#now,
-          onServed: (entry, answer) => this.trust.consider(entry, answer),
+          onServed: (entry, answer) => this.#served(entry, answer),
         },
         {
           route: request.route,
@@ -218,6 +220,23 @@ export class Gateway {
       this.#active.delete(scope);
       scope.dispose();
       this.#checkIdle();
+    }
+  }
+
+  /** Listens to every served answer, once each, right after it (billing): quick, must not throw. Returns the unsubscribe. */
+  onServed(listener: (entry: ProviderEntry, answer: ServedAnswerFacts) => void): () => void {
+    this.#servedListeners.add(listener);
+    return () => this.#servedListeners.delete(listener);
+  }
+
+  #served(entry: ProviderEntry, answer: ServedAnswerFacts): void {
+    this.trust.consider(entry, answer);
+    for (const listener of this.#servedListeners) {
+      try {
+        listener(entry, answer);
+      } catch (error) {
+        this.logger.error({ event: 'internal_error', err: error }, 'a served-answer listener failed');
+      }
     }
   }
 
@@ -287,12 +306,12 @@ export class Gateway {
     for (const check of [...this.#idleWaiters]) check();
   }
 
-  /** Stops the fleet (providers, network), then the stores. Call after `drain`. Idempotent. */
   /** Periodic upkeep of the core (trust cool-downs); the wiring calls it on every health tick. */
   maintain(): void {
     this.trust.tick();
   }
 
+  /** Stops the fleet (providers, network), then the stores. Call after `drain`. Idempotent. */
   async close(): Promise<void> {
     this.beginShutdown();
     await this.trust.close();

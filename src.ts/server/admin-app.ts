@@ -8,6 +8,7 @@ import { adminAuth, metricsAuth } from './admin-auth.js';
 import { clientAuth } from './client-auth.js';
 import { beginRequest } from './request-log.js';
 import { adminKeysRoute } from './routes/admin-keys.js';
+import { adminBillingRoute } from './routes/admin-billing.js';
 import { adminProvidersRoute } from './routes/admin-providers.js';
 import { apiDocsAssetRoute, apiDocsPageRoute, openApiRoute } from './routes/api-docs.js';
 import { healthRoute } from './routes/health.js';
@@ -33,6 +34,8 @@ export interface AdminAppOptions {
   telemetry: GatewayTelemetry;
   /** The OpenAPI document `/openapi.json` serves. */
   openApiDocument: object;
+  /** What `GET /admin/billing` shows; undefined: 404. */
+  billing?: { report(): Promise<object> } | undefined;
 }
 
 /** A route the server serves: method and OpenAPI-style path (`/docs/{asset}`). */
@@ -82,6 +85,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   app.use('/admin', adminAuth(options.adminToken, options.loopbackOnly));
   serve('GET', '/admin/providers', route(adminProvidersRoute(gateway)));
   serve('GET', '/admin/keys', route(adminKeysRoute(options.clientKeys)));
+  serve('GET', '/admin/billing', route(adminBillingRoute(options.billing)));
   serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry)));
   serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
   serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));

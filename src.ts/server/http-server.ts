@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   corsOrigins: readonly string[];
   /** Client keys; undefined: none needed. */
   clientKeys?: ClientKeys | undefined;
+  /** What `GET /admin/billing` shows; undefined: that route answers 404. */
+  billing?: { report(): Promise<object> } | undefined;
 }
 
 /** A listening server. */
@@ -91,6 +93,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     clientKeys: options.clientKeys,
     telemetry,
     openApiDocument,
+    billing: options.billing,
   });
   const routes: ServedRoute[] = [{ method: 'POST', path: '/v1/chat/completions' }, { method: 'POST', path: '/v1/completions' }, ...appRoutes];
   for (const route of routes) knownRoutes.add(route.path);

@@ -36,4 +36,9 @@ export interface ResponseRecord {
   upstreamModel: string;
   /** What it cost, neuron, as a decimal string (usage × the provider's price when served); undefined without usage. */
   costNeuron: string | undefined;
+  /**
+   * The price it was billed at, neuron per prompt and completion token (decimal strings, tiered pricing
+   * applied); absent without usage or when the provider states no price (and in records written before it existed).
+   */
+  price?: { input: string; output: string } | undefined;
 }

@@ -27,6 +27,7 @@ describe('Gateway core: JSON answers', () => {
       model: 'm',
       upstreamModel: 'm',
       costNeuron: '370',
+      price: { input: '10', output: '100' },
     });
     assert.equal(report?.costNeuron, 370n);
     assert.equal(report?.attempts, 1);

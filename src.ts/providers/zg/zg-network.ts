@@ -11,6 +11,7 @@ import { createZGComputeNetworkBroker, defaultContractAddresses, loadServingCont
 import { serviceModels } from './provider-models.js';
 import { ZgServiceDirectory } from './zg-service-directory.js';
 import type { ZgService } from './zg-service.js';
+import { ZgWalletAccounts } from './zg-wallet-accounts.js';
 
 /** How the gateway connects to a 0G network. */
 export interface ZgNetworkOptions {
@@ -57,16 +58,31 @@ export class ZgNetwork {
   readonly #rpc: JsonRpcProvider;
   /** The contract's service registry, read-only: lets a provider be checked before any funds move. */
   readonly #directory: ZgServiceDirectory;
+  /** The wallet's settlements, sub-accounts and refunds on chain. */
+  readonly accounts: ZgWalletAccounts;
   readonly #options: ZgNetworkOptions;
   readonly #logger: Logger;
   readonly #providers = new Map<string, ZgProvider>();
+  /** The address as the SDK was given it, per provider (lower-case): the SDK's caches are keyed by that string. */
+  readonly #sdkAddresses = new Map<string, string>();
   readonly #restoreConsole: () => void;
   #closed = false;
 
-  private constructor(broker: ZGComputeNetworkBroker, rpc: JsonRpcProvider, inferenceAddress: string, walletAddress: string, options: ZgNetworkOptions, logger: Logger, restoreConsole: () => void) {
+  /** Which chain and contract the wallet's accounts live on: `<chain id>:<inference contract>` (lower-case). */
+  readonly networkId: string;
+
+  private constructor(broker: ZGComputeNetworkBroker, rpc: JsonRpcProvider, addresses: { chainId: bigint; inference: string; ledger: string }, walletAddress: string, options: ZgNetworkOptions, logger: Logger, restoreConsole: () => void) {
+    this.networkId = `${addresses.chainId}:${addresses.inference.toLowerCase()}`;
     this.#broker = broker;
     this.#rpc = rpc;
-    this.#directory = new ZgServiceDirectory(new Contract(inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc));
+    this.#directory = new ZgServiceDirectory(new Contract(addresses.inference, loadServingContractArtifacts().inference.abi as InterfaceAbi, rpc));
+    this.accounts = new ZgWalletAccounts({
+      rpc,
+      walletAddress,
+      inferenceAddress: addresses.inference,
+      ledgerAddress: addresses.ledger,
+      retrieveFund: (provider) => this.#sdk((sdk) => sdk.ledger.retrieveFundFromProvider('inference', provider, options.gasPrice)),
+    });
     this.walletAddress = walletAddress;
     this.#options = options;
     this.#logger = logger;
@@ -102,15 +118,15 @@ export class ZgNetwork {
     } catch (error) {
       return fail(classifyChainError(error, 'Connecting the 0G broker'));
     }
-    let inferenceAddress = options.contracts?.inference;
-    if (!inferenceAddress) {
-      try {
-        inferenceAddress = defaultContractAddresses((await rpc.getNetwork()).chainId).inference;
-      } catch (error) {
-        return fail(classifyChainError(error, 'Reading the chain id'));
-      }
+    let addresses: { chainId: bigint; inference: string; ledger: string };
+    try {
+      const chainId = options.chainId !== undefined ? BigInt(options.chainId) : (await rpc.getNetwork()).chainId;
+      const defaults = defaultContractAddresses(chainId);
+      addresses = { chainId, inference: options.contracts?.inference || defaults.inference, ledger: options.contracts?.ledger || defaults.ledger };
+    } catch (error) {
+      return fail(classifyChainError(error, 'Reading the chain id'));
     }
-    const connected = new ZgNetwork(broker, rpc, inferenceAddress, wallet.address, options, logger, restoreConsole);
+    const connected = new ZgNetwork(broker, rpc, addresses, wallet.address, options, logger, restoreConsole);
     try {
       await connected.#ensureLedger();
     } catch (error) {
@@ -213,6 +229,7 @@ export class ZgNetwork {
     // Signed now, so the first chat does not wait for it.
     await headers.get();
     this.#providers.set(address.toLowerCase(), provider);
+    this.#sdkAddresses.set(address.toLowerCase(), address);
     return provider;
   }
 
@@ -244,12 +261,24 @@ export class ZgNetwork {
     await this.#sdk((broker) => broker.inference.requestProcessor.checkAndFund(address, bufferMultiplier, this.#options.gasPrice));
   }
 
+  /**
+   * The SDK's fee cache for `address`, neuron: fees `processResponse` added since the last top-up
+   * (auto-funding's fallback when the provider cannot say what is unsettled; each auto-funding round
+   * replaces it with the provider's own figure).
+   */
+  async cachedFee(address: string): Promise<bigint> {
+    // Private in the SDK's typings; the same call auto-funding makes.
+    const processor = this.#broker.inference.requestProcessor as unknown as { getCachedFee(provider: string): Promise<bigint> };
+    return processor.getCachedFee(this.#sdkAddresses.get(address.toLowerCase()) ?? address);
+  }
+
   /** Stops auto-funding for one provider and forgets it (it may be initialised again). */
   forget(address: string): void {
     const key = address.toLowerCase();
     if (!this.#providers.has(key)) return;
     this.#providers.delete(key);
-    this.#broker.inference.stopAutoFunding(address);
+    // The SDK keys its timers by the address string it was given, which may differ in case from `address`.
+    this.#broker.inference.stopAutoFunding(this.#sdkAddresses.get(key) ?? address);
   }
 
   /** Stops auto-funding for every provider and closes the RPC connection. Idempotent. */

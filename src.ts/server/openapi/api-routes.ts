@@ -22,6 +22,7 @@ export type SchemaName =
   | 'Health'
   | 'AdminProviders'
   | 'AdminKeys'
+  | 'AdminBilling'
   | 'StatusView'
   | 'Error';
 
@@ -214,7 +215,7 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     operationId: 'readmitProvider',
     tag: 'Admin',
     summary: 'Put an untrusted provider back in rotation',
-    description: 'For a provider ejected after a failed verification (or an unacknowledged signer change).',
+    description: 'For a provider ejected after a failed verification (or an unacknowledged signer change), or flagged overcharging by billing (its excess so far is then accepted).',
     auth: 'admin',
     success: [{ status: 200, description: 'Trusted again.', json: 'Readmit' }],
     errors: [401, 404],
@@ -229,6 +230,18 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     auth: 'admin',
     success: [{ status: 200, description: 'The keys.', json: 'AdminKeys' }],
     errors: [401],
+  },
+  {
+    method: 'get',
+    path: '/admin/billing',
+    operationId: 'getAdminBilling',
+    tag: 'Admin',
+    summary: 'Fees served vs settled on chain, per provider; balances and refunds',
+    description:
+      'Per provider of the wallet: fees served (usage × price of every answer, counted once), settled on chain, pending, the last settlement (block, transaction, time) and the status (`overcharging` when settlements exceed what was served beyond the tolerance; such a provider is out of rotation). Also the chain cursor, the last reconciliation, sub-account balances with refunds and their unlock times, and the ledger. 404 when the server was started without billing.',
+    auth: 'admin',
+    success: [{ status: 200, description: 'The billing state now.', json: 'AdminBilling' }],
+    errors: [401, 404],
   },
   {
     method: 'get',

@@ -18,6 +18,7 @@ import {
   textCompletionSchema,
   verifyResultSchema,
 } from './response-schemas.js';
+import { adminBillingSchema } from './admin-billing-schema.js';
 
 /** A JSON object (the document is plain JSON). */
 export type JsonObject = { [key: string]: unknown };
@@ -48,6 +49,7 @@ const SCHEMAS: Record<SchemaName, z.ZodType> = {
   Health: healthSchema,
   AdminProviders: adminProvidersSchema,
   AdminKeys: adminKeysSchema,
+  AdminBilling: adminBillingSchema,
   StatusView: statusViewSchema,
   Error: errorBodySchema,
 };
