@@ -13,6 +13,7 @@ import type { ProviderEntry } from './provider-entry.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
+import { IdleWatch } from './idle-watch.js';
 import { TrustSampler } from './trust-sampler.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
 
@@ -106,7 +107,7 @@ export class Gateway {
   /** Every request being served: shutdown ends them when the grace period is over. */
   readonly #active = new Set<RequestScope>();
   #verifying = 0;
-  readonly #idleWaiters = new Set<() => void>();
+  readonly #idle = new IdleWatch(() => this.inFlight());
   readonly #servedListeners = new Set<(entry: ProviderEntry, answer: ServedAnswerFacts) => void>();
 
   constructor(options: GatewayCoreOptions) {
@@ -142,7 +143,7 @@ export class Gateway {
     });
     options.registry.onOutcome((outcome) => {
       this.#strategy.observe?.(outcome);
-      if (this.#idleWaiters.size > 0) this.#checkIdle();
+      if (this.#idle.waiting) this.#idle.check();
     });
   }
 
@@ -219,7 +220,7 @@ export class Gateway {
       this.#waiting.delete(scope);
       this.#active.delete(scope);
       scope.dispose();
-      this.#checkIdle();
+      this.#idle.check();
     }
   }
 
@@ -258,7 +259,7 @@ export class Gateway {
       throw error;
     } finally {
       this.#verifying -= 1;
-      this.#checkIdle();
+      this.#idle.check();
     }
   }
 
@@ -276,34 +277,11 @@ export class Gateway {
    */
   async drain(graceMs: number): Promise<boolean> {
     this.beginShutdown();
-    if (await this.#idleWithin(graceMs)) return true;
+    if (await this.#idle.within(graceMs)) return true;
     this.logger.warn({ event: 'shutdown_abort', inFlight: this.inFlight() }, 'grace period over; ending in-flight requests');
     for (const scope of this.#active) scope.abort(shuttingDownReason());
-    await this.#idleWithin(2000);
+    await this.#idle.within(2000);
     return false;
-  }
-
-  #idleWithin(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      let finished = false;
-      const done = (idle: boolean): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        this.#idleWaiters.delete(check);
-        resolve(idle);
-      };
-      const check = (): void => {
-        if (this.inFlight() === 0) done(true);
-      };
-      const timer = setTimeout(() => done(this.inFlight() === 0), ms);
-      this.#idleWaiters.add(check);
-      check();
-    });
-  }
-
-  #checkIdle(): void {
-    for (const check of [...this.#idleWaiters]) check();
   }
 
   /** Periodic upkeep of the core (trust cool-downs); the wiring calls it on every health tick. */
