@@ -7,7 +7,7 @@
 // Compiled tests import the gateway as 'zg-gateway' (Node resolves a package's own name through the
 // root package.json exports) and the devnet as 'zg-devnet' (the workspace link in node_modules).
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ function writeMarker(folder, type) {
 
 compile('tsconfig.commonjs.json');
 writeMarker('lib.commonjs', 'commonjs');
+// The `zg-gateway` command (package.json `bin`), runnable straight from a clone too.
+chmodSync(join(root, 'lib.commonjs/cli/main.js'), 0o755);
 
 compile('tsconfig.esm.json');
 writeMarker('lib.esm', 'module');

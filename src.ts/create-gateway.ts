@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import { BillingService } from './billing/index.js';
-import { createStrategy, type BalancingStrategy, type StrategyName } from './balancer/index.js';
 import { ConfiguredFleet } from './catalog/configured-fleet.js';
 import { aliasTable, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
 import { Gateway, type GatewayCompanion } from './gateway/gateway.js';
+import type { RoutePlannerOptions } from './gateway/route-planner.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
 import { ProviderRegistry } from './gateway/provider-registry.js';
-import { BackendLoadPoller } from './health/index.js';
 import { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
 import { createStores, type GatewayStores } from './create-stores.js';
+import { configuredStrategy } from './configured-strategy.js';
 
 /** The core and the parts the server and the handle need besides it. */
 export interface GatewayParts {
@@ -20,53 +20,26 @@ export interface GatewayParts {
   stores: GatewayStores;
   /** Settlement auditing and idle funds (a companion of the gateway: started and closed with it). */
   billing: BillingService;
+  /** What runs beside the configured strategy (the `least-load` poller), started and closed by the gateway. */
+  strategyCompanions: readonly GatewayCompanion[];
+  /** Makes providers discovered from now on take their weight from `config` (after a reload). */
+  useWeightsOf(config: Pick<GatewayConfig, 'weights'>): void;
 }
 
-function membership(config: GatewayConfig, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
+/** How provider `id` takes part in the fleet: its own options, its weight from them or from the `weights` map (ids case-insensitive). */
+export function providerMembership(config: Pick<GatewayConfig, 'weights'>, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
   const weight = own.weight ?? config.weights[id] ?? Object.entries(config.weights).find(([key]) => key.toLowerCase() === id.toLowerCase())?.[1];
   return { ...own, ...(weight !== undefined ? { weight } : {}) };
 }
 
-function injected(entry: InferenceProvider | InjectedProvider): InjectedProvider {
-  return 'provider' in entry ? entry : { provider: entry };
+/** The route planner's options from the config: default model, aliases (hidden ones apart), fallbacks, requireVerifiable. */
+export function routingOptions(config: GatewayConfig, catalogModels: () => ReadonlyMap<string, number>): RoutePlannerOptions {
+  const { aliases, hidden } = aliasTable(config);
+  return { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels, requireVerifiable: config.requireVerifiable };
 }
 
-/** The configured strategy, with what it needs: for `least-load`, a poller of the backends' metrics (started and closed with the gateway). */
-function configuredStrategy(
-  config: GatewayConfig,
-  registry: ProviderRegistry,
-  client: UpstreamHttpClient,
-  now: () => number,
-  logger: Logger,
-): { strategy: BalancingStrategy; companions: GatewayCompanion[] } {
-  const tuning = config.strategyOptions;
-  const companions: GatewayCompanion[] = [];
-  let loadOf: ((providerId: string) => number | undefined) | undefined;
-  if (config.strategy === 'least-load') {
-    const poller = new BackendLoadPoller({
-      targets: () => registry.entries.values(),
-      client,
-      intervalMs: tuning.metricsInterval,
-      timeoutMs: tuning.metricsTimeout,
-      path: tuning.metricsPath,
-      runningMetric: tuning.runningMetric,
-      waitingMetric: tuning.waitingMetric,
-      now,
-      logger,
-      ...(tuning.metricsStaleAfterMs !== undefined ? { staleAfterMs: tuning.metricsStaleAfterMs } : {}),
-      ...(tuning.capacityMetric !== undefined ? { capacityMetric: tuning.capacityMetric } : {}),
-    });
-    companions.push(poller);
-    loadOf = (providerId) => poller.loadOf(providerId);
-  }
-  const strategy = createStrategy(config.strategy as StrategyName, {
-    explore: tuning.explore,
-    staleAfterMs: tuning.staleAfterMs,
-    loadThreshold: tuning.loadThreshold,
-    now,
-    ...(loadOf ? { loadOf } : {}),
-  });
-  return { strategy, companions };
+function injected(entry: InferenceProvider | InjectedProvider): InjectedProvider {
+  return 'provider' in entry ? entry : { provider: entry };
 }
 
 /**
@@ -76,13 +49,13 @@ function configuredStrategy(
  */
 export function createGateway(config: GatewayConfig, dependencies: GatewayDependencies, logger: Logger): GatewayParts {
   const now = dependencies.now ?? Date.now;
+  let weightsFrom: Pick<GatewayConfig, 'weights'> = config;
   const client = new UpstreamHttpClient({
     connectTimeoutMs: config.timeouts.connect,
     connectionsPerOrigin: config.upstream.connectionsPerOrigin,
     keepAliveTimeoutMs: config.upstream.keepAliveTimeout,
   });
   const selection = providerSelection(config);
-  const { aliases, hidden } = aliasTable(config);
   const breaker = config.circuitBreaker;
   const registry = new ProviderRegistry({
     logger,
@@ -113,15 +86,15 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
             autoFunding: { intervalMs: config.autoFundingInterval },
           }
         : undefined,
-    zgProviders: selection.addresses.map((address) => ({ address, membership: membership(config, address) })),
+    zgProviders: selection.addresses.map((address) => ({ address, membership: providerMembership(config, address) })),
     discovery: selection.discover
-      ? { options: selection.discover, refreshIntervalMs: config.catalogRefreshInterval, maxFundedProviders: config.maxFundedProviders, membership: (address) => membership(config, address) }
+      ? { options: selection.discover, refreshIntervalMs: config.catalogRefreshInterval, maxFundedProviders: config.maxFundedProviders, membership: (address) => providerMembership(weightsFrom, address) }
       : undefined,
     openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }) => ({
       spec: { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}) },
-      membership: membership(config, name, { weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }),
+      membership: providerMembership(config, name, { weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }),
     })),
-    injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: membership(config, provider.id, own) })),
+    injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: providerMembership(config, provider.id, own) })),
     funding: config.funding,
   });
   // Before the stores: a billing state file that cannot be read stops the start-up with nothing to close.
@@ -152,7 +125,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     responses: stores.responses,
     sessions: stores.sessions,
     fleet,
-    routing: { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels: () => fleet.catalogModels(), requireVerifiable: config.requireVerifiable },
+    routing: routingOptions(config, () => fleet.catalogModels()),
     maxAttempts: config.maxRetries,
     timeouts: config.timeouts,
     limits: { maxResponseBytes: config.limits.maxResponseBytes, maxSseEventBytes: config.limits.maxSseEventBytes },
@@ -163,5 +136,5 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
   });
   // Billing hears of every served answer from the core; the core does not know billing.
   gateway.onServed((entry, answer) => billing.recordServed(entry, answer));
-  return { gateway, fleet, client, stores, billing };
+  return { gateway, fleet, client, stores, billing, strategyCompanions: companions, useWeightsOf: (next) => void (weightsFrom = next) };
 }

@@ -7,6 +7,7 @@ import { FailSoftSessionStore } from './sessions/fail-soft/fail-soft-session-sto
 import { LruSessionStore } from './sessions/lru-session-store.js';
 import { RedisConnection } from './sessions/redis/redis-connection.js';
 import { RedisCounterStore } from './sessions/redis/redis-counter-store.js';
+import { RedisKeyDirectory } from './sessions/redis/redis-key-directory.js';
 import { RedisSessionStore } from './sessions/redis/redis-session-store.js';
 import type { ResponseRecord, SessionStore } from './sessions/session-store.js';
 
@@ -25,6 +26,8 @@ export interface GatewayStores {
    * stores start in their outage mode (logged once) rather than failing the first requests.
    */
   ready(timeoutMs: number): Promise<boolean>;
+  /** With a Redis store: the client keys kept in Redis (`zg-gateway keys create`), on the shared connection, built on first call. Undefined for memory stores. */
+  keyDirectory(): RedisKeyDirectory | undefined;
   /** Lets go of the shared Redis connection (it quits once the stores are closed too). Idempotent. */
   close(): Promise<void>;
 }
@@ -47,6 +50,7 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
       sessions: dependencies.sessionStore ?? new LruSessionStore<string>(local),
       counters: () => (counters ??= new MemoryCounterStore({ now })),
       ready: async () => true,
+      keyDirectory: () => undefined,
       close: async () => undefined,
     };
   }
@@ -69,6 +73,7 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
   const responses = dependencies.responseStore ?? sessionStore<ResponseRecord>('responses', 'reject');
   const sessions = dependencies.sessionStore ?? sessionStore<string>('sessions', 'miss');
   let counters = dependencies.counterStore;
+  let keyDirectory: RedisKeyDirectory | undefined;
   let closed = false;
   return {
     kind: 'redis',
@@ -89,9 +94,11 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
       }
       return ready;
     },
+    keyDirectory: () => (keyDirectory ??= new RedisKeyDirectory({ connection, prefix: store.prefix })),
     close: async () => {
       if (closed) return;
       closed = true;
+      await keyDirectory?.close();
       await connection.release();
     },
   };

@@ -1,10 +1,11 @@
 import type { Registry } from 'prom-client';
 import type { BillingService } from './billing/index.js';
 import type { OpenAICompatibleSpec } from './catalog/configured-fleet.js';
-import type { GatewayConfig } from './config/index.js';
+import type { GatewayConfig, GatewayOptions } from './config/index.js';
 import type { FailedProvider } from './gateway/fleet-source.js';
 import type { Gateway } from './gateway/gateway.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
+import type { ReloadReport } from './reload/apply-config-change.js';
 import { redactRedisUrl } from './sessions/redis/redis-connection.js';
 
 /** A provider of the running fleet, as the handle lists it. */
@@ -47,8 +48,21 @@ export interface GatewayHandle {
   readonly providers: FleetHandle;
   /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
-  /** The validated, frozen configuration, secrets removed (key, admin and metrics tokens) or masked (API keys, the Redis URL's password). */
+  /**
+   * The effective configuration (after any `reconfigure`), validated and frozen, secrets removed
+   * (key, admin and metrics tokens) or masked (API keys, the Redis URL's password).
+   */
   readonly config: Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'>;
+  /**
+   * Applies a new configuration without a restart and without failing requests in flight: a whole
+   * set of options as given at start (env fallbacks apply), validated first. Live: the providers
+   * (added; removed ones drain), their weights and membership options, `strategy` and
+   * `strategyOptions`, routing (`defaultModel`, `modelAliases`, `fallbacks`, `requireVerifiable`),
+   * client keys (`apiKeys`, `keysFile`, read again each time), `logLevel`, `shutdownGracePeriod`.
+   * Other changed options are listed in `needsRestart` (and logged), not applied. Rejects with
+   * GatewayError('invalid_config') naming the field, changing nothing. Calls run one at a time.
+   */
+  reconfigure(options: GatewayOptions): Promise<ReloadReport>;
   /** The core, for advanced use (routing, registry, stores). */
   readonly gateway: Gateway;
   /** Settlement auditing: `report()` (what `GET /admin/billing` shows), `reconcile()` and `reclaimIdle()` run a round now. */

@@ -10,8 +10,10 @@ export {
   gatewayConfigSchema,
   isLoopbackHost,
   optionsFromEnvironment,
+  parseConfigText,
   parseGatewayConfig,
   parseGatewayOptions,
+  readConfigFile,
   readEnvironment,
   storeConfigSchema,
   type GatewayConfig,
@@ -49,6 +51,7 @@ export { SseEventSplitter } from './providers/http/sse-event-splitter.js';
 export { OpenAICompatibleProvider, type OpenAICompatibleModel, type OpenAICompatibleProviderOptions } from './providers/openai-compatible/openai-compatible-provider.js';
 export { UpstreamHttpClient, type UpstreamHttpClientOptions } from './providers/http/upstream-http-client.js';
 export { ZgNetwork, type ZgNetworkOptions } from './providers/zg/zg-network.js';
+export { listChainServices, type ChainServiceListing, type ListChainServicesOptions } from './providers/zg/list-chain-services.js';
 export { ZgProvider } from './providers/zg/zg-provider.js';
 export { SessionHeaderCache, tokenExpiry } from './providers/zg/session-header-cache.js';
 export {
@@ -106,3 +109,4 @@ export * from './stats/index.js';
 export * from './balancer/index.js';
 export * from './sessions/index.js';
 export * from './keys/index.js';
+export * from './reload/index.js';

@@ -5,7 +5,8 @@ import { GatewayError } from './errors/index.js';
 import { probeFleet } from './gateway/probe-fleet.js';
 import { publicConfig, type FleetHandle, type GatewayHandle } from './gateway-handle.js';
 import { PeriodicTask } from './health/index.js';
-import { ClientKeys, loadKeysFile } from './keys/index.js';
+import { setUpClientKeys, type GatewayClientKeys } from './reload/gateway-client-keys.js';
+import { GatewayReloader } from './reload/gateway-reloader.js';
 import { createLogger } from './logging/create-logger.js';
 import { startHttpServer } from './server/index.js';
 import type { Gateway } from './gateway/gateway.js';
@@ -39,8 +40,9 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   if (selection.addresses.length === 0 && !selection.discover && config.openAICompatibleProviders.length === 0 && (dependencies.providers ?? []).length === 0) {
     throw new GatewayError('invalid_config', 'Invalid option providers: at least one provider is required', { param: 'providers' });
   }
-  const logger = dependencies.logger ?? createLogger(config.logLevel);
-  const { gateway, fleet, client, stores, billing } = createGateway(config, dependencies, logger);
+  const logger = dependencies.logger ?? createLogger(config.logLevel, dependencies.logDestination);
+  const now = dependencies.now ?? Date.now;
+  const { gateway, fleet, client, stores, billing, strategyCompanions, useWeightsOf } = createGateway(config, dependencies, logger);
   const upkeep = new PeriodicTask(
     async () => {
       gateway.maintain();
@@ -50,23 +52,36 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     (error) => logger.error({ event: 'internal_error', err: error }, 'health check failed'),
   );
   let server;
-  let clientKeys: ClientKeys | undefined;
+  let keys: GatewayClientKeys | undefined;
   try {
-    if (config.apiKeys || config.keysFile) {
-      const keys = [...(config.apiKeys ?? []), ...(config.keysFile ? await loadKeysFile(config.keysFile) : [])];
-      clientKeys = new ClientKeys({ keys, store: stores.counters(), ...(dependencies.now ? { now: dependencies.now } : {}) });
-    }
     // A Redis that is not up yet at start: serve from local state (logged once) rather than wait.
     await stores.ready(STORE_READY_WAIT_MS);
+    keys = await setUpClientKeys(config, stores, now, logger);
     await gateway.start();
-    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys, billing });
+    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys: keys.clientKeys, billing });
   } catch (error) {
-    await clientKeys?.close();
+    await keys?.close();
     await gateway.close();
     await stores.close();
     await client.close().catch(() => undefined);
     throw error;
   }
+  const clientKeys = keys;
+  clientKeys.start();
+  const reloader = new GatewayReloader({
+    config,
+    gateway,
+    fleet,
+    client,
+    logger,
+    now,
+    keys: clientKeys.keySet,
+    strategyInjected: dependencies.strategy !== undefined,
+    ownsLogger: dependencies.logger === undefined,
+    strategyCompanions,
+    injectedProviders: dependencies.providers?.length ?? 0,
+    useWeightsOf,
+  });
   upkeep.start();
   logger.info({ event: 'gateway_listening', url: server.url, strategy: gateway.strategy.name, providers: gateway.registry.list().map((entry) => entry.id), store: stores.kind, failedProviders: fleet.failed.length }, 'gateway listening');
   const http = server;
@@ -79,7 +94,10 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     get failedProviders() {
       return fleet.failed;
     },
-    config: publicConfig(config),
+    get config() {
+      return publicConfig(reloader.config);
+    },
+    reconfigure: (next) => reloader.reconfigure(next),
     gateway,
     billing,
     metrics: http.telemetry.registry,
@@ -88,11 +106,12 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
       (closing ??= (async () => {
         await http.stopAccepting();
         gateway.beginShutdown();
-        await gateway.drain(config.shutdownGracePeriod);
+        await gateway.drain(reloader.config.shutdownGracePeriod);
         await upkeep.stop();
+        await reloader.close();
         await http.closeConnections(500);
         await gateway.close();
-        await clientKeys?.close();
+        await clientKeys.close();
         await stores.close();
         await client.close().catch(() => undefined);
         logger.info({ event: 'gateway_closed' }, 'gateway closed');

@@ -273,8 +273,14 @@ export const gatewayConfigSchema = z
      * Plaintext keys are hashed at once. Default: none (no key needed on a loopback host).
      */
     apiKeys: apiKeysConfigSchema.optional(),
-    /** A JSON file of client keys (`{ "keys": [...] }`), read at start. */
+    /** A JSON file of client keys (`{ "keys": [...] }`), read at start (and again on every `reconfigure`). */
     keysFile: z.string().min(1).optional(),
+    /**
+     * Accept the client keys kept in the Redis store (made with `zg-gateway keys create`), polled every 2 s.
+     * `true`: always (every request is refused until a key exists); `false`: never. Default: when the store is
+     * Redis and holds at least one key at start. Needs `store: { type: 'redis' }`.
+     */
+    storeKeys: z.boolean().optional(),
     /** Serve chats without client keys on a non-loopback host. Default false: the gateway refuses to start so. */
     allowUnauthenticated: z.boolean().default(false),
     /** Origins allowed to call the gateway from a browser (CORS). Default none (CORS off); `["*"]` allows any. */

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { BalancingStrategy } from '../balancer/index.js';
 import type { CounterStore } from '../keys/counter-store.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
@@ -21,8 +21,10 @@ export interface InjectedProvider {
  * beside the serialisable options. Every part is optional; the defaults are built from the config.
  */
 export interface GatewayDependencies {
-  /** A pino logger. Default: a new JSON logger on stdout at `logLevel`. */
+  /** A pino logger. Default: a new JSON logger at `logLevel` (changed live by `reconfigure`), writing to `logDestination`. */
   logger?: Logger;
+  /** Where the gateway's own logger writes, when no `logger` is given (e.g. a pretty printer). Default: stdout. */
+  logDestination?: DestinationStream;
   /**
    * Where response ids are remembered (for `/v1/verify`). Default: built from the `store` option: an
    * in-process LRU (`sessionCacheSize`, `sessionTimeout`), or Redis with a local fallback. Used as

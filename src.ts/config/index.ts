@@ -3,3 +3,4 @@ export { aliasTable, isLoopbackHost, parseGatewayConfig, parseGatewayOptions, pr
 export { optionsFromEnvironment, readEnvironment } from './read-environment.js';
 export type { GatewayDependencies, InjectedProvider } from './gateway-dependencies.js';
 export { billingConfigSchema, type BillingConfig } from './billing-config-schema.js';
+export { parseConfigText, readConfigFile } from './read-config-file.js';

@@ -86,7 +86,8 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   for (const [index, upstream] of config.openAICompatibleProviders.entries()) {
     if (upstream.model !== undefined && upstream.models !== undefined) throw invalid(`openAICompatibleProviders.${index}.model`, 'give either model or models, not both');
   }
-  const hasKeys = (config.apiKeys?.length ?? 0) > 0 || config.keysFile !== undefined;
+  if (config.storeKeys === true && config.store.type !== 'redis') throw invalid('storeKeys', "client keys kept in the store need store: { type: 'redis' }");
+  const hasKeys = (config.apiKeys?.length ?? 0) > 0 || config.keysFile !== undefined || config.storeKeys === true;
   if (!isLoopbackHost(config.host) && !config.allowUnauthenticated && !hasKeys) {
     throw invalid(
       'host',

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Paths pino blanks in every log line: keys, bearer tokens, signatures. */
 export const REDACTED_PATHS = [
@@ -22,18 +22,17 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * The gateway's structured logger (JSON lines on stdout), secrets redacted. Lines are written
- * asynchronously (pino's SonicBoom destination, `sync: false`): a request never waits for stdout;
- * pino flushes what is pending when the process exits, and `close()` flushes too.
+ * The gateway's structured logger, secrets redacted: JSON lines on stdout, or into `destination`
+ * (e.g. the CLI's human-readable printer). Stdout is written asynchronously (pino's SonicBoom
+ * destination, `sync: false`): a request never waits for it; pino flushes what is pending when the
+ * process exits, and `close()` flushes too.
  */
-export function createLogger(level: string): Logger {
-  return pino(
-    {
-      name: 'zg-gateway',
-      level,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      base: { service: 'zg-gateway' },
-    },
-    pino.destination({ dest: 1, sync: false }),
-  );
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
+    name: 'zg-gateway',
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'zg-gateway' },
+  };
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

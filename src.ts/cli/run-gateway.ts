@@ -1,0 +1,81 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { parseConfigText, type GatewayOptions } from '../config/index.js';
+import { GatewayError } from '../errors/index.js';
+import type { GatewayHandle } from '../gateway-handle.js';
+import { watchConfigFile, type ConfigFileWatcher } from '../reload/index.js';
+import { runMultiProviderInferenceServer } from '../run-multi-provider-inference-server.js';
+import { prettyLogStream } from './pretty-log-stream.js';
+import { buildServeOptions, type ServeFlags } from './serve-options.js';
+
+/** What `serve` and `devnet --serve` start the gateway with. */
+export interface RunGatewayOptions {
+  readonly flags: ServeFlags;
+  readonly environment: NodeJS.ProcessEnv;
+  /** Options that win over the file and the environment (the devnet's chain and key). */
+  readonly fixed?: Partial<GatewayOptions>;
+  /** More fields for the ready file. */
+  readonly readyFacts?: Record<string, unknown>;
+}
+
+/** A running gateway of the CLI. */
+export interface RunningGateway {
+  readonly handle: GatewayHandle;
+  /** Stops watching the file and closes the gateway (in-flight requests finish first). */
+  close(): Promise<void>;
+}
+
+/** Writes `facts` as JSON to `path` in one step (a reader never sees half a file). */
+export async function writeReadyFile(path: string, facts: Record<string, unknown>): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify({ ...facts, pid: process.pid }, null, 2) + '\n');
+  await rename(temporary, path);
+}
+
+async function readConfigText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    throw new GatewayError('invalid_config', `The config file ${path} cannot be read${typeof code === 'string' ? ` (${code})` : ''}`, { param: 'config', cause: error });
+  }
+}
+
+/**
+ * Starts the gateway from the config file, the environment and the flags; logs human-readable on a
+ * terminal (JSON otherwise); watches the file and applies its valid changes; writes the ready file.
+ * Rejects like `runMultiProviderInferenceServer` (GatewayError `invalid_config`, `listen_failed`, ...).
+ */
+export async function runGateway(options: RunGatewayOptions): Promise<RunningGateway> {
+  const { flags, environment, fixed } = options;
+  const path = flags.configPath;
+  const text = path !== undefined ? await readConfigText(path) : undefined;
+  const fileOptions = text !== undefined && path !== undefined ? parseConfigText(text, path) : {};
+  const gatewayOptions = buildServeOptions(fileOptions, flags, environment, fixed);
+  const pretty = (flags.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
+  const handle = await runMultiProviderInferenceServer(gatewayOptions, pretty ? { logDestination: prettyLogStream(process.stdout, process.stdout.isTTY === true) } : {});
+  const logger = handle.gateway.logger;
+  let watcher: ConfigFileWatcher | undefined;
+  if (path !== undefined && flags.watch) {
+    watcher = watchConfigFile({
+      path,
+      initialText: text,
+      logger,
+      apply: (next) => handle.reconfigure(next),
+      toOptions: (next) => buildServeOptions(next, flags, environment, fixed),
+    });
+  }
+  const fleet = handle.providers.list();
+  process.stderr.write(
+    `zg-gateway listening on ${handle.url}  (strategy ${handle.gateway.strategy.name}, ${fleet.length} provider${fleet.length === 1 ? '' : 's'}` +
+      `${handle.failedProviders.length > 0 ? `, ${handle.failedProviders.length} failed` : ''})\n` +
+      (watcher ? `watching ${path} for changes\n` : ''),
+  );
+  if (flags.readyFile) await writeReadyFile(flags.readyFile, { url: handle.url, ...options.readyFacts });
+  return {
+    handle,
+    close: async () => {
+      watcher?.close();
+      await handle.close();
+    },
+  };
+}
