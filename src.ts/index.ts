@@ -85,6 +85,7 @@ export { describeProvider, describeProviders, type ProviderView } from './gatewa
 export { costOfUsage, estimatePromptTokens } from './providers/model-pricing.js';
 export * from './billing/index.js';
 export { ZgWalletAccounts, type ChainAccount, type ChainRefund, type ChainSettlement, type ZgWalletAccountsOptions } from './providers/zg/zg-wallet-accounts.js';
+export { WalletTransactions, isNonceClash } from './providers/zg/wallet-transactions.js';
 export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
 export {

@@ -12,6 +12,7 @@ import { serviceModels } from './provider-models.js';
 import { ZgServiceDirectory } from './zg-service-directory.js';
 import type { ZgService } from './zg-service.js';
 import { ZgWalletAccounts } from './zg-wallet-accounts.js';
+import { WalletTransactions } from './wallet-transactions.js';
 
 /** How the gateway connects to a 0G network. */
 export interface ZgNetworkOptions {
@@ -67,6 +68,8 @@ export class ZgNetwork {
   readonly #sdkAddresses = new Map<string, string>();
   readonly #restoreConsole: () => void;
   #closed = false;
+  /** Every transaction this gateway sends from its wallet, one at a time. */
+  readonly #transactions = new WalletTransactions();
 
   /** Which chain and contract the wallet's accounts live on: `<chain id>:<inference contract>` (lower-case). */
   readonly networkId: string;
@@ -81,7 +84,7 @@ export class ZgNetwork {
       walletAddress,
       inferenceAddress: addresses.inference,
       ledgerAddress: addresses.ledger,
-      retrieveFund: (provider) => this.#sdk((sdk) => sdk.ledger.retrieveFundFromProvider('inference', provider, options.gasPrice)),
+      retrieveFund: (provider) => this.#transaction((sdk) => sdk.ledger.retrieveFundFromProvider('inference', provider, options.gasPrice)),
     });
     this.walletAddress = walletAddress;
     this.#options = options;
@@ -141,6 +144,11 @@ export class ZgNetwork {
     return runWithSdkLogger(this.#logger, () => action(this.#broker));
   }
 
+  /** Runs an SDK call that sends transactions: queued behind the gateway's others, sent again on a nonce clash. */
+  #transaction<T>(action: (broker: ZGComputeNetworkBroker) => Promise<T>): Promise<T> {
+    return this.#transactions.run(() => this.#sdk(action));
+  }
+
   async #ensureLedger(): Promise<void> {
     try {
       await this.#sdk((broker) => broker.ledger.getLedger());
@@ -156,7 +164,7 @@ export class ZgNetwork {
       });
     }
     try {
-      await this.#sdk((broker) => broker.ledger.addLedger(deposit, this.#options.gasPrice));
+      await this.#transaction((broker) => broker.ledger.addLedger(deposit, this.#options.gasPrice));
       this.#logger.info({ event: 'ledger_created', wallet: this.walletAddress, deposit }, 'created the 0G ledger');
     } catch (error) {
       throw classifyChainError(error, 'Creating the ledger');
@@ -200,7 +208,7 @@ export class ZgNetwork {
     const gasPrice = this.#options.gasPrice;
     const autoFunding = this.#options.autoFunding ?? {};
     try {
-      await this.#sdk(async (broker) => {
+      await this.#transaction(async (broker) => {
         // Creates the sub-account (1 0G from the ledger) when missing, then records the wallet's acknowledgement.
         await broker.inference.checkProviderSignerStatus(address, gasPrice);
         await broker.inference.acknowledgeProviderSigner(address, gasPrice);
@@ -258,7 +266,7 @@ export class ZgNetwork {
   /** Tops the sub-account with `address` up from the ledger now, as auto-funding would (unsettled fees plus a buffer). */
   async topUp(address: string): Promise<void> {
     const bufferMultiplier = this.#options.autoFunding?.bufferMultiplier ?? 2;
-    await this.#sdk((broker) => broker.inference.requestProcessor.checkAndFund(address, bufferMultiplier, this.#options.gasPrice));
+    await this.#transaction((broker) => broker.inference.requestProcessor.checkAndFund(address, bufferMultiplier, this.#options.gasPrice));
   }
 
   /**
