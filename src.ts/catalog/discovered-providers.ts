@@ -14,8 +14,15 @@ export interface RefreshSummary {
   services: number;
   /** Services the discover options keep. */
   matching: number;
+  /** Services registered since the previous refresh (addresses; all of them on the first one). They are funded only when a request needs them. */
+  joined: string[];
+  /** Services gone from the chain since the previous refresh. */
+  left: string[];
+  /** Providers funded and put in rotation by this refresh. */
   added: string[];
+  /** Providers of the fleet that left the chain or no longer match: drained, then removed. */
   removed: string[];
+  /** Providers whose price, URL, models or signer changed. */
   changed: string[];
   durationMs: number;
 }
@@ -99,7 +106,17 @@ export class DiscoveredProviders {
     const started = Date.now();
     const network = await this.#options.network();
     const entries = await this.#options.catalog.read(network);
-    const summary: RefreshSummary = { services: entries.size, matching: 0, added: [], removed: [], changed: [], durationMs: 0 };
+    const previous = this.#entries;
+    const summary: RefreshSummary = {
+      services: entries.size,
+      matching: 0,
+      joined: [...entries].filter(([key]) => !previous.has(key)).map(([, entry]) => entry.service.provider),
+      left: [...previous].filter(([key]) => !entries.has(key)).map(([, entry]) => entry.service.provider),
+      added: [],
+      removed: [],
+      changed: [],
+      durationMs: 0,
+    };
     this.#entries = entries;
     const { registry, logger } = this.#options;
     for (const fleetEntry of registry.list()) {

@@ -21,7 +21,7 @@ async function chat(gateway: GatewayHandle, model: string, content = 'hi'): Prom
   return { status: response.status, provider: response.headers.get('x-provider-address'), ...(body.error ? { code: body.error.code } : {}) };
 }
 
-async function refresh(gateway: GatewayHandle): Promise<{ services: number; matching: number; added: string[]; removed: string[]; changed: string[]; durationMs: number }> {
+async function refresh(gateway: GatewayHandle): Promise<{ services: number; matching: number; joined: string[]; left: string[]; added: string[]; removed: string[]; changed: string[]; durationMs: number }> {
   const response = await fetch(`${gateway.url}/admin/catalog/refresh`, { method: 'POST' });
   assert.equal(response.status, 200);
   return (await response.json()) as never;
@@ -96,6 +96,8 @@ describe("providers: 'auto' serves the chain's catalog and follows it", () => {
     const added = await devnet.addProvider({ name: 'newcomer', model: 'gemma', inputPrice: 2n * GWEI, outputPrice: 2n * GWEI });
     const first = await refresh(gateway);
     assert.ok(first.services >= 7);
+    assert.deepEqual(first.joined, [added.address], 'the refresh names the service that joined since the last one');
+    assert.deepEqual(first.left, []);
     const joined = (await admin(gateway)).catalog.find((entry) => entry.address === added.address);
     assert.ok(joined, 'the newcomer is known');
     assert.equal((await chat(gateway, 'gemma')).status, 503, 'the cap is reached: its model is known but no provider can be funded');
@@ -119,6 +121,7 @@ describe("providers: 'auto' serves the chain's catalog and follows it", () => {
     assert.ok(await waitFor(() => leaving.left, 5000), 'its service is removed on chain');
     const third = await refresh(gateway);
     assert.ok(third.removed.includes(leaving.address));
+    assert.deepEqual(third.left, [leaving.address], 'and the service that left');
     const stream = await (await inFlight).text();
     assert.match(stream, /data: \[DONE\]\n\n$/, 'its in-flight stream finished');
     await leftOnChain;

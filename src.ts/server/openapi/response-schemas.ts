@@ -105,6 +105,8 @@ export const modelListSchema = z.object({
 export const catalogRefreshSchema = z.object({
   services: z.number().int(),
   matching: z.number().int(),
+  joined: z.array(z.string()),
+  left: z.array(z.string()),
   added: z.array(z.string()),
   removed: z.array(z.string()),
   changed: z.array(z.string()),
