@@ -37,7 +37,11 @@ export class RuntimeMembers implements FleetControl {
 
   nodeId(url: string): string {
     const byName = this.#options.registry.get(url);
-    return byName ? byName.id : normaliseNodeUrl(url).id;
+    if (byName) return byName.id;
+    const { id, baseUrl } = normaliseNodeUrl(url);
+    // A configured upstream is known by its name: found by its URL too.
+    for (const entry of this.#options.registry.entries.values()) if (entry.descriptor.endpoint === baseUrl) return entry.id;
+    return id;
   }
 
   upsertNode(node: UpstreamNode, membership: ProviderMembershipOptions): Promise<NodeChange> {
