@@ -110,6 +110,7 @@ export type { ServedRoute } from './server/admin-app.js';
 export { buildOpenApiDocument, type OpenApiOptions } from './server/openapi/openapi-document.js';
 export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
 export * from './server/openapi/response-schemas.js';
+export * from './server/openapi/fleet-schemas.js';
 export { adminBillingSchema, billingProviderSchema } from './server/openapi/admin-billing-schema.js';
 export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gateway-telemetry.js';
 export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';
