@@ -74,9 +74,11 @@ export {
   type PrometheusText,
 } from './health/index.js';
 export { createLogger, REDACTED_PATHS } from './logging/create-logger.js';
-export { DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, Gateway, type CompletionRequest, type GatewayCompanion, type GatewayCoreOptions } from './gateway/gateway.js';
+export { Gateway, type CompletionRequest, type GatewayCompanion, type GatewayCoreOptions } from './gateway/gateway.js';
 export {
   AdmissionQueue,
+  DEFAULT_PRIORITY,
+  DEFAULT_QUEUE_SETTINGS,
   MAX_PRIORITY,
   MIN_PRIORITY,
   type AdmissionClock,

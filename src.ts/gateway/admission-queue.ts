@@ -4,6 +4,9 @@ import { GatewayError } from '../errors/index.js';
 export const MIN_PRIORITY = 0;
 export const MAX_PRIORITY = 10;
 
+/** The priority of a request that states none. */
+export const DEFAULT_PRIORITY = 5;
+
 /** The timer side of a clock (injected so tests move time by hand). */
 export interface AdmissionClock {
   now(): number;
@@ -22,6 +25,9 @@ export interface AdmissionQueueSettings {
   /** The priority of a request that states none. Default 5. */
   defaultPriority?: number;
 }
+
+/** The bounds when none are given: 1000 waiting, 30 s each, Retry-After 1 s, default priority 5. */
+export const DEFAULT_QUEUE_SETTINGS: AdmissionQueueSettings = Object.freeze({ maxSize: 1000, timeoutMs: 30_000, retryAfterMs: 1000, defaultPriority: DEFAULT_PRIORITY });
 
 /** A request's place in the queue, kept when it is woken but loses the race and waits again. */
 export interface AdmissionTicket {

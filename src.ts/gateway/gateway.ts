@@ -14,7 +14,7 @@ import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
 import { IdleWatch } from './idle-watch.js';
-import { AdmissionQueue, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
+import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
 import { TrustSampler } from './trust-sampler.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
 
@@ -62,9 +62,6 @@ export interface GatewayCoreOptions {
   queueClock?: AdmissionClock;
 }
 
-/** The admission queue's bounds when none are given: 1000 waiting, 30 s each, Retry-After 1 s. */
-export const DEFAULT_QUEUE_SETTINGS: AdmissionQueueSettings = Object.freeze({ maxSize: 1000, timeoutMs: 30_000, retryAfterMs: 1000, defaultPriority: 5 });
-
 /** One completion request as the HTTP layer hands it over. */
 export interface CompletionRequest {
   readonly route: CompletionRoute;
@@ -88,9 +85,6 @@ export interface CompletionRequest {
   /** The pool it asks for (`X-Pool`); default: the pool its model maps to, else any provider. */
   readonly pool?: string | undefined;
 }
-
-/** The priority of a request that states none. */
-export const DEFAULT_PRIORITY = 5;
 
 /**
  * The gateway core, with no HTTP: the registry (fleet), the route planner, the dispatcher, the

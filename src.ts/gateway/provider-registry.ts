@@ -175,11 +175,7 @@ export class ProviderRegistry {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /**
-   * Listens to every change that may free or add capacity: a lease released, a provider added or
-   * reconfigured, a breaker, funding or trust state changed (the admission queue). Must be quick
-   * and not throw. Returns the unsubscribe function.
-   */
+  /** Listens to changes that may free or add capacity (lease released, provider added or reconfigured, health restored); quick. Returns the unsubscribe. */
   onChange(listener: () => void): () => void {
     this.#changeListeners.add(listener);
     return () => this.#changeListeners.delete(listener);
