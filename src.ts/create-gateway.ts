@@ -35,7 +35,7 @@ export function providerMembership(config: Pick<GatewayConfig, 'weights'>, id: s
 /** The route planner's options from the config: default model, aliases (hidden ones apart), fallbacks, requireVerifiable. */
 export function routingOptions(config: GatewayConfig, catalogModels: () => ReadonlyMap<string, number>): RoutePlannerOptions {
   const { aliases, hidden } = aliasTable(config);
-  return { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels, requireVerifiable: config.requireVerifiable };
+  return { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels, requireVerifiable: config.requireVerifiable, pools: config.pools };
 }
 
 function injected(entry: InferenceProvider | InjectedProvider): InjectedProvider {
@@ -131,6 +131,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     limits: { maxResponseBytes: config.limits.maxResponseBytes, maxSseEventBytes: config.limits.maxSseEventBytes },
     retryBudget: config.retryBudget,
     trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
+    queue: config.queue,
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });

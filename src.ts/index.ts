@@ -75,12 +75,24 @@ export {
 } from './health/index.js';
 export { createLogger, REDACTED_PATHS } from './logging/create-logger.js';
 export { Gateway, type CompletionRequest, type GatewayCompanion, type GatewayCoreOptions } from './gateway/gateway.js';
+export {
+  AdmissionQueue,
+  DEFAULT_PRIORITY,
+  DEFAULT_QUEUE_SETTINGS,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  type AdmissionClock,
+  type AdmissionQueueSettings,
+  type AdmissionQueueStats,
+  type AdmissionResult,
+  type AdmissionTicket,
+} from './gateway/admission-queue.js';
 export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
 export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
-export { RoutePlanner, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';
+export { RoutePlanner, type PoolOptions, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';
 export type { ResponseSink } from './gateway/answer-relay.js';
 export type { CompletionReport, ServedAnswerFacts } from './gateway/complete-request.js';
-export type { FailedProvider, FleetSource } from './gateway/fleet-source.js';
+export type { FailedProvider, FleetControl, FleetSource, NodeChange, UpstreamNode } from './gateway/fleet-source.js';
 export { describeProvider, describeProviders, type ProviderView } from './gateway/describe-providers.js';
 export { costOfUsage, estimatePromptTokens } from './providers/model-pricing.js';
 export * from './billing/index.js';
@@ -101,6 +113,7 @@ export type { ServedRoute } from './server/admin-app.js';
 export { buildOpenApiDocument, type OpenApiOptions } from './server/openapi/openapi-document.js';
 export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
 export * from './server/openapi/response-schemas.js';
+export * from './server/openapi/fleet-schemas.js';
 export { adminBillingSchema, billingProviderSchema } from './server/openapi/admin-billing-schema.js';
 export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gateway-telemetry.js';
 export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';

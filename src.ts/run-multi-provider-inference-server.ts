@@ -10,6 +10,7 @@ import { GatewayReloader } from './reload/gateway-reloader.js';
 import { createLogger } from './logging/create-logger.js';
 import { startHttpServer } from './server/index.js';
 import type { Gateway } from './gateway/gateway.js';
+import { RuntimeMembers } from './catalog/runtime-members.js';
 
 /** How long start-up waits for Redis before serving from local state. */
 const STORE_READY_WAIT_MS = 2000;
@@ -43,6 +44,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   const logger = dependencies.logger ?? createLogger(config.logLevel, dependencies.logDestination);
   const now = dependencies.now ?? Date.now;
   const { gateway, fleet, client, stores, billing, strategyCompanions, useWeightsOf } = createGateway(config, dependencies, logger);
+  const fleetControl = new RuntimeMembers({ fleet, registry: gateway.registry, logger });
   const upkeep = new PeriodicTask(
     async () => {
       gateway.maintain();
@@ -58,7 +60,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     await stores.ready(STORE_READY_WAIT_MS);
     keys = await setUpClientKeys(config, stores, now, logger);
     await gateway.start();
-    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys: keys.clientKeys, billing });
+    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys: keys.clientKeys, billing, fleetControl });
   } catch (error) {
     await keys?.close();
     await gateway.close();

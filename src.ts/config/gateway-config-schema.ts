@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STRATEGY_NAMES } from '../balancer/index.js';
 import { apiKeysConfigSchema } from '../keys/index.js';
 import { billingConfigSchema } from './billing-config-schema.js';
+import { poolsConfigSchema, queueConfigSchema } from './admission-config-schema.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
 const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
@@ -143,6 +144,10 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The admission queue (`maxSize`, `timeoutMs`, `retryAfterMs`, `defaultPriority`); see `admission-config-schema.ts`. */
+    queue: queueConfigSchema.prefault({}),
+    /** Named pools of providers `{ name: { overflow?, models?, acceptOverflow? } }`; see `admission-config-schema.ts`. Default none. */
+    pools: poolsConfigSchema.default({}),
     /** Weights per provider id (0G address or upstream name), for `weighted-round-robin`. Default 1 each. */
     weights: z.record(z.string(), z.number().int().min(1).max(1000)).default({}),
     /** The model of requests that name none. Default: the only model served, when there is one. */

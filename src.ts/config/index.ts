@@ -4,3 +4,4 @@ export { optionsFromEnvironment, readEnvironment } from './read-environment.js';
 export type { GatewayDependencies, InjectedProvider } from './gateway-dependencies.js';
 export { billingConfigSchema, type BillingConfig } from './billing-config-schema.js';
 export { parseConfigText, readConfigFile } from './read-config-file.js';
+export { poolConfigSchema, poolsConfigSchema, queueConfigSchema, type PoolConfig, type QueueConfig } from './admission-config-schema.js';

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   key_concurrency_exceeded: { status: 429, type: 'rate_limit_error', description: 'The client API key has as many requests in flight as it may.' },
   key_rate_limited: { status: 429, type: 'rate_limit_error', description: 'The client API key exceeded its requests or tokens per minute.' },
   budget_exceeded: { status: 402, type: 'insufficient_quota', description: 'The client API key has spent its budget for the current period.' },
+  queue_full: { status: 429, type: 'rate_limit_error', description: 'Every provider that could serve the request is at its concurrency cap and the admission queue is full (see Retry-After).' },
+  queue_timeout: { status: 503, type: 'service_unavailable', description: 'The request waited in the admission queue for its whole `queue.timeoutMs` and no provider became free (see Retry-After).' },
   store_unavailable: { status: 503, type: 'service_unavailable', description: 'The shared state store (Redis) cannot be reached now.' },
   internal_error: { status: 500, type: 'server_error', description: 'An unexpected error inside the gateway.' },
 } as const satisfies Record<string, { status: number; type: string; description: string }>;

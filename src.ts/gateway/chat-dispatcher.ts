@@ -10,6 +10,7 @@ import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer } from './a
 export type { DispatchTimeouts };
 import { finalDispatchError, type AttemptRecord } from './dispatch-errors.js';
 import type { Lease } from './provider-registry.js';
+import type { AdmissionQueue, AdmissionTicket } from './admission-queue.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
 
 /** What the dispatcher needs to place one request. */
@@ -28,6 +29,10 @@ export interface DispatchInput {
   readonly onSent?: () => void;
   /** Replaces the gateway's strategy for this request. */
   readonly strategy?: BalancingStrategy;
+  /** Its priority in the admission queue (0-10, higher first); undefined: it never waits (fails at once when every candidate is full). */
+  readonly priority?: number;
+  /** Told how long each wait in the admission queue lasted, ms (performance clock). */
+  readonly onQueued?: (waitedMs: number) => void;
 }
 
 /** A request placed on a provider: the answer has started (or is complete) and the lease is held until the relay ends. */
@@ -61,6 +66,8 @@ export interface ChatDispatcherOptions {
   random?: () => number;
   /** What to add to a 402 when every candidate needs funds (e.g. the ledger balance). */
   fundingDetails?: () => object | undefined;
+  /** Where requests whose every candidate is at its concurrency cap wait. Default: none (they fail at once). */
+  admission?: AdmissionQueue;
 }
 
 interface Choice {
@@ -86,63 +93,110 @@ export class ChatDispatcher {
   }
 
   async place(input: DispatchInput): Promise<Placement> {
-    const { registry, retryBudget, maxAttempts } = this.#options;
+    const { registry, retryBudget, maxAttempts, admission } = this.#options;
     retryBudget.recordRequest();
     const attempts: AttemptRecord[] = [];
     let repinnedFrom: string | undefined;
     let pinned = input.pinnedProviderId;
     /** A 400/422 not yet confirmed by a second provider: the client's fault only if another says so too. */
     let suspect: { entry: ProviderEntry; error: GatewayError } | undefined;
-    for (const target of input.plan.targets) {
-      const exclude = new Set<string>();
-      for (let tried = 0; tried < maxAttempts; tried++) {
-        if (input.signal.aborted) throw toGatewayError(input.signal.reason);
-        if (attempts.length > 0 && !retryBudget.tryAcquireRetry()) {
-          this.#options.logger.warn({ event: 'retry_budget_exhausted', requestId: input.requestId }, 'retry budget exhausted');
-          throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
-        }
-        const choice = this.#choose(target, exclude, pinned, input.pick, input.strategy);
-        if (!choice) break;
-        if (pinned !== undefined && choice.entry.id !== pinned) {
-          repinnedFrom = pinned;
-          pinned = undefined;
-        }
-        const { entry } = choice;
-        exclude.add(entry.id);
-        const upstreamModel = target.upstreamModel(entry);
-        const call: UpstreamCall = { route: input.route, body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel } } as UpstreamCall;
-        const lease = registry.acquire(entry, input.requestId, target.model);
-        input.onSent?.();
-        const started = this.#now();
-        try {
-          const placed = await attemptOnProvider(entry, call, input.signal, this.#options.timeouts, this.#options.limits, this.#now);
-          if (suspect) registry.penalise(suspect.entry, suspect.error.code);
-          return { entry, lease, target, upstreamModel, answer: placed.answer, attempts, repinnedFrom, routeReason: choice.reason, detach: placed.detach };
-        } catch (thrown) {
-          const error = toGatewayError(thrown);
-          lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, retryAfterMs: error.retryAfterMs, stream: input.body.stream === true });
-          attempts.push({
-            provider: entry.id,
-            model: target.model,
-            code: error.code,
-            message: error.message,
-            durationMs: this.#now() - started,
-            ...(error.upstreamStatus ? { upstreamStatus: error.upstreamStatus } : {}),
-          });
+    const targets = input.plan.targets;
+    /** Per target: the providers tried (never asked twice), and how many. */
+    const excludes = targets.map(() => new Set<string>());
+    const tried = targets.map(() => 0);
+    let ticket: AdmissionTicket | undefined;
+    for (;;) {
+      for (let index = 0; index < targets.length; index++) {
+        const target = targets[index] as RouteTarget;
+        const exclude = excludes[index] as Set<string>;
+        while ((tried[index] as number) < maxAttempts) {
           if (input.signal.aborted) throw toGatewayError(input.signal.reason);
-          if (error.code === 'upstream_model_unavailable') registry.markModelUnserved(entry, target.model);
-          if (error.code === 'upstream_client_error') {
-            // A second provider rejecting the same request confirms it is the client's.
-            if (suspect) throw error;
-            suspect = { entry, error };
-            continue;
+          const choice = this.#choose(target, exclude, pinned, input.pick, input.strategy);
+          if (!choice) break;
+          if (attempts.length > 0 && !retryBudget.tryAcquireRetry()) {
+            this.#options.logger.warn({ event: 'retry_budget_exhausted', requestId: input.requestId }, 'retry budget exhausted');
+            throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
           }
-          if (!error.retryable) throw error;
-          this.#options.logger.debug({ event: 'attempt_failed', requestId: input.requestId, provider: entry.id, code: error.code }, 'attempt failed; trying another provider');
+          tried[index] = (tried[index] as number) + 1;
+          if (pinned !== undefined && choice.entry.id !== pinned) {
+            repinnedFrom = pinned;
+            pinned = undefined;
+          }
+          const { entry } = choice;
+          exclude.add(entry.id);
+          const upstreamModel = target.upstreamModel(entry);
+          const call: UpstreamCall = { route: input.route, body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel } } as UpstreamCall;
+          const lease = registry.acquire(entry, input.requestId, target.model);
+          // A request woken from the queue passes what capacity is left to the next waiter.
+          if (ticket) admission?.notify();
+          input.onSent?.();
+          const started = this.#now();
+          try {
+            const placed = await attemptOnProvider(entry, call, input.signal, this.#options.timeouts, this.#options.limits, this.#now);
+            if (suspect) registry.penalise(suspect.entry, suspect.error.code);
+            return { entry, lease, target, upstreamModel, answer: placed.answer, attempts, repinnedFrom, routeReason: choice.reason, detach: placed.detach };
+          } catch (thrown) {
+            const error = toGatewayError(thrown);
+            lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, retryAfterMs: error.retryAfterMs, stream: input.body.stream === true });
+            attempts.push({
+              provider: entry.id,
+              model: target.model,
+              code: error.code,
+              message: error.message,
+              durationMs: this.#now() - started,
+              ...(error.upstreamStatus ? { upstreamStatus: error.upstreamStatus } : {}),
+            });
+            if (input.signal.aborted) throw toGatewayError(input.signal.reason);
+            if (error.code === 'upstream_model_unavailable') registry.markModelUnserved(entry, target.model);
+            if (error.code === 'upstream_client_error') {
+              // A second provider rejecting the same request confirms it is the client's.
+              if (suspect) throw error;
+              suspect = { entry, error };
+              continue;
+            }
+            if (!error.retryable) throw error;
+            this.#options.logger.debug({ event: 'attempt_failed', requestId: input.requestId, provider: entry.id, code: error.code }, 'attempt failed; trying another provider');
+          }
         }
       }
+      // No target can place it now. When that is only because candidates are at their caps, it waits its turn.
+      if (!admission || input.priority === undefined || !this.#anyAtCap(targets, excludes, tried)) {
+        throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
+      }
+      const requeued = ticket !== undefined;
+      ticket ??= admission.ticket(input.priority, () => this.#anyServable(targets, excludes, tried));
+      const waiting = admission.wait(ticket, input.signal, requeued);
+      // A request that lost the race for a slot it was woken for hands the turn on, if someone else can use it.
+      if (requeued) admission.notify();
+      const since = performance.now();
+      try {
+        await waiting;
+      } finally {
+        input.onQueued?.(performance.now() - since);
+      }
     }
-    throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
+  }
+
+  /** True when some provider that may serve a target (not tried yet, in rotation) is at its concurrency cap. */
+  #anyAtCap(targets: readonly RouteTarget[], excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[]): boolean {
+    return this.#anyCandidate(targets, excludes, tried, false);
+  }
+
+  /** True when some provider that may serve a target is in rotation with a free slot. */
+  #anyServable(targets: readonly RouteTarget[], excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[]): boolean {
+    return this.#anyCandidate(targets, excludes, tried, true);
+  }
+
+  #anyCandidate(targets: readonly RouteTarget[], excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[], withCapacity: boolean): boolean {
+    const now = this.#now();
+    for (const entry of this.#options.registry.entries.values()) {
+      if (!entry.isAvailable() || entry.hasCapacity() !== withCapacity) continue;
+      for (let index = 0; index < targets.length; index++) {
+        if ((tried[index] as number) >= this.#options.maxAttempts || (excludes[index] as ReadonlySet<string>).has(entry.id)) continue;
+        if ((targets[index] as RouteTarget).accepts(entry, now)) return true;
+      }
+    }
+    return false;
   }
 
   /** The providers that could have served the plan but are out of rotation, with why (for a 503/402). */

@@ -42,6 +42,10 @@ export interface CompletionReport {
   routeReason: string | undefined;
   fallbackFor: string | undefined;
   responseId: string | undefined;
+  /** The pool of the provider that served it (`X-Pool`), when it has one. */
+  pool: string | undefined;
+  /** The pool it asked for, when the serving provider is in another (it overflowed). */
+  overflowFrom: string | undefined;
 }
 
 /**
@@ -53,6 +57,8 @@ export interface RequestTiming {
   firstSentAt?: number;
   /** When the last provider attempt ended: the answer fully received (streams: their end), or the last failure. */
   providerDoneAt?: number;
+  /** How long it waited in the admission queue, ms (absent: it did not wait). */
+  queuedMs?: number;
 }
 
 /** Everything one completion needs from the core. */
@@ -81,6 +87,8 @@ export interface CompletionInput {
   readonly strategy?: BalancingStrategy;
   /** Stamped with when providers were waited for; undefined: not measured. */
   readonly timing?: RequestTiming | undefined;
+  /** Its admission queue priority (0-10); undefined: it never waits in the queue. */
+  readonly priority?: number | undefined;
 }
 
 function answerHeaders(placement: Placement): Record<string, string> {
@@ -91,6 +99,7 @@ function answerHeaders(placement: Placement): Record<string, string> {
   }
   if (placement.target.fallbackFor !== undefined) headers['x-model-fallback'] = placement.target.model;
   if (placement.routeReason) headers['x-route-reason'] = placement.routeReason;
+  if (placement.entry.pool !== undefined) headers['x-pool'] = placement.entry.pool;
   return headers;
 }
 
@@ -132,6 +141,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
           }
         : input.onSent,
       ...(input.strategy ? { strategy: input.strategy } : {}),
+      ...(input.priority !== undefined ? { priority: input.priority } : {}),
+      ...(timing ? { onQueued: (waitedMs: number) => void (timing.queuedMs = (timing.queuedMs ?? 0) + waitedMs) } : {}),
     });
   } catch (error) {
     providerDone();
@@ -152,6 +163,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
     routeReason: placement.routeReason,
     fallbackFor: placement.target.fallbackFor,
     responseId: undefined,
+    pool: entry.pool,
+    overflowFrom: placement.target.overflowFrom,
   };
   const record = async (relayed: RelayedAnswer): Promise<void> => {
     providerDone();

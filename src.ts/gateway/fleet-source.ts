@@ -1,3 +1,5 @@
+import type { ProviderMembershipOptions } from './provider-entry.js';
+
 /** A configured provider that could not be initialised (kept out of rotation, tried again later). */
 export interface FailedProvider {
   readonly address: string;
@@ -31,4 +33,36 @@ export interface FleetSource {
   candidates?(): object[];
   /** Stops whatever the source runs (network connections, timers). */
   close(): Promise<void>;
+}
+
+/** A plain OpenAI-compatible server as the node API registers it (`POST /nodes/add`). */
+export interface UpstreamNode {
+  /** Its base URL (`/v1` is appended unless it ends with it); also its id unless `name` is given. */
+  readonly url: string;
+  readonly name?: string | undefined;
+  /** The models it serves; absent: whatever model the client names (kept as they were on an update). */
+  readonly models?: readonly string[] | undefined;
+  readonly apiKey?: string | undefined;
+}
+
+/** How a node API call changed the fleet. */
+export interface NodeChange {
+  readonly id: string;
+  /** `added`; `updated` in place (membership, models); `replaced` (new URL or key: the old one drained first). */
+  readonly action: 'added' | 'updated' | 'replaced';
+}
+
+/**
+ * Run-time membership changes (the node API, `POST/DELETE/PATCH /admin/providers`): the HTTP layer
+ * calls this port; the catalog implements it over the registry. Removals drain first.
+ */
+export interface FleetControl {
+  /** Adds a node, or updates the one with the same id (an existing URL). */
+  upsertNode(node: UpstreamNode, membership: ProviderMembershipOptions): Promise<NodeChange>;
+  /** Adds a 0G provider by address (initialised through the wallet first; rejects with why it cannot serve). */
+  addZg(address: string, membership: ProviderMembershipOptions): Promise<string>;
+  /** Takes a provider out: no new requests at once; resolves once its in-flight requests finished and it left. False when unknown. */
+  remove(id: string, reason: string): Promise<boolean>;
+  /** The id a node URL (or name) is known by, as `upsertNode` gave it. */
+  nodeId(url: string): string;
 }

@@ -14,6 +14,7 @@ import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
 import { IdleWatch } from './idle-watch.js';
+import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
 import { TrustSampler } from './trust-sampler.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
 
@@ -55,6 +56,10 @@ export interface GatewayCoreOptions {
   companions?: readonly GatewayCompanion[];
   /** Background verification of served answers. Default: 2 % sampled, no cool-down. */
   trust?: { sampleRate: number; coolDownMs: number | undefined };
+  /** The admission queue's bounds. Default {@link DEFAULT_QUEUE_SETTINGS}. */
+  queue?: AdmissionQueueSettings;
+  /** The admission queue's clock (timers). Default the system's. */
+  queueClock?: AdmissionClock;
 }
 
 /** One completion request as the HTTP layer hands it over. */
@@ -75,6 +80,10 @@ export interface CompletionRequest {
   readonly sort?: PreferenceSort | undefined;
   /** Filled in by the core with when providers were waited for (for the gateway's own overhead). */
   readonly timing?: RequestTiming | undefined;
+  /** Its place in the admission queue when every candidate is full: 0-10, higher first. Default 5. */
+  readonly priority?: number | undefined;
+  /** The pool it asks for (`X-Pool`); default: the pool its model maps to, else any provider. */
+  readonly pool?: string | undefined;
 }
 
 /**
@@ -91,6 +100,8 @@ export class Gateway {
   readonly fleet: FleetSource;
   /** Verifies a sample of served answers; ejects providers whose answers fail. */
   readonly trust: TrustSampler;
+  /** Where requests wait while every provider that could serve them is at its concurrency cap. */
+  readonly admission: AdmissionQueue;
   /** How reads and writes of the response and session stores ended (read by `/metrics`). */
   readonly storeOperations: { readonly responses: StoreOperationCounts; readonly sessions: StoreOperationCounts } = {
     responses: emptyStoreCounts(),
@@ -129,7 +140,9 @@ export class Gateway {
       now: this.#now,
       ...(options.random ? { random: options.random } : {}),
     });
+    this.admission = new AdmissionQueue(options.queue ?? DEFAULT_QUEUE_SETTINGS, options.queueClock);
     this.dispatcher = new ChatDispatcher({
+      admission: this.admission,
       registry: options.registry,
       strategy: () => this.#strategy,
       retryBudget: new RetryBudget({ ...options.retryBudget, now: this.#now }),
@@ -145,6 +158,8 @@ export class Gateway {
       this.#strategy.observe?.(outcome);
       if (this.#idle.waiting) this.#idle.check();
     });
+    // Freed or added capacity goes to the best waiter that can use it.
+    options.registry.onChange(() => void this.admission.notify());
   }
 
   /** The id this gateway's events carry on `diagnostics_channel` (its registry's). */
@@ -183,7 +198,7 @@ export class Gateway {
    */
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
-    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter);
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool);
     const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
     this.#active.add(scope);
@@ -206,6 +221,7 @@ export class Gateway {
           signal: scope.signal,
           onSent: () => this.#waiting.delete(scope),
           timing: request.timing,
+          priority: request.priority ?? this.admission.settings.defaultPriority ?? DEFAULT_PRIORITY,
           ...(request.sort ? { strategy: this.#preferences[request.sort] } : {}),
         },
         sink,
@@ -287,6 +303,8 @@ export class Gateway {
   /** Periodic upkeep of the core (trust cool-downs); the wiring calls it on every health tick. */
   maintain(): void {
     this.trust.tick();
+    // A breaker's cool-down ends with no event: a waiter for that provider is woken here at the latest.
+    this.admission.notify();
   }
 
   /** Stops the fleet (providers, network), then the stores. Call after `drain`. Idempotent. */

@@ -68,6 +68,7 @@ export class ProviderRegistry {
   readonly #options: ProviderRegistryOptions;
   readonly #now: () => number;
   readonly #listeners = new Set<OutcomeListener>();
+  readonly #changeListeners = new Set<() => void>();
   readonly #drainWaiters = new Map<string, Array<() => void>>();
   #idleWaiters: Array<() => void> = [];
   #nextIndex = 0;
@@ -121,6 +122,7 @@ export class ProviderRegistry {
     this.#entries.set(provider.id, entry);
     publish(providerAddedChannel, { gatewayId: this.gatewayId, providerId: provider.id, kind: provider.descriptor.kind, reason });
     this.#options.logger.info({ event: 'provider_added', provider: provider.id, kind: provider.descriptor.kind, models: provider.descriptor.models.map((offer) => offer.id), reason }, 'provider joined');
+    this.#changed();
     return entry;
   }
 
@@ -137,6 +139,7 @@ export class ProviderRegistry {
     if ('capacity' in options) entry.capacity = options.capacity;
     if ('rpm' in options) entry.rpm = options.rpm;
     if ('tpm' in options) entry.tpm = options.tpm;
+    this.#changed();
   }
 
   /**
@@ -170,6 +173,22 @@ export class ProviderRegistry {
   whenIdle(): Promise<void> {
     if (this.#totalInFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Listens to changes that may free or add capacity (lease released, provider added or reconfigured, health restored); quick. Returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#changeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.#options.logger.error({ event: 'internal_error', err: error }, 'a registry change listener failed');
+      }
+    }
   }
 
   /** Listens to every attempt's outcome (strategies that learn, metrics...). Returns the unsubscribe function. */
@@ -236,6 +255,7 @@ export class ProviderRegistry {
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+    this.#changed();
   }
 
   #feedHealth(entry: ProviderEntry, outcome: AttemptOutcome): void {
@@ -262,6 +282,7 @@ export class ProviderRegistry {
   setFunding(entry: ProviderEntry, state: FundingState, reason: string | null): void {
     if (entry.funding.state === state) return;
     entry.funding = { state, since: this.#now(), reason };
+    if (state === 'ok') this.#changed();
     publish(providerStateChannel, { gatewayId: this.gatewayId, providerId: entry.id, aspect: 'funding', state, reason: reason ?? '' });
     this.#options.logger[state === 'ok' ? 'info' : 'warn']({ event: 'provider_funding', provider: entry.id, state, reason }, `provider ${entry.id} funding ${state}`);
   }
@@ -270,6 +291,7 @@ export class ProviderRegistry {
   setTrust(entry: ProviderEntry, state: TrustState, reason: string | null): void {
     if (entry.trust.state === state) return;
     entry.trust = { state, since: this.#now(), reason };
+    if (state === 'trusted') this.#changed();
     publish(providerStateChannel, { gatewayId: this.gatewayId, providerId: entry.id, aspect: 'trust', state, reason: reason ?? '' });
     this.#options.logger[state === 'trusted' ? 'info' : 'warn']({ event: 'provider_trust', provider: entry.id, state, reason }, `provider ${entry.id} ${state}`);
   }
@@ -289,6 +311,7 @@ export class ProviderRegistry {
 
   #logTransition(entry: ProviderEntry, transition: BreakerTransition | null, detail?: Record<string, unknown>): void {
     if (!transition) return;
+    if (transition.to !== 'open') this.#changed();
     publish(breakerChannel, { gatewayId: this.gatewayId, providerId: entry.id, from: transition.from, to: transition.to, reason: transition.reason });
     const level = transition.to === 'open' ? 'warn' : 'info';
     this.#options.logger[level]({ event: 'provider_health', provider: entry.id, from: transition.from, to: transition.to, reason: transition.reason, ...detail }, `provider ${entry.id} ${transition.to}`);

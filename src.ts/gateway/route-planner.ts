@@ -25,7 +25,28 @@ export interface RouteTarget {
   accepts(entry: ProviderEntry, now: number): boolean;
   /** The model id sent to `entry`. */
   upstreamModel(entry: ProviderEntry): string;
+  /** The pool this target draws from; undefined: any provider (the request names no pool, or it overflows anywhere). */
+  readonly pool: string | undefined;
+  /** The pool the request asked for, when this target is its overflow. */
+  readonly overflowFrom: string | undefined;
 }
+
+/** A named pool of providers (providers join one with their `pool` option). */
+export interface PoolOptions {
+  /**
+   * Where the pool's requests go when none of its providers can take them (all full, or none
+   * healthy): `false` nowhere, `true` any provider outside it (of a pool that accepts overflow, or
+   * of none), or these pools, in order.
+   */
+  readonly overflow: boolean | readonly string[];
+  /** Requests for these models (or aliases) use this pool when they name none. */
+  readonly models?: readonly string[] | undefined;
+  /** Whether other pools' `overflow: true` may use its providers. Default true. */
+  readonly acceptOverflow?: boolean | undefined;
+}
+
+/** Which providers a target may use by pool. */
+type PoolRule = { kind: 'any' } | { kind: 'in'; pool: string; overflowFrom: string | undefined } | { kind: 'outside'; pool: string; closed: ReadonlySet<string> };
 
 /** What the planner decided for a request. */
 export interface RoutePlan {
@@ -48,6 +69,8 @@ export interface RoutePlannerOptions {
   catalogModels?: () => ReadonlyMap<string, number>;
   /** Serve only providers that can prove their answers (TeeML, ZKML). Default false. */
   requireVerifiable?: boolean;
+  /** Named pools (`X-Pool`, or a model mapped to a pool), with where each overflows. Default none. */
+  pools?: Readonly<Record<string, PoolOptions>>;
 }
 
 const ANY_MODEL = '';
@@ -85,15 +108,24 @@ export function passesFilter(entry: ProviderEntry, model: string, filter: Provid
 class ModelTarget implements RouteTarget {
   readonly model: string;
   readonly fallbackFor: string | undefined;
+  readonly pool: string | undefined;
+  readonly overflowFrom: string | undefined;
   readonly #filter: ProviderFilter | undefined;
+  readonly #rule: PoolRule;
 
-  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined) {
+  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined, rule: PoolRule = { kind: 'any' }) {
     this.model = model;
     this.fallbackFor = fallbackFor;
     this.#filter = filter;
+    this.#rule = rule;
+    this.pool = rule.kind === 'in' ? rule.pool : undefined;
+    this.overflowFrom = rule.kind === 'in' ? rule.overflowFrom : rule.kind === 'outside' ? rule.pool : undefined;
   }
 
   accepts(entry: ProviderEntry, now: number): boolean {
+    const rule = this.#rule;
+    if (rule.kind === 'in' && entry.pool !== rule.pool) return false;
+    if (rule.kind === 'outside' && (entry.pool === rule.pool || (entry.pool !== undefined && rule.closed.has(entry.pool)))) return false;
     if (this.model !== ANY_MODEL && !entry.serves(this.model, now)) return false;
     return passesFilter(entry, this.model, this.#filter);
   }
@@ -172,6 +204,29 @@ export class RoutePlanner {
     return false;
   }
 
+  /** The pool a model (as named, or as resolved) is mapped to, if any. */
+  #poolOfModel(named: string | undefined, model: string): string | undefined {
+    for (const [name, pool] of Object.entries(this.#options.pools ?? {})) {
+      if (pool.models?.some((entry) => entry === named || entry === model)) return name;
+    }
+    return undefined;
+  }
+
+  /** The pool rules of a request: its pool, then where that pool overflows (none without a pool: any provider). */
+  #poolRules(pool: string | undefined): PoolRule[] {
+    const pools = this.#options.pools ?? {};
+    const options = pool === undefined ? undefined : pools[pool];
+    if (pool === undefined || !options) return [{ kind: 'any' }];
+    const rules: PoolRule[] = [{ kind: 'in', pool, overflowFrom: undefined }];
+    if (options.overflow === true) {
+      const closed = new Set(Object.entries(pools).filter(([, other]) => other.acceptOverflow === false).map(([name]) => name));
+      rules.push({ kind: 'outside', pool, closed });
+    } else if (Array.isArray(options.overflow)) {
+      for (const other of options.overflow as readonly string[]) if (other !== pool) rules.push({ kind: 'in', pool: other, overflowFrom: pool });
+    }
+    return rules;
+  }
+
   /** The model a request without one is served (`''` when every provider takes any model); throws like `plan`. */
   defaultModelName(): string {
     return this.#defaultModel();
@@ -181,22 +236,27 @@ export class RoutePlanner {
    * Plans a request. Throws `model_not_found` (404), `no_matching_provider` (404: providers serve the
    * model but none passes the request's filter), or `invalid_request` (no model, several served).
    */
-  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter): RoutePlan {
+  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter, requestedPool?: string): RoutePlan {
     const now = Date.now();
     const filter = this.#options.requireVerifiable ? { ...requestFilter, requireVerifiable: true } : requestFilter;
+    const pools = this.#options.pools ?? {};
+    if (requestedPool !== undefined && !Object.hasOwn(pools, requestedPool)) {
+      throw new GatewayError('invalid_request', `No pool \`${requestedPool}\`; the pools are: ${Object.keys(pools).sort().join(', ') || 'none'}`, { param: 'X-Pool' });
+    }
     const model = requestedModel === undefined || requestedModel === '' ? this.#defaultModel() : this.resolve(requestedModel);
     if (model !== ANY_MODEL && !this.isServed(model, now)) {
       throw new GatewayError('model_not_found', `The model \`${requestedModel ?? model}\` does not exist or no provider serves it; GET /v1/models lists the models served`, {
         param: 'model',
       });
     }
-    const targets: RouteTarget[] = [new ModelTarget(model, undefined, filter)];
+    const rules = this.#poolRules(requestedPool ?? this.#poolOfModel(requestedModel, model));
+    const targets: RouteTarget[] = rules.map((rule) => new ModelTarget(model, undefined, filter, rule));
     const seen = new Set([model]);
     for (const fallback of this.#options.fallbacks?.[model] ?? []) {
       const resolved = this.resolve(fallback);
       if (seen.has(resolved)) continue;
       seen.add(resolved);
-      targets.push(new ModelTarget(resolved, model, filter));
+      for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule));
     }
     if (filter && !this.#anyAccepts(targets, now)) {
       const servedInFleet = [...this.#registry.entries.values()].some((entry) => entry.serves(model, now));

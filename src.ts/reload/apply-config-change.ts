@@ -33,7 +33,7 @@ export interface ReloadTarget extends FleetChangeTarget {
   readonly catalogModels: () => ReadonlyMap<string, number>;
 }
 
-const ROUTING = new Set(['defaultModel', 'modelAliases', 'fallbacks', 'requireVerifiable']);
+const ROUTING = new Set(['defaultModel', 'modelAliases', 'fallbacks', 'requireVerifiable', 'pools']);
 const FLEET = new Set(['providers', 'openAICompatibleProviders', 'weights']);
 
 /**
@@ -70,6 +70,9 @@ export async function applyConfigChange(target: ReloadTarget, current: GatewayCo
 
   if (has('logLevel')) target.setLogLevel?.(next.logLevel);
   if (live.some((name) => ROUTING.has(name))) target.gateway.planner.configure(routingOptions(next, target.catalogModels));
+  // Waiters keep their place and deadline; a larger queue or new overflow may let one through now.
+  if (has('queue')) target.gateway.admission.configure(next.queue);
+  if (has('queue') || has('pools')) target.gateway.admission.notify();
   // The keys file is read again on every change: its content may have changed under the same name.
   if (target.keys && (has('apiKeys') || has('keysFile') || next.keysFile !== undefined)) target.keys.setConfigured(configuredKeys);
 

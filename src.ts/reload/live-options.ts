@@ -22,6 +22,8 @@ export const LIVE_OPTIONS: ReadonlySet<string> = new Set([
   'keysFile',
   'logLevel',
   'shutdownGracePeriod',
+  'queue',
+  'pools',
 ]);
 
 /** The top-level options whose values differ between two configs, in schema order. */

@@ -9,7 +9,9 @@ import { clientAuth } from './client-auth.js';
 import { beginRequest } from './request-log.js';
 import { adminKeysRoute } from './routes/admin-keys.js';
 import { adminBillingRoute } from './routes/admin-billing.js';
-import { adminProvidersRoute } from './routes/admin-providers.js';
+import { adminProvidersRoute, adminQueueRoute } from './routes/admin-providers.js';
+import { adminProviderAddRoute, adminProviderPatchRoute, adminProviderRemoveRoute, nodeAddRoute, nodeRemoveRoute, nodesStatusRoute } from './routes/fleet-members.js';
+import type { FleetControl } from '../gateway/fleet-source.js';
 import { apiDocsAssetRoute, apiDocsPageRoute, openApiRoute } from './routes/api-docs.js';
 import { healthRoute } from './routes/health.js';
 import { catalogRefreshRoute, readmitRoute } from './routes/admin-fleet.js';
@@ -36,11 +38,13 @@ export interface AdminAppOptions {
   openApiDocument: object;
   /** What `GET /admin/billing` shows; undefined: 404. */
   billing?: { report(): Promise<object> } | undefined;
+  /** Run-time membership (the node API, `POST/DELETE/PATCH /admin/providers`); undefined: those routes answer 404. */
+  fleetControl?: FleetControl | undefined;
 }
 
 /** A route the server serves: method and OpenAPI-style path (`/docs/{asset}`). */
 export interface ServedRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   path: string;
 }
 
@@ -63,6 +67,8 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   const serve = (method: ServedRoute['method'], path: string, handler: RequestHandler): void => {
     routes.push({ method, path: path.replace(/[:*](\w+)/g, '{$1}') });
     if (method === 'GET') app.get(path, handler);
+    else if (method === 'DELETE') app.delete(path, handler);
+    else if (method === 'PATCH') app.patch(path, handler);
     else app.post(path, handler);
   };
   app.disable('x-powered-by');
@@ -84,11 +90,20 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/status', route(statusPageRoute()));
   app.use('/admin', adminAuth(options.adminToken, options.loopbackOnly));
   serve('GET', '/admin/providers', route(adminProvidersRoute(gateway)));
+  serve('POST', '/admin/providers', route(adminProviderAddRoute(gateway, options.fleetControl, options.bodyLimit)));
+  serve('PATCH', '/admin/providers/:id', route(adminProviderPatchRoute(gateway, options.bodyLimit)));
+  serve('DELETE', '/admin/providers/:id', route(adminProviderRemoveRoute(gateway, options.fleetControl)));
+  serve('GET', '/admin/queue', route(adminQueueRoute(gateway)));
   serve('GET', '/admin/keys', route(adminKeysRoute(options.clientKeys)));
   serve('GET', '/admin/billing', route(adminBillingRoute(options.billing)));
   serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry)));
   serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
   serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));
+  // lmdeploy's proxy interface: servers register themselves; guarded like /admin.
+  app.use('/nodes', adminAuth(options.adminToken, options.loopbackOnly));
+  serve('POST', '/nodes/add', route(nodeAddRoute(gateway, options.fleetControl, options.bodyLimit)));
+  serve('POST', '/nodes/remove', route(nodeRemoveRoute(gateway, options.fleetControl)));
+  serve('GET', '/nodes/status', route(nodesStatusRoute(gateway)));
   app.use((request, _response, next) => {
     next(new GatewayError('not_found', `No route ${request.method} ${request.path}`));
   });

@@ -9,4 +9,4 @@ export function corsHeaders(allowed: readonly string[], origin: string | undefin
   return { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': EXPOSED };
 }
 
-const EXPOSED = 'x-request-id, x-provider-address, x-request-cost, x-model-fallback, x-route-reason, x-session-repinned, x-session-previous-provider';
+const EXPOSED = 'x-request-id, x-provider-address, x-request-cost, x-model-fallback, x-route-reason, x-session-repinned, x-session-previous-provider, x-pool';

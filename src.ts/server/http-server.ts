@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { FleetControl } from '../gateway/fleet-source.js';
 import type { ClientKeys } from '../keys/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
@@ -34,6 +35,8 @@ export interface HttpServerOptions {
   clientKeys?: ClientKeys | undefined;
   /** What `GET /admin/billing` shows; undefined: that route answers 404. */
   billing?: { report(): Promise<object> } | undefined;
+  /** Run-time membership for the node API and `POST/DELETE/PATCH /admin/providers`; undefined: those answer 404. */
+  fleetControl?: FleetControl | undefined;
 }
 
 /** A listening server. */
@@ -94,13 +97,14 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     telemetry,
     openApiDocument,
     billing: options.billing,
+    fleetControl: options.fleetControl,
   });
   const routes: ServedRoute[] = [{ method: 'POST', path: '/v1/chat/completions' }, { method: 'POST', path: '/v1/completions' }, ...appRoutes];
   for (const route of routes) knownRoutes.add(route.path);
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const cors = extraHeaders(request);
     if (request.method === 'OPTIONS' && cors) {
-      response.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type', 'access-control-max-age': '600' });
+      response.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS', 'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type, x-priority, x-pool, x-session-id', 'access-control-max-age': '600' });
       response.end();
       return;
     }

@@ -21,6 +21,11 @@ export interface RequestFacts {
   routeReason?: string | undefined;
   fallbackFor?: string | undefined;
   keyId?: string | undefined;
+  /** The admission priority the client asked for (X-Priority / user_level). */
+  priority?: number | undefined;
+  /** The pool of the provider that served it, and the pool it asked for when it overflowed. */
+  pool?: string | undefined;
+  overflowFrom?: string | undefined;
   /** When providers were waited for (completions only; see {@link RequestTiming}). */
   timing?: RequestTiming | undefined;
 }
@@ -43,8 +48,9 @@ export function factsOf(response: ServerResponse): RequestFacts {
 function overheadOf(facts: RequestFacts, durationMs: number, now: number): number | undefined {
   const timing = facts.timing;
   if (!timing) return undefined;
-  if (timing.firstSentAt === undefined) return durationMs;
-  return Math.max(0, durationMs - ((timing.providerDoneAt ?? now) - timing.firstSentAt));
+  const queued = timing.queuedMs ?? 0;
+  if (timing.firstSentAt === undefined) return Math.max(0, durationMs - queued);
+  return Math.max(0, durationMs - queued - ((timing.providerDoneAt ?? now) - timing.firstSentAt));
 }
 
 /**
@@ -103,6 +109,10 @@ export function beginRequest(request: IncomingMessage, response: ServerResponse,
       ttfbMs: facts.ttfbMs === undefined ? undefined : Math.round(facts.ttfbMs * 10) / 10,
       routeReason: facts.routeReason,
       fallbackFor: facts.fallbackFor,
+      priority: facts.priority,
+      pool: facts.pool,
+      overflowFrom: facts.overflowFrom,
+      queuedMs: facts.timing?.queuedMs === undefined ? undefined : Math.round(facts.timing.queuedMs),
       key: facts.keyId,
     };
     if (status >= 500 || outcome === 'stream_error') logger.warn(line, 'request');

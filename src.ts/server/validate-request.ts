@@ -45,6 +45,13 @@ const samplingShape = {
   top_p: z.number().min(0).max(1).nullable().optional(),
   n: z.number().int().min(1).max(128).nullable().optional().describe('Choices to generate; passed to the provider, which may refuse more than one.'),
   provider: providerPreferencesSchema.optional().describe('Routing preferences (not forwarded).'),
+  user_level: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .optional()
+    .describe('Admission priority, 0-10, higher first, when every provider is at its concurrency cap (not forwarded; the X-Priority header wins). Default 5.'),
 };
 
 /** `POST /v1/chat/completions` bodies (unknown fields are passed through to the provider). */

@@ -20,6 +20,7 @@ import {
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ModelLabel, OTHER_LABEL, reasonKind, routeLabel } from './metric-labels.js';
 import { processMetricsRegistry } from './process-metrics.js';
+import { QueueMetrics } from './queue-metrics.js';
 
 /** Options for {@link GatewayTelemetry}. */
 export interface GatewayTelemetryOptions {
@@ -44,6 +45,7 @@ export class GatewayTelemetry {
   /** This gateway's registry (add your own series to it; `/metrics` serves them too). */
   readonly registry = new Registry();
   readonly #metrics: GatewayMetrics;
+  readonly #queue: QueueMetrics;
   readonly #gateway: Gateway;
   readonly #knownRoutes: ReadonlySet<string>;
   readonly #processMetrics: boolean;
@@ -63,6 +65,7 @@ export class GatewayTelemetry {
       inFlight: () => gateway.inFlight(),
       storeOperations: () => gateway.storeOperations,
     });
+    this.#queue = new QueueMetrics(this.registry, gateway.admission);
     this.#on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
     this.#on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinished(event));
     this.#on<BreakerEvent>(breakerChannel, (event) => this.#metrics.breakerTransitions.inc({ provider: this.#provider(event.providerId), to: event.to }));
@@ -97,6 +100,7 @@ export class GatewayTelemetry {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#queue.close();
     for (const [name, handler] of this.#subscriptions) unsubscribe(name, handler);
     this.#subscriptions.length = 0;
   }

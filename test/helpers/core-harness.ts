@@ -11,6 +11,9 @@ import {
   type FleetSource,
   type ResponseRecord,
   type ResponseSink,
+  type AdmissionClock,
+  type AdmissionQueueSettings,
+  type ProviderMembershipOptions,
   type RoutePlannerOptions,
 } from 'zg-gateway';
 import { FakeProvider, fakeClock, silentLogger, testRegistry, type FakeClock } from './fakes.js';
@@ -74,13 +77,22 @@ export interface CoreHarness {
   responses: LruSessionStore<ResponseRecord>;
   sessions: LruSessionStore<string>;
   /** Runs one completion; resolves with the report, or with the error thrown before anything was written. */
-  complete(body: Record<string, unknown>, options?: { sessionId?: string; signal?: AbortSignal }): Promise<{ sink: MemorySink; report?: CompletionReport; error?: { code: string; status: number; message: string; details?: unknown } }>;
+  complete(body: Record<string, unknown>, options?: { sessionId?: string; signal?: AbortSignal; priority?: number; pool?: string }): Promise<{ sink: MemorySink; report?: CompletionReport; error?: { code: string; status: number; message: string; details?: unknown } }>;
 }
 
 /** A core over `providers` (ids → served models), round-robin unless told otherwise. */
 export async function coreHarness(
   providers: FakeProvider[],
-  options: { strategy?: BalancingStrategy; routing?: RoutePlannerOptions; maxAttempts?: number; timeouts?: Partial<{ firstByte: number; chunkGap: number; total: number; verify: number }> } = {},
+  options: {
+    strategy?: BalancingStrategy;
+    routing?: RoutePlannerOptions;
+    maxAttempts?: number;
+    timeouts?: Partial<{ firstByte: number; chunkGap: number; total: number; verify: number }>;
+    /** How each provider takes part (by id): caps, pools, weights. */
+    membership?: Record<string, ProviderMembershipOptions>;
+    queue?: AdmissionQueueSettings;
+    queueClock?: AdmissionClock;
+  } = {},
 ): Promise<CoreHarness> {
   const clock = fakeClock(Date.now());
   const registry = testRegistry(clock);
@@ -93,7 +105,7 @@ export async function coreHarness(
     responses,
     sessions,
     fleet: new StaticFleet(() => {
-      for (const provider of providers) registry.add(provider);
+      for (const provider of providers) registry.add(provider, options.membership?.[provider.id] ?? {});
     }),
     routing: options.routing ?? {},
     maxAttempts: options.maxAttempts ?? 3,
@@ -101,6 +113,8 @@ export async function coreHarness(
     limits: { maxResponseBytes: 1024 * 1024, maxSseEventBytes: 64 * 1024 },
     retryBudget: { ratio: 10, minPerSecond: 1000 },
     now: clock.now,
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.queueClock ? { queueClock: options.queueClock } : {}),
   });
   await gateway.start();
   let requestCounter = 0;
@@ -114,7 +128,7 @@ export async function coreHarness(
       const sink = new MemorySink();
       try {
         const report = await gateway.complete(
-          { route: 'chat', body, requestId: `req-${++requestCounter}`, sessionId: extra.sessionId, clientSignal: extra.signal ?? new AbortController().signal },
+          { route: 'chat', body, requestId: `req-${++requestCounter}`, sessionId: extra.sessionId, clientSignal: extra.signal ?? new AbortController().signal, priority: extra.priority, pool: extra.pool },
           sink,
         );
         return { sink, report };

@@ -324,3 +324,42 @@ export function seededRandom(seed: number): () => number {
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A clock with timers a test fires by moving time (for the admission queue). */
+export interface FakeTimers {
+  now: () => number;
+  setTimeout: (callback: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
+  /** Moves time by `ms`, firing every timer due by then, in order. */
+  advance: (ms: number) => void;
+  /** Timers not fired or cleared yet. */
+  pending: () => number;
+}
+
+export function fakeTimers(start = 1_000_000): FakeTimers {
+  let time = start;
+  let nextId = 0;
+  const timers = new Map<number, { at: number; callback: () => void }>();
+  return {
+    now: () => time,
+    setTimeout: (callback, ms) => {
+      const id = ++nextId;
+      timers.set(id, { at: time + Math.max(0, ms), callback });
+      return id;
+    },
+    clearTimeout: (handle) => void timers.delete(handle as number),
+    advance: (ms) => {
+      const until = time + ms;
+      for (;;) {
+        let due: [number, { at: number; callback: () => void }] | undefined;
+        for (const timer of timers) if (timer[1].at <= until && (!due || timer[1].at < due[1].at)) due = timer;
+        if (!due) break;
+        timers.delete(due[0]);
+        time = due[1].at;
+        due[1].callback();
+      }
+      time = until;
+    },
+    pending: () => timers.size,
+  };
+}

@@ -11,6 +11,8 @@ import {
   ERROR_CODES,
   errorBodySchema,
   healthSchema,
+  nodesStatusSchema,
+  adminQueueSchema,
   modelListSchema,
   runMultiProviderInferenceServer,
   startHttpServer,
@@ -121,7 +123,8 @@ describe('OpenAPI document', () => {
         const text = await response.text();
         assert.ok(!text.includes('"code":"not_found"'), `${method} ${path} answered ${response.status}`);
         // POSTs get `{}`: refused as invalid where a body is read; the admin actions answer for the fleet as it is.
-        const expected: Record<string, number> = { 'post /admin/catalog/refresh': 409, 'post /admin/providers/{address}/readmit': 200 };
+        // PATCH without a body is invalid JSON; DELETE of a provider not in the fleet (`m`) is 404 provider_not_found.
+        const expected: Record<string, number> = { 'post /admin/catalog/refresh': 409, 'post /admin/providers/{address}/readmit': 200, 'patch /admin/providers/{id}': 400, 'delete /admin/providers/{id}': 404 };
         assert.equal(response.status, expected[`${method} ${path}`] ?? (method === 'post' ? 400 : 200), `${method} ${path}: ${text}`);
       }
     }
@@ -165,6 +168,8 @@ describe('OpenAPI document', () => {
     healthSchema.parse(await get('/health'));
     modelListSchema.parse(await get('/v1/models'));
     adminProvidersSchema.parse(await get('/admin/providers', admin));
+    nodesStatusSchema.parse(await get('/nodes/status', admin));
+    adminQueueSchema.parse(await get('/admin/queue', admin));
     adminKeysSchema.parse(await get('/admin/keys', admin));
     statusViewSchema.parse(await get('/admin/status', admin));
     errorBodySchema.parse(await get('/no/such/route'));

@@ -3,63 +3,14 @@
  * table against the routes the server actually registers, both ways.
  */
 
-/** Who may call a route: client keys (`/v1/*`), the admin token, the metrics token (or admin), anyone. */
-export type RouteAuth = 'client' | 'admin' | 'metrics' | 'none';
+import { FLEET_ROUTES } from './fleet-routes.js';
+import type { ApiRouteDoc } from './route-doc.js';
 
-/** Names of the schemas in `components.schemas` (see `openapi-document.ts`). */
-export type SchemaName =
-  | 'ChatCompletionRequest'
-  | 'TextCompletionRequest'
-  | 'VerifyRequest'
-  | 'ChatCompletion'
-  | 'ChatCompletionChunk'
-  | 'TextCompletion'
-  | 'VerifyResult'
-  | 'ModelList'
-  | 'Model'
-  | 'CatalogRefresh'
-  | 'Readmit'
-  | 'Health'
-  | 'AdminProviders'
-  | 'AdminKeys'
-  | 'AdminBilling'
-  | 'StatusView'
-  | 'Error';
+export type { ApiRouteDoc, RouteAuth, SchemaName, SuccessDoc } from './route-doc.js';
 
-/** A successful answer of a route. */
-export interface SuccessDoc {
-  status: number;
-  description: string;
-  /** JSON body schema. */
-  json?: SchemaName;
-  /** A non-JSON body: its media type and what it holds. */
-  other?: { mediaType: string; description: string };
-  /** Response headers (names in `components.headers`). */
-  headers?: string[];
-}
-
-/** One route of the document. */
-export interface ApiRouteDoc {
-  method: 'get' | 'post';
-  /** OpenAPI path template, e.g. `/docs/{asset}`. */
-  path: string;
-  operationId: string;
-  tag: 'Inference' | 'Operations' | 'Admin' | 'Documentation';
-  summary: string;
-  description: string;
-  auth: RouteAuth;
-  /** JSON request body schema. */
-  request?: SchemaName;
-  /** Request headers (names in `components.parameters`). */
-  parameters?: string[];
-  success: SuccessDoc[];
-  /** Error statuses (each answered with the Error body). */
-  errors: number[];
-}
-
-const ANSWER_HEADERS = ['X-Request-Id', 'X-Provider-Address', 'X-Request-Cost', 'X-Route-Reason', 'X-Model-Fallback', 'X-Session-Repinned', 'X-Session-Previous-Provider'];
+const ANSWER_HEADERS = ['X-Request-Id', 'X-Provider-Address', 'X-Request-Cost', 'X-Route-Reason', 'X-Model-Fallback', 'X-Session-Repinned', 'X-Session-Previous-Provider', 'X-Pool'];
 const COMPLETION_ERRORS = [400, 401, 402, 403, 404, 413, 415, 429, 500, 502, 503, 504];
-const COMPLETION_PARAMETERS = ['X-Session-Id', 'X-Request-Id'];
+const COMPLETION_PARAMETERS = ['X-Session-Id', 'X-Request-Id', 'X-Priority', 'X-Pool'];
 
 /** The routes, in the order the document lists them. */
 export const API_ROUTES: readonly ApiRouteDoc[] = [
@@ -243,6 +194,7 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     success: [{ status: 200, description: 'The billing state now.', json: 'AdminBilling' }],
     errors: [401, 404],
   },
+  ...FLEET_ROUTES,
   {
     method: 'get',
     path: '/openapi.json',

@@ -19,6 +19,7 @@ import {
   verifyResultSchema,
 } from './response-schemas.js';
 import { adminBillingSchema } from './admin-billing-schema.js';
+import { adminProviderAddSchema, adminProviderPatchSchema, adminQueueSchema, memberChangeSchema, nodeAddRequestSchema, nodesStatusSchema } from './fleet-schemas.js';
 
 /** A JSON object (the document is plain JSON). */
 export type JsonObject = { [key: string]: unknown };
@@ -51,6 +52,12 @@ const SCHEMAS: Record<SchemaName, z.ZodType> = {
   AdminKeys: adminKeysSchema,
   AdminBilling: adminBillingSchema,
   StatusView: statusViewSchema,
+  NodeAddRequest: nodeAddRequestSchema,
+  AdminProviderAdd: adminProviderAddSchema,
+  AdminProviderPatch: adminProviderPatchSchema,
+  MemberChange: memberChangeSchema,
+  NodesStatus: nodesStatusSchema,
+  AdminQueue: adminQueueSchema,
   Error: errorBodySchema,
 };
 
@@ -62,11 +69,14 @@ const HEADERS: Record<string, string> = {
   'X-Model-Fallback': 'The fallback model that served, when the requested one could not.',
   'X-Session-Repinned': '`true` when the session moved to another provider.',
   'X-Session-Previous-Provider': 'The provider the session was pinned to before.',
+  'X-Pool': 'The pool of the provider that served the answer, when it is in one (another than asked for: the request overflowed).',
   'Retry-After': 'Seconds to wait (429, 503, 402).',
 };
 
 const PARAMETERS: Record<string, JsonObject> = {
   'X-Session-Id': { name: 'X-Session-Id', in: 'header', required: false, description: 'Pins a conversation to one provider (1-200 of [A-Za-z0-9._:-]).', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,200}$' } },
+  'X-Priority': { name: 'X-Priority', in: 'header', required: false, description: 'Admission priority 0-10, higher first, when every provider is at its concurrency cap (wins over the body\'s `user_level`). Default 5.', schema: { type: 'string', pattern: '^([0-9]|10)$' } },
+  'X-Pool': { name: 'X-Pool', in: 'header', required: false, description: 'The pool to serve the request from (a configured pool; it overflows as that pool says). Default: the pool its model maps to, else any provider.', schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' } },
   'X-Request-Id': { name: 'X-Request-Id', in: 'header', required: false, description: 'Your id for the request, echoed back and logged (1-128 of [A-Za-z0-9._:-]).', schema: { type: 'string' } },
 };
 

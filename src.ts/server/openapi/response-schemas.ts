@@ -123,6 +123,22 @@ export const readmitSchema = z.object({
 const failedProviderSchema = z.object({ address: z.string(), code: z.string(), message: z.string(), at: z.string() }).describe('A configured provider not initialised (yet), tried again on every health check.');
 
 /** `GET /health`. */
+/** The admission queue's figures (`/health`, `/admin/providers`, `/admin/queue`, `/nodes/status`). */
+export const queueStatsSchema = z.object({
+  depth: z.number().int().describe('Requests waiting now.'),
+  maxSize: z.number().int(),
+  timeoutMs: z.number().int(),
+  depthByPriority: z.record(z.string(), z.number().int()).describe('Waiting now, per priority (0-10).'),
+  queued: z.number().int().describe('Requests that waited, since start.'),
+  admitted: z.number().int(),
+  timeouts: z.number().int().describe('Answered 503 `queue_timeout`.'),
+  abandoned: z.number().int().describe('Left while waiting (client gone, shutdown).'),
+  rejected: z.number().int().describe('Answered 429 `queue_full`.'),
+  maxWaitMs: z.number(),
+  lastWaitMs: z.number(),
+  oldestWaitMs: z.number().describe('How long the oldest waiter has waited.'),
+});
+
 export const healthSchema = z.object({
   status: z.enum(['healthy', 'degraded', 'unhealthy', 'shutting_down']),
   timestamp: z.string(),
@@ -152,6 +168,7 @@ export const healthSchema = z.object({
     ),
   }),
   failedProviders: z.array(failedProviderSchema),
+  queue: queueStatsSchema,
 });
 
 const stateNoteSchema = z.object({ state: z.string(), since: z.string(), reason: z.string().nullable() });
@@ -217,6 +234,8 @@ export const adminProvidersSchema = z.object({
   failedProviders: z.array(failedProviderSchema),
   catalog: z.array(z.record(z.string(), z.unknown()).describe('A service on chain not in the fleet, with why (address, models, verifiability, status)')),
   funding: z.record(z.string(), z.unknown()).nullable(),
+  queue: queueStatsSchema,
+  pools: z.record(z.string(), z.object({ overflow: z.union([z.boolean(), z.array(z.string())]), models: z.array(z.string()), acceptOverflow: z.boolean() })),
 });
 
 /** `GET /admin/keys` (never a key or its hash). */

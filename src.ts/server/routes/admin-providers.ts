@@ -3,6 +3,22 @@ import type { Gateway } from '../../gateway/gateway.js';
 import { describeProviders } from '../../gateway/describe-providers.js';
 import { writeJson } from '../write-error.js';
 
+/** The configured pools, as `/admin/providers` shows them. */
+export function poolsView(gateway: Gateway): Record<string, { overflow: boolean | string[]; models: string[]; acceptOverflow: boolean }> {
+  const view: Record<string, { overflow: boolean | string[]; models: string[]; acceptOverflow: boolean }> = {};
+  for (const [name, pool] of Object.entries(gateway.planner.options.pools ?? {})) {
+    view[name] = { overflow: typeof pool.overflow === 'boolean' ? pool.overflow : [...pool.overflow], models: [...(pool.models ?? [])], acceptOverflow: pool.acceptOverflow !== false };
+  }
+  return view;
+}
+
+/** `GET /admin/queue`: the admission queue's figures and bounds. */
+export function adminQueueRoute(gateway: Gateway) {
+  return async (_request: Request, response: Response): Promise<void> => {
+    writeJson(response, { ...gateway.admission.stats(), retryAfterMs: gateway.admission.settings.retryAfterMs, defaultPriority: gateway.admission.settings.defaultPriority ?? 5, inFlight: gateway.inFlight() });
+  };
+}
+
 /** `GET /admin/providers`: every provider's configuration, health, load and figures. */
 export function adminProvidersRoute(gateway: Gateway) {
   return async (_request: Request, response: Response): Promise<void> => {
@@ -20,6 +36,8 @@ export function adminProvidersRoute(gateway: Gateway) {
       failedProviders: gateway.fleet.failed,
       catalog: gateway.fleet.candidates?.() ?? [],
       funding: gateway.fleet.fundingSummary?.() ?? null,
+      queue: gateway.admission.stats(),
+      pools: poolsView(gateway),
     });
   };
 }

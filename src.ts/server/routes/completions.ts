@@ -8,6 +8,7 @@ import { clientClosedReason } from '../../gateway/request-scope.js';
 import type { ClientKeys, KeyTicket } from '../../keys/index.js';
 import { authenticateClient } from '../client-auth.js';
 import { takeRoutingPreferences } from '../routing-preferences.js';
+import { takeAdmissionHints } from '../admission-hints.js';
 import { readJsonBody } from '../read-json-body.js';
 import { beginRequest } from '../request-log.js';
 import { responseSink } from '../response-sink.js';
@@ -45,6 +46,8 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       if (key) facts.keyId = key.id;
       const body = validateBody(await readJsonBody(request, options.bodyLimit));
       const preferences = takeRoutingPreferences(body);
+      const hints = takeAdmissionHints(body, request.headers);
+      facts.priority = hints.priority;
       facts.stream = body.stream === true;
       const sessionHeader = request.headers['x-session-id'];
       if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
@@ -60,7 +63,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort },
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool },
         responseSink(response),
       );
       facts.provider = report.provider;
@@ -72,6 +75,8 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.ttfbMs = report.ttfbMs;
       facts.routeReason = report.routeReason;
       facts.fallbackFor = report.fallbackFor;
+      facts.pool = report.pool;
+      facts.overflowFrom = report.overflowFrom;
       if (ticket && report.usage && report.costNeuron !== undefined) {
         await ticket.commit({ promptTokens: report.usage.prompt_tokens, completionTokens: report.usage.completion_tokens }, report.costNeuron).catch((error: unknown) => {
           options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, key: ticket?.key.id, err: error }, 'could not record the key\'s spend');

@@ -47,6 +47,7 @@ export function healthRoute(gateway: Gateway) {
           providers,
         },
         failedProviders: gateway.fleet.failed,
+        queue: gateway.admission.stats(),
       },
       serving === 0 || gateway.shuttingDown ? 503 : 200,
     );
