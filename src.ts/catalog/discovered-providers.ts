@@ -83,15 +83,29 @@ export class DiscoveredProviders {
   readonly #idleModels = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   #refreshing: Promise<RefreshSummary> | undefined;
+  #nextRefresh: Promise<RefreshSummary> | undefined;
   #closed = false;
 
   constructor(options: DiscoveredProvidersOptions) {
     this.#options = options;
   }
 
-  /** Reads the catalog and applies what changed (a refresh under way is joined). */
+  /**
+   * Reads the catalog and applies what changed. A refresh asked for while one is under way runs
+   * after it (callers asking meanwhile share that one): the one under way may have read the chain
+   * before the change the caller wants to see.
+   */
   refresh(): Promise<RefreshSummary> {
-    this.#refreshing ??= this.#refresh().finally(() => {
+    if (this.#refreshing) {
+      this.#nextRefresh ??= this.#refreshing
+        .catch(() => undefined)
+        .then(() => {
+          this.#nextRefresh = undefined;
+          return this.refresh();
+        });
+      return this.#nextRefresh;
+    }
+    this.#refreshing = this.#refresh().finally(() => {
       this.#refreshing = undefined;
     });
     return this.#refreshing;
