@@ -89,7 +89,7 @@ describe('billing on the devnet: every fee counted once, settlements reconciled,
     rmSync(directory, { recursive: true, force: true });
   });
 
-  test('N answers (JSON and streams), some verified twice, others never: the fee per provider is exactly Σ usage × price, the SDK fee cache grew once per answer', async () => {
+  test('N answers (JSON and streams), some verified twice, others never: the fee per provider is exactly Σ usage × price, the SDK fee cache grew once per answer', async (t) => {
     for (let index = 0; index < 8; index++) {
       const served = await chat(`question number ${index} about fees`, index % 3 === 2);
       if (served.cost !== null) assert.equal(served.cost, served.fee.toString(), 'X-Request-Cost is the fee');
@@ -118,9 +118,13 @@ describe('billing on the devnet: every fee counted once, settlements reconciled,
       assert.equal(entry.status, 'ok');
     }
     assert.equal(view.totals.served, (servedBy(honest) + servedBy(greedy)).toString());
+    for (const provider of [honest, greedy]) {
+      const entry = viewOf(view, provider);
+      t.diagnostic(`${provider.name}: ${entry.answers} answers, served fee ${entry.served} neuron, SDK fee cache ${entry.sdkFeeCache}`);
+    }
   });
 
-  test('an honest provider settles: reconciled exactly, status ok; a provider settling 2× is flagged in one reconciliation and leaves rotation', async () => {
+  test('an honest provider settles: reconciled exactly, status ok; a provider settling 2× is flagged in one reconciliation and leaves rotation', async (t) => {
     await honest.settle();
     await greedy.setFault({ mode: 'overcharge', factor: 2 });
     await greedy.settle();
@@ -144,6 +148,7 @@ describe('billing on the devnet: every fee counted once, settlements reconciled,
       ['overcharging', served.toString(), (2n * served).toString(), (-served).toString(), served.toString()],
     );
     assert.equal(flagged.lastSettlement?.transaction, greedy.settlements.at(-1)?.transactionHash);
+    t.diagnostic(`one reconciliation: ${honest.name} served ${fair.served}, settled ${fair.settled} → ${fair.status}; ${greedy.name} served ${flagged.served}, settled ${flagged.settled} → ${flagged.status}`);
     const reason = `overcharging: settled ${2n * served}, served ${served} neuron`;
     const warning = logs.records().find((line) => line.event === 'provider_overcharging');
     assert.deepEqual([warning?.provider, warning?.settled, warning?.served], [greedy.address, (2n * served).toString(), served.toString()]);
