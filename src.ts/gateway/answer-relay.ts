@@ -68,23 +68,24 @@ export async function relayStream(
   let responseId: string | undefined;
   let usage: TokenUsage | undefined;
   let model: string | undefined;
-  const relay = async (event: SseEvent): Promise<void> => {
+  /** Writes one event; false when the client's buffer is full (wait for drain before the next). */
+  const relay = (event: SseEvent): boolean => {
     const json = event.json;
     if (json !== undefined) {
       const facts = readAnswerFacts(json);
       responseId ??= facts.responseId;
       model ??= facts.model;
       if (facts.usage) usage = facts.usage;
-      if (!clientWantsUsage && isUsageOnlyChunk(json)) return;
+      if (!clientWantsUsage && isUsageOnlyChunk(json)) return true;
     }
-    if (!sink.write(event.raw)) await sink.drain(signal);
+    return sink.write(event.raw);
   };
-  for (const event of stream.received) await relay(event);
+  for (const event of stream.received) if (!relay(event)) await sink.drain(signal);
   if (!stream.complete) {
     for (;;) {
       const next = await stream.events.next();
       if (next.done) break;
-      await relay(next.value);
+      if (!relay(next.value)) await sink.drain(signal);
     }
   }
   if (signal.aborted) throw toGatewayError(signal.reason);

@@ -1,4 +1,4 @@
-import { GatewayError } from '../../errors/index.js';
+import { GatewayError, toGatewayError } from '../../errors/index.js';
 import type { ResponseLimits, SseEvent } from '../inference-provider.js';
 import { describeErrorValue } from '../openai-wire.js';
 import { SseEventSplitter, SseEventTooLarge, type SplitEvent } from './sse-event-splitter.js';
@@ -44,67 +44,184 @@ function interpret(event: SplitEvent, providerId: string): SseEvent | 'done' {
   return { raw: event.raw, json: body };
 }
 
+/** How long the end of a body may take to arrive after its `[DONE]` before the connection is dropped, ms. */
+const AFTER_DONE_GRACE_MS = 2000;
+
+/** Events read ahead of the consumer before the upstream is paused (backpressure). */
+const READ_AHEAD_EVENTS = 64;
+
+type Settle = { resolve: (result: IteratorResult<SseEvent, undefined>) => void; reject: (error: unknown) => void };
+
 /**
  * The events of an SSE answer, as exact bytes with their data parsed. Bounded: one event may
  * not exceed `limits.maxSseEventBytes`, and silence longer than `chunkTimeoutMs` aborts.
  * Ends normally only after `[DONE]`.
+ *
+ * Push-based: the body's chunks are split as they arrive (no async iteration per chunk) and the
+ * events queue here until asked for; more than {@link READ_AHEAD_EVENTS} waiting pause the body.
  */
-export async function* readSseEvents(input: ReadSseEventsInput): AsyncGenerator<SseEvent, undefined> {
-  const { response, signal, providerId, chunkTimeoutMs } = input;
-  const splitter = new SseEventSplitter(input.limits.maxSseEventBytes);
-  // Silence past the gap ends this read (the body is destroyed with the timeout as its error).
-  let gapError: GatewayError | undefined;
-  const gapTimer =
-    chunkTimeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          gapError = new GatewayError('upstream_timeout', `Provider ${providerId} sent nothing for ${chunkTimeoutMs} ms in the middle of a stream`, {
-            retryable: true,
-            details: { provider: providerId },
-          });
-          response.body.on('error', () => undefined);
-          response.body.destroy(gapError);
-        }, chunkTimeoutMs);
-  try {
-    for await (const chunk of response.body) {
-      gapTimer?.refresh();
-      let events: SplitEvent[];
-      try {
-        events = splitter.push(chunk as Buffer);
-      } catch (error) {
-        if (error instanceof SseEventTooLarge) {
-          throw new GatewayError('upstream_response_too_large', `Provider ${providerId} sent a stream event larger than ${error.limit} bytes`, {
-            retryable: true,
-            details: { provider: providerId, limitBytes: error.limit },
-          });
-        }
-        throw error;
-      }
-      for (const event of events) {
-        const relayed = interpret(event, providerId);
-        if (relayed === 'done') return undefined;
-        yield relayed;
-      }
+export function readSseEvents(input: ReadSseEventsInput): AsyncIterator<SseEvent, undefined> {
+  return new SseEventReader(input);
+}
+
+class SseEventReader implements AsyncIterator<SseEvent, undefined> {
+  readonly #input: ReadSseEventsInput;
+  readonly #splitter: SseEventSplitter;
+  readonly #queue: SseEvent[] = [];
+  #head = 0;
+  #waiting: Settle | undefined;
+  /** Set once the answer is over: `true` after `[DONE]`, or the error that ended it. */
+  #ended: true | GatewayError | undefined;
+  #gapTimer: NodeJS.Timeout | undefined;
+  #gapError: GatewayError | undefined;
+
+  constructor(input: ReadSseEventsInput) {
+    this.#input = input;
+    this.#splitter = new SseEventSplitter(input.limits.maxSseEventBytes);
+    const { body } = input.response;
+    if (input.chunkTimeoutMs !== undefined) {
+      const ms = input.chunkTimeoutMs;
+      this.#gapTimer = setTimeout(() => {
+        this.#gapError = new GatewayError('upstream_timeout', `Provider ${input.providerId} sent nothing for ${ms} ms in the middle of a stream`, {
+          retryable: true,
+          details: { provider: input.providerId },
+        });
+        this.#fail(this.#gapError);
+      }, ms);
     }
-    const last = splitter.end();
-    if (last) {
-      const relayed = interpret(last, providerId);
-      if (relayed === 'done') return undefined;
-      yield relayed;
+    body.on('data', this.#onData);
+    body.once('end', this.#onEnd);
+    body.once('error', this.#onError);
+  }
+
+  next(): Promise<IteratorResult<SseEvent, undefined>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head++] as SseEvent;
+      if (this.#head === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#head = 0;
+        if (this.#ended === undefined && this.#input.response.body.isPaused()) this.#input.response.body.resume();
+      }
+      return Promise.resolve({ value, done: false });
     }
-    throw new GatewayError('stream_interrupted', `Provider ${providerId} ended the stream without [DONE]`, { retryable: true, details: { provider: providerId } });
-  } catch (error) {
-    if (signal.aborted) throw errorForTransportFailure(error, signal, providerId);
-    if (gapError) throw gapError;
-    if (GatewayError.isInstance(error)) throw error;
-    // The connection was up (headers arrived) and broke: a cut, not an unreachable provider.
-    throw new GatewayError('stream_interrupted', `Provider ${providerId} closed the connection in the middle of the stream`, {
-      retryable: true,
-      cause: error,
-      details: { provider: providerId },
+    if (this.#ended === true) return Promise.resolve({ value: undefined, done: true });
+    if (this.#ended) return Promise.reject(this.#ended);
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
     });
-  } finally {
-    clearTimeout(gapTimer);
-    if (!response.body.destroyed) discardBody(response.body);
+  }
+
+  /** Stops reading: the upstream body is discarded, nothing more is yielded. */
+  return(): Promise<IteratorResult<SseEvent, undefined>> {
+    if (this.#ended === undefined) this.#finish(true);
+    this.#queue.length = 0;
+    this.#head = 0;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#ended !== undefined) return;
+    this.#gapTimer?.refresh();
+    try {
+      for (const event of this.#splitter.push(chunk)) if (!this.#take(event)) return;
+    } catch (error) {
+      this.#fail(this.#splitFailure(error));
+      return;
+    }
+    if (this.#queue.length - this.#head >= READ_AHEAD_EVENTS) this.#input.response.body.pause();
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#ended !== undefined) return;
+    try {
+      const last = this.#splitter.end();
+      if (last && !this.#take(last)) return;
+    } catch (error) {
+      this.#fail(this.#splitFailure(error));
+      return;
+    }
+    const { providerId } = this.#input;
+    this.#fail(new GatewayError('stream_interrupted', `Provider ${providerId} ended the stream without [DONE]`, { retryable: true, details: { provider: providerId } }));
+  };
+
+  readonly #onError = (error: unknown): void => {
+    if (this.#ended !== undefined) return;
+    const { signal, providerId } = this.#input;
+    if (signal.aborted) return this.#fail(errorForTransportFailure(error, signal, providerId));
+    if (this.#gapError) return this.#fail(this.#gapError);
+    if (GatewayError.isInstance(error)) return this.#fail(error);
+    // The connection was up (headers arrived) and broke: a cut, not an unreachable provider.
+    this.#fail(
+      new GatewayError('stream_interrupted', `Provider ${providerId} closed the connection in the middle of the stream`, { retryable: true, cause: error, details: { provider: providerId } }),
+    );
+  };
+
+  /** Queues one event (or ends the answer at `[DONE]`); false once the answer is over. */
+  #take(event: SplitEvent): boolean {
+    let relayed: SseEvent | 'done';
+    try {
+      relayed = interpret(event, this.#input.providerId);
+    } catch (error) {
+      this.#fail(GatewayError.isInstance(error) ? error : toGatewayError(error));
+      return false;
+    }
+    if (relayed === 'done') {
+      this.#finish(true, true);
+      return false;
+    }
+    if (this.#waiting) {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      waiting.resolve({ value: relayed, done: false });
+    } else {
+      this.#queue.push(relayed);
+    }
+    return true;
+  }
+
+  #splitFailure(error: unknown): GatewayError {
+    const { providerId } = this.#input;
+    if (error instanceof SseEventTooLarge) {
+      return new GatewayError('upstream_response_too_large', `Provider ${providerId} sent a stream event larger than ${error.limit} bytes`, {
+        retryable: true,
+        details: { provider: providerId, limitBytes: error.limit },
+      });
+    }
+    return toGatewayError(error);
+  }
+
+  /** Ends with an error: events already queued are still yielded first, then the error. */
+  #fail(error: GatewayError): void {
+    // An abort's own reason wins over what the broken body reports.
+    const { signal, providerId } = this.#input;
+    this.#finish(signal.aborted ? errorForTransportFailure(error, signal, providerId) : error);
+  }
+
+  /**
+   * Ends the read. After `[DONE]` (`reuse`) the rest of the body (usually just the chunked
+   * terminator) is read and dropped so the connection can serve the next request; a body that
+   * does not end within {@link AFTER_DONE_GRACE_MS} is destroyed. Otherwise the body is destroyed now.
+   */
+  #finish(end: true | GatewayError, reuse = false): void {
+    if (this.#ended !== undefined) return;
+    this.#ended = end;
+    clearTimeout(this.#gapTimer);
+    const { body } = this.#input.response;
+    body.off('data', this.#onData);
+    body.off('end', this.#onEnd);
+    body.off('error', this.#onError);
+    if (reuse && !body.destroyed && !body.readableEnded) {
+      body.on('error', () => undefined);
+      const guard = setTimeout(() => body.destroy(), AFTER_DONE_GRACE_MS);
+      body.once('close', () => clearTimeout(guard));
+      body.resume();
+    } else if (!body.destroyed) {
+      discardBody(body);
+    }
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (!waiting) return;
+    if (end === true) waiting.resolve({ value: undefined, done: true });
+    else waiting.reject(end);
   }
 }
