@@ -130,4 +130,54 @@ describe('sendChatOverHttp: answers', () => {
     const error = await failure(drain(await send(true)));
     assert.equal(error.code, 'upstream_timeout');
   });
+
+  test('SSE: after [DONE] the connection is kept for the next request; a consumer that stops is never pushed more than a read-ahead', async () => {
+    const sockets = new Set<unknown>();
+    const count = (socket: unknown): void => void sockets.add(socket);
+    server.on('connection', count);
+    try {
+      for (let index = 0; index < 4; index++) {
+        replies.push((response) => {
+          response.writeHead(200, { 'content-type': 'text/event-stream' });
+          response.write(`data: {"id":"s${index}","choices":[]}\n\ndata: [DONE]\n\n`);
+          setImmediate(() => response.end());
+        });
+        assert.equal((await drain(await send(true))).length, 1);
+      }
+      assert.ok(sockets.size <= 1, `4 streams in a row used ${sockets.size} new connections`);
+    } finally {
+      server.off('connection', count);
+    }
+
+    // A fast upstream, a consumer that takes one event and waits: the upstream is paused, not read whole.
+    let written = 0;
+    let paused = false;
+    replies.push((response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const event = `data: {"id":"big","choices":[{"delta":{"content":"${'x'.repeat(1000)}"}}]}\n\n`;
+      const pump = (): void => {
+        while (written < 5000) {
+          written += 1;
+          if (!response.write(event)) {
+            paused = true;
+            response.once('drain', pump);
+            return;
+          }
+        }
+        response.end('data: [DONE]\n\n');
+      };
+      pump();
+    });
+    const result = await send(true);
+    assert.equal(result.kind, 'stream');
+    if (result.kind !== 'stream') return;
+    assert.equal((await result.events.next()).done, false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(paused, 'the upstream met backpressure');
+    assert.ok(written < 5000, `the upstream wrote ${written} of 5000 events to a consumer that took one`);
+    let rest = 1;
+    for (let next = await result.events.next(); !next.done; next = await result.events.next()) rest += 1;
+    assert.equal(rest, 5000, 'every event arrives once the consumer reads again');
+  });
 });
+
