@@ -208,6 +208,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
       await record(relayed);
       const headers = answerHeaders(placement);
       headers['content-type'] = 'application/json';
+      // Known length: the client gets one plain body (no chunked framing) and knows its size.
+      headers['content-length'] = String(answer.bytes.length);
       if (report.costNeuron !== undefined) headers['x-request-cost'] = report.costNeuron.toString();
       sink.head(200, headers);
       sink.end(answer.bytes);

@@ -42,6 +42,7 @@ describe('byte-exact relay: answers written one byte per TCP packet come back un
     assert.equal(answer.status, 200);
     assert.ok(upstream.lastAnswer.length > 2_500, 'a long answer crossed the wire');
     assert.ok(answer.bytes.equals(upstream.lastAnswer), 'identical bytes');
+    assert.equal(answer.headers.get('content-length'), String(answer.bytes.length), 'sent with its length, not chunked');
     const content = (JSON.parse(answer.bytes.toString('utf8')) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content;
     assert.equal(content, LONG_TEXT);
     assert.ok(!answer.bytes.toString('utf8').includes('\uFFFD'), 'no replacement character');
