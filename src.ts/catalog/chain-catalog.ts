@@ -29,8 +29,12 @@ export class ChainCatalog {
   readonly #client: UpstreamHttpClient;
   readonly #logger: Logger;
   #options: DiscoverOptions;
-  /** Model catalogs already fetched, by provider and the service's `updatedAt`. */
-  readonly #models = new Map<string, { updatedAt: bigint; offers: readonly ModelOffer[] }>();
+  /**
+   * Model catalogs already fetched, by provider, with the fingerprint of the service they were read
+   * for: `updatedAt` alone is not enough (the chain's clock has a one-second grain, and two updates
+   * in one second keep it), so every field the offers depend on is part of it.
+   */
+  readonly #models = new Map<string, { fingerprint: string; offers: readonly ModelOffer[] }>();
 
   constructor(client: UpstreamHttpClient, logger: Logger, options: DiscoverOptions) {
     this.#client = client;
@@ -60,11 +64,13 @@ export class ChainCatalog {
 
   async #entry(service: ZgService): Promise<CatalogEntry> {
     const key = service.provider.toLowerCase();
-    let offers = this.#models.get(key)?.updatedAt === service.updatedAt ? this.#models.get(key)?.offers : undefined;
+    const fingerprint = serviceFingerprint(service);
+    const cached = this.#models.get(key);
+    let offers = cached?.fingerprint === fingerprint ? cached.offers : undefined;
     if (!offers) {
       try {
         offers = await serviceModels(this.#client, service, AbortSignal.timeout(5000));
-        this.#models.set(key, { updatedAt: service.updatedAt, offers });
+        this.#models.set(key, { fingerprint, offers });
       } catch (error) {
         this.#logger.warn({ event: 'catalog_models_unreadable', provider: service.provider, err: error }, 'a multi-model provider did not list its models');
         return { service, offers: [], kept: [], excluded: 'its model catalog (/v1/models) could not be read' };
@@ -73,4 +79,9 @@ export class ChainCatalog {
     const result = filterService(service, offers, this.#options);
     return { service, offers, kept: result.offers, excluded: result.excluded };
   }
+}
+
+/** Everything of a service its model offers are derived from. */
+function serviceFingerprint(service: ZgService): string {
+  return [service.updatedAt, service.url, service.model, service.inputPrice, service.outputPrice, service.additionalInfo].join('\n');
 }
