@@ -5,9 +5,14 @@
  * {@link runWithSdkLogger}; while routing is installed, console output made in that async
  * context (timers the SDK starts there included) goes to the gateway's logger instead, at
  * debug level (warnings and errors at warn). Console output from anywhere else is untouched.
+ *
+ * The same routing unrefs the SDK's long timers: each transaction races its receipt against a
+ * 5-minute `setTimeout` that is never cleared, which would keep a process alive for 5 minutes after
+ * `gateway.close()`. A timer of a minute or more started in the SDK's context no longer holds the
+ * process open (it still fires if the process lives on).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { format } from 'node:util';
+import { format, promisify } from 'node:util';
 import type { Logger } from 'pino';
 
 const sdkContext = new AsyncLocalStorage<Logger>();
@@ -17,6 +22,10 @@ const METHODS: readonly ConsoleMethod[] = ['log', 'info', 'debug', 'warn', 'erro
 
 let installations = 0;
 let originals: Record<ConsoleMethod, (...args: unknown[]) => void> | undefined;
+let originalSetTimeout: typeof setTimeout | undefined;
+
+/** SDK timers at least this long are unref'd (receipt timeouts, not work the SDK waits on). */
+const LONG_SDK_TIMER_MS = 60_000;
 
 /** Runs `action` (and whatever it schedules) with SDK console output routed to `logger`. */
 export function runWithSdkLogger<T>(logger: Logger, action: () => T): T {
@@ -42,6 +51,16 @@ export function installSdkConsoleRouting(): () => void {
       };
     }
     originals = saved;
+    const original = globalThis.setTimeout;
+    originalSetTimeout = original;
+    const patched = ((callback: (...args: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
+      const timer = original(callback, ms, ...rest);
+      if (typeof ms === 'number' && ms >= LONG_SDK_TIMER_MS && sdkContext.getStore()) timer.unref();
+      return timer;
+    }) as typeof setTimeout;
+    // `util.promisify(setTimeout)` keeps working: its custom promisified form is carried over.
+    Object.defineProperty(patched, promisify.custom, { value: (original as unknown as Record<symbol, unknown>)[promisify.custom], configurable: true });
+    globalThis.setTimeout = patched;
   }
   let uninstalled = false;
   return () => {
@@ -51,6 +70,8 @@ export function installSdkConsoleRouting(): () => void {
     if (installations === 0 && originals) {
       for (const method of METHODS) console[method] = originals[method];
       originals = undefined;
+      if (originalSetTimeout) globalThis.setTimeout = originalSetTimeout;
+      originalSetTimeout = undefined;
     }
   };
 }
