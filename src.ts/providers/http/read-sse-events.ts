@@ -146,8 +146,8 @@ class SseEventReader implements AsyncIterator<SseEvent, undefined> {
 
   readonly #onError = (error: unknown): void => {
     if (this.#ended !== undefined) return;
-    const { signal, providerId } = this.#input;
-    if (signal.aborted) return this.#fail(errorForTransportFailure(error, signal, providerId));
+    const { providerId } = this.#input;
+    // An abort's own reason is applied by #fail.
     if (this.#gapError) return this.#fail(this.#gapError);
     if (GatewayError.isInstance(error)) return this.#fail(error);
     // The connection was up (headers arrived) and broke: a cut, not an unreachable provider.
@@ -162,7 +162,7 @@ class SseEventReader implements AsyncIterator<SseEvent, undefined> {
     try {
       relayed = interpret(event, this.#input.providerId);
     } catch (error) {
-      this.#fail(GatewayError.isInstance(error) ? error : toGatewayError(error));
+      this.#fail(toGatewayError(error));
       return false;
     }
     if (relayed === 'done') {
