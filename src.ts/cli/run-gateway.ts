@@ -1,6 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { parseConfigText, type GatewayOptions } from '../config/index.js';
-import { GatewayError } from '../errors/index.js';
+import { rename, writeFile } from 'node:fs/promises';
+import { locateConfigError, parseConfigText, readConfigFileText, type GatewayOptions } from '../config/index.js';
 import type { GatewayHandle } from '../gateway-handle.js';
 import { watchConfigFile, type ConfigFileWatcher } from '../reload/index.js';
 import { runMultiProviderInferenceServer } from '../run-multi-provider-inference-server.js';
@@ -31,15 +30,6 @@ export async function writeReadyFile(path: string, facts: Record<string, unknown
   await rename(temporary, path);
 }
 
-async function readConfigText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-    throw new GatewayError('invalid_config', `The config file ${path} cannot be read${typeof code === 'string' ? ` (${code})` : ''}`, { param: 'config', cause: error });
-  }
-}
-
 /**
  * Starts the gateway from the config file, the environment and the flags; logs human-readable on a
  * terminal (JSON otherwise); watches the file and applies its valid changes; writes the ready file.
@@ -48,11 +38,18 @@ async function readConfigText(path: string): Promise<string> {
 export async function runGateway(options: RunGatewayOptions): Promise<RunningGateway> {
   const { flags, environment, fixed } = options;
   const path = flags.configPath;
-  const text = path !== undefined ? await readConfigText(path) : undefined;
+  // Bounded: a file over 1 MiB (MAX_CONFIG_FILE_BYTES) is refused before it is read whole.
+  const text = path !== undefined ? await readConfigFileText(path) : undefined;
   const fileOptions = text !== undefined && path !== undefined ? parseConfigText(text, path) : {};
   const gatewayOptions = buildServeOptions(fileOptions, flags, environment, fixed);
   const pretty = (flags.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
-  const handle = await runMultiProviderInferenceServer(gatewayOptions, pretty ? { logDestination: prettyLogStream(process.stdout, process.stdout.isTTY === true) } : {});
+  let handle: GatewayHandle;
+  try {
+    handle = await runMultiProviderInferenceServer(gatewayOptions, pretty ? { logDestination: prettyLogStream(process.stdout, process.stdout.isTTY === true) } : {});
+  } catch (error) {
+    // An invalid option of the file is reported with its line (never its text).
+    throw text !== undefined && path !== undefined ? locateConfigError(error, text, path) : error;
+  }
   const logger = handle.gateway.logger;
   let watcher: ConfigFileWatcher | undefined;
   if (path !== undefined && flags.watch) {
