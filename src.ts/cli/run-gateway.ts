@@ -1,5 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { locateConfigError, parseConfigText, readConfigFileText, type GatewayOptions } from '../config/index.js';
+import { GatewayError } from '../errors/index.js';
+import { rawPathOf } from '../internal/describe-schema-issue.js';
 import type { GatewayHandle } from '../gateway-handle.js';
 import { watchConfigFile, type ConfigFileWatcher } from '../reload/index.js';
 import { runMultiProviderInferenceServer } from '../run-multi-provider-inference-server.js';
@@ -31,6 +33,25 @@ export async function writeReadyFile(path: string, facts: Record<string, unknown
 }
 
 /**
+ * An `invalid_config` with where its option came from: a problem in the file gets its line (never its
+ * text: the file may not be a config at all); an unknown key that is not in the file was typed in a
+ * `--set` flag by the operator, so it is named.
+ */
+function describeOrigin(error: unknown, fileOptions: Partial<GatewayOptions>, text: string | undefined, path: string | undefined): unknown {
+  if (text !== undefined && path !== undefined) {
+    const located = locateConfigError(error, text, path);
+    if (located !== error) return located;
+  }
+  const rawPath = rawPathOf(error);
+  if (!GatewayError.isInstance(error) || error.code !== 'invalid_config' || !rawPath || !/an unknown key/.test(error.message)) return error;
+  // Named only when the file does not hold it (it then came from a flag).
+  let inFile: unknown = fileOptions;
+  for (const part of rawPath) inFile = typeof inFile === 'object' && inFile !== null && Object.hasOwn(inFile, part) ? (inFile as Record<PropertyKey, unknown>)[part] : undefined;
+  if (inFile !== undefined) return error;
+  return new GatewayError('invalid_config', `${error.message} (${rawPath.map(String).join('.')}, given with --set)`, { param: error.param, cause: error });
+}
+
+/**
  * Starts the gateway from the config file, the environment and the flags; logs human-readable on a
  * terminal (JSON otherwise); watches the file and applies its valid changes; writes the ready file.
  * Rejects like `runMultiProviderInferenceServer` (GatewayError `invalid_config`, `listen_failed`, ...).
@@ -47,8 +68,7 @@ export async function runGateway(options: RunGatewayOptions): Promise<RunningGat
   try {
     handle = await runMultiProviderInferenceServer(gatewayOptions, pretty ? { logDestination: prettyLogStream(process.stdout, process.stdout.isTTY === true) } : {});
   } catch (error) {
-    // An invalid option of the file is reported with its line (never its text).
-    throw text !== undefined && path !== undefined ? locateConfigError(error, text, path) : error;
+    throw describeOrigin(error, fileOptions, text, path);
   }
   const logger = handle.gateway.logger;
   let watcher: ConfigFileWatcher | undefined;

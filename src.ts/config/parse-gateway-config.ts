@@ -90,8 +90,8 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   if (second >= 0) {
     const addresses = selection.addresses.length;
     throw second >= addresses
-      ? invalid(`openAICompatibleProviders.${second - addresses}.name`, 'names a provider listed before (names and addresses must be unique)', ['openAICompatibleProviders', second - addresses, 'name'])
-      : invalid(`providers.${second}`, 'is listed twice', ['providers', second]);
+      ? invalid('providers', `openAICompatibleProviders.${second - addresses}.name names a provider listed before (names and addresses must be unique)`, ['openAICompatibleProviders', second - addresses, 'name'])
+      : invalid('providers', `providers.${second} is listed twice`, ['providers', second]);
   }
   for (const [index, upstream] of config.openAICompatibleProviders.entries()) {
     if (upstream.model !== undefined && upstream.models !== undefined) throw invalid(`openAICompatibleProviders.${index}.model`, 'give either model or models, not both');

@@ -2,8 +2,9 @@
  * Describing a configuration problem without quoting the configuration. A config or keys file may
  * be a symlink to something else entirely (`/etc/shadow`, a file of secrets): every line of it
  * can become a key, and zod's `unrecognized_keys` message quotes the keys. So a problem is named
- * by its path where each part is an option name the schema knows or a list index (anything else,
- * a name that came from the file, shows as `*`), by zod's message for built-in checks (which
+ * by its path where each part is an option name the schema knows, a list index, or the name of a
+ * record's entry when it looks like a name (`weights.<provider>`; anything else shows as `*`); an
+ * unknown key is never named (zod keeps it apart from the path); by zod's message for built-in checks (which
  * states what was expected, never the value), and by its line in the file when the file's text is
  * at hand ({@link lineOfPath}). The path as it was (file content included) is kept beside the
  * error for that line lookup only, never printed.

@@ -48,7 +48,7 @@ describe('config problems are described without quoting the input', () => {
       [{ openAICompatibleProviders: [{ name: 'up', baseUrl: SECRET }] }, 'openAICompatibleProviders.0.baseUrl', /Invalid URL/],
       [{ pools: { p: { models: [SECRET, SECRET] } } }, 'pools.p.models.1', /another pool|already/],
       [{ pools: { p: { overflow: [SECRET] } } }, 'pools.p.overflow.0', /names no pool/],
-      [{ openAICompatibleProviders: [{ name: SECRET, baseUrl: 'http://127.0.0.1:9/v1' }, { name: SECRET, baseUrl: 'http://127.0.0.1:9/v1' }] }, 'openAICompatibleProviders.1.name', /listed before/],
+      [{ openAICompatibleProviders: [{ name: SECRET, baseUrl: 'http://127.0.0.1:9/v1' }, { name: SECRET, baseUrl: 'http://127.0.0.1:9/v1' }] }, 'providers', /openAICompatibleProviders\.1\.name names a provider listed before/],
       [{ weights: { 'has spaces hunter2': -1 } }, 'weights.*', /Invalid option weights\.\*: /],
       [{ host: `${SECRET}.example`, ...UPSTREAM }, 'host', /non-loopback address/],
     ];
