@@ -100,10 +100,10 @@ export class BillingStateFile {
     try {
       return booksFromJson(text);
     } catch (error) {
-      throw new GatewayError('invalid_config', `Invalid option billing.stateFile: ${this.path} is not a billing state (${error instanceof Error ? error.message : String(error)})`, {
-        param: 'billing.stateFile',
-        cause: error,
-      });
+      // Neither the parser's message nor the version found is kept (not even as `cause`, which
+      // loggers print): both quote the file, which may be a symlink to anything.
+      const what = error instanceof SyntaxError ? 'not JSON' : `not a billing state of layout version ${VERSION}`;
+      throw new GatewayError('invalid_config', `Invalid option billing.stateFile: ${this.path} is ${what}`, { param: 'billing.stateFile' });
     }
   }
 

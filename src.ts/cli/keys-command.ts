@@ -1,7 +1,6 @@
-import { parseConfigText } from '../config/index.js';
+import { parseConfigText, readConfigFileText } from '../config/index.js';
 import { BUDGET_PERIODS, createApiKey, fingerprintOfHash, type ApiKeyEntry, type ApiKeyLimitsConfig } from '../keys/index.js';
 import { RedisConnection, redactRedisUrl, RedisKeyDirectory } from '../sessions/index.js';
-import { readFile } from 'node:fs/promises';
 import { EXIT, UsageError } from './cli-error.js';
 import { KEYS_HELP } from './help-texts.js';
 import { choiceFlag, integerFlag, listFlag, parseFlags, stringFlag, type ParsedFlags } from './parse-flags.js';
@@ -28,7 +27,7 @@ async function storeOf(flags: ParsedFlags, environment: NodeJS.ProcessEnv): Prom
   let prefix = stringFlag(flags, 'prefix');
   const configPath = stringFlag(flags, 'config');
   if (configPath !== undefined) {
-    const store = parseConfigText(await readFile(configPath, 'utf8'), configPath).store;
+    const store = parseConfigText(await readConfigFileText(configPath), configPath).store;
     if (store?.type === 'redis') {
       url ??= store.url;
       prefix ??= store.prefix;

@@ -9,6 +9,7 @@ import type { CommandResult } from './command-result.js';
 import { MAIN_HELP } from './help-texts.js';
 import { DevnetMissingError } from './load-devnet.js';
 import { packageRequire } from '../internal/package-require.js';
+import { escapeControlCharacters } from '../logging/escape-control-characters.js';
 
 type Command = (args: readonly string[], environment: NodeJS.ProcessEnv) => Promise<CommandResult>;
 
@@ -29,7 +30,10 @@ function version(): string {
 }
 
 /** The message and exit code for an error a command threw. Never prints a stack for expected failures. */
-function report(error: unknown): number {
+function report(thrown: unknown): number {
+  // A message may carry a provider's text: no raw control character but its line breaks reaches the terminal.
+  const clean = (text: string): string => text.split('\n').map(escapeControlCharacters).join('\n');
+  const error = thrown instanceof Error ? Object.assign(thrown, { message: clean(thrown.message) }) : clean(String(thrown));
   if (error instanceof UsageError) {
     process.stderr.write(`zg-gateway: ${error.message}\nRun 'zg-gateway ${error.command ? error.command + ' ' : ''}--help' for usage.\n`);
     return EXIT.usage;

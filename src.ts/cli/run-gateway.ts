@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { parseConfigText, type GatewayOptions } from '../config/index.js';
+import { rename, writeFile } from 'node:fs/promises';
+import { locateConfigError, parseConfigText, readConfigFileText, type GatewayOptions } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
+import { rawPathOf } from '../internal/describe-schema-issue.js';
 import type { GatewayHandle } from '../gateway-handle.js';
 import { watchConfigFile, type ConfigFileWatcher } from '../reload/index.js';
 import { runMultiProviderInferenceServer } from '../run-multi-provider-inference-server.js';
@@ -31,13 +32,23 @@ export async function writeReadyFile(path: string, facts: Record<string, unknown
   await rename(temporary, path);
 }
 
-async function readConfigText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-    throw new GatewayError('invalid_config', `The config file ${path} cannot be read${typeof code === 'string' ? ` (${code})` : ''}`, { param: 'config', cause: error });
+/**
+ * An `invalid_config` with where its option came from: a problem in the file gets its line (never its
+ * text: the file may not be a config at all); an unknown key that is not in the file was typed in a
+ * `--set` flag by the operator, so it is named.
+ */
+function describeOrigin(error: unknown, fileOptions: Partial<GatewayOptions>, text: string | undefined, path: string | undefined): unknown {
+  if (text !== undefined && path !== undefined) {
+    const located = locateConfigError(error, text, path);
+    if (located !== error) return located;
   }
+  const rawPath = rawPathOf(error);
+  if (!GatewayError.isInstance(error) || error.code !== 'invalid_config' || !rawPath || !/an unknown key/.test(error.message)) return error;
+  // Named only when the file does not hold it (it then came from a flag).
+  let inFile: unknown = fileOptions;
+  for (const part of rawPath) inFile = typeof inFile === 'object' && inFile !== null && Object.hasOwn(inFile, part) ? (inFile as Record<PropertyKey, unknown>)[part] : undefined;
+  if (inFile !== undefined) return error;
+  return new GatewayError('invalid_config', `${error.message} (${rawPath.map(String).join('.')}, given with --set)`, { param: error.param, cause: error });
 }
 
 /**
@@ -48,11 +59,17 @@ async function readConfigText(path: string): Promise<string> {
 export async function runGateway(options: RunGatewayOptions): Promise<RunningGateway> {
   const { flags, environment, fixed } = options;
   const path = flags.configPath;
-  const text = path !== undefined ? await readConfigText(path) : undefined;
+  // Bounded: a file over 1 MiB (MAX_CONFIG_FILE_BYTES) is refused before it is read whole.
+  const text = path !== undefined ? await readConfigFileText(path) : undefined;
   const fileOptions = text !== undefined && path !== undefined ? parseConfigText(text, path) : {};
   const gatewayOptions = buildServeOptions(fileOptions, flags, environment, fixed);
   const pretty = (flags.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
-  const handle = await runMultiProviderInferenceServer(gatewayOptions, pretty ? { logDestination: prettyLogStream(process.stdout, process.stdout.isTTY === true) } : {});
+  let handle: GatewayHandle;
+  try {
+    handle = await runMultiProviderInferenceServer(gatewayOptions, pretty ? { logDestination: prettyLogStream(process.stdout, process.stdout.isTTY === true) } : {});
+  } catch (error) {
+    throw describeOrigin(error, fileOptions, text, path);
+  }
   const logger = handle.gateway.logger;
   let watcher: ConfigFileWatcher | undefined;
   if (path !== undefined && flags.watch) {

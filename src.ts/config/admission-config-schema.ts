@@ -43,12 +43,11 @@ export const poolsConfigSchema = z
     for (const [name, pool] of Object.entries(pools)) {
       if (Array.isArray(pool.overflow)) {
         for (const [index, other] of pool.overflow.entries()) {
-          if (!Object.hasOwn(pools, other)) context.addIssue({ code: 'custom', path: [name, 'overflow', index], message: `names no pool of this config (${other})` });
+          if (!Object.hasOwn(pools, other)) context.addIssue({ code: 'custom', path: [name, 'overflow', index], message: 'names no pool of this config' });
         }
       }
       for (const [index, model] of (pool.models ?? []).entries()) {
-        const previous = owner.get(model);
-        if (previous !== undefined) context.addIssue({ code: 'custom', path: [name, 'models', index], message: `${model} is already mapped to pool ${previous}` });
+        if (owner.has(model)) context.addIssue({ code: 'custom', path: [name, 'models', index], message: 'names a model another pool already has (a model belongs to one pool)' });
         owner.set(model, name);
       }
     }

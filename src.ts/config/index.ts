@@ -3,5 +3,5 @@ export { aliasTable, isLoopbackHost, parseGatewayConfig, parseGatewayOptions, pr
 export { optionsFromEnvironment, readEnvironment } from './read-environment.js';
 export type { GatewayDependencies, InjectedProvider } from './gateway-dependencies.js';
 export { billingConfigSchema, type BillingConfig } from './billing-config-schema.js';
-export { parseConfigText, readConfigFile } from './read-config-file.js';
+export { locateConfigError, MAX_CONFIG_FILE_BYTES, parseConfigText, readConfigFile, readConfigFileText } from './read-config-file.js';
 export { poolConfigSchema, poolsConfigSchema, queueConfigSchema, type PoolConfig, type QueueConfig } from './admission-config-schema.js';

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/index.js';
+import { knownOptionNames, rawIssuePath, rememberRawPath, safeIssueMessage, safePathParts } from '../internal/describe-schema-issue.js';
 import { gatewayConfigSchema, type GatewayConfig, type GatewayOptions } from './gateway-config-schema.js';
 import { readEnvironment } from './read-environment.js';
 
@@ -52,9 +53,12 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
-function invalid(field: string, message: string): GatewayError {
-  return new GatewayError('invalid_config', `Invalid option ${field}: ${message}`, { param: field });
+function invalid(field: string, message: string, rawPath?: readonly PropertyKey[]): GatewayError {
+  const error = new GatewayError('invalid_config', field === '(options)' ? `Invalid options: ${message}` : `Invalid option ${field}: ${message}`, { param: field });
+  return rawPath ? rememberRawPath(error, rawPath) : error;
 }
+
+let optionNames: ReadonlySet<string> | undefined;
 
 /**
  * Validates options (env fills `key`, `rpc` and, from `REDIS_URL`, `store`), throwing `invalid_config` naming the bad field.
@@ -68,11 +72,12 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   if (input.store === undefined && fromEnvironment.redisUrl) input.store = { type: 'redis', url: fromEnvironment.redisUrl };
   const parsed = gatewayConfigSchema.safeParse(input);
   if (!parsed.success) {
+    // The options may be a file that is not a config at all (a symlink to a file of secrets): the
+    // message names known options and indexes only, never a key or value that came from the input.
     const issue = parsed.error.issues[0];
-    // zod reports an unknown key against its parent object, naming it in `keys`.
-    const path = issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : (issue?.path ?? []);
-    const field = path.map(String).join('.') || '(options)';
-    throw invalid(field, issue?.message ?? 'invalid');
+    optionNames ??= knownOptionNames(gatewayConfigSchema);
+    const field = safePathParts(issue?.path ?? [], optionNames).join('.') || '(options)';
+    throw invalid(field, safeIssueMessage(issue), rawIssuePath(issue));
   }
   const config = parsed.data;
   const selection = providerSelection(config);
@@ -81,8 +86,13 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
     if (!config.rpc) throw invalid('rpc', 'an RPC URL is required (option rpc or env RPC_ENDPOINT)');
   }
   const ids = [...selection.addresses.map((provider) => provider.toLowerCase()), ...config.openAICompatibleProviders.map((provider) => provider.name.toLowerCase())];
-  const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (duplicate) throw invalid('providers', `${duplicate} is listed twice`);
+  const second = ids.findIndex((id, index) => ids.indexOf(id) !== index);
+  if (second >= 0) {
+    const addresses = selection.addresses.length;
+    throw second >= addresses
+      ? invalid('providers', `openAICompatibleProviders.${second - addresses}.name names a provider listed before (names and addresses must be unique)`, ['openAICompatibleProviders', second - addresses, 'name'])
+      : invalid('providers', `providers.${second} is listed twice`, ['providers', second]);
+  }
   for (const [index, upstream] of config.openAICompatibleProviders.entries()) {
     if (upstream.model !== undefined && upstream.models !== undefined) throw invalid(`openAICompatibleProviders.${index}.model`, 'give either model or models, not both');
   }
@@ -91,7 +101,7 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   if (!isLoopbackHost(config.host) && !config.allowUnauthenticated && !hasKeys) {
     throw invalid(
       'host',
-      `the gateway would serve ${config.host} without client keys, so anyone who reaches the port could spend the wallet's funds; ` +
+      `the gateway would serve a non-loopback address without client keys, so anyone who reaches the port could spend the wallet's funds; ` +
         'configure apiKeys, or set allowUnauthenticated: true if something in front of the gateway authenticates clients, or listen on 127.0.0.1',
     );
   }

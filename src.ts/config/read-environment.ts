@@ -25,7 +25,7 @@ function list(value: string | undefined): string[] {
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed)) throw new Error(`${name} must be an integer, not ${value}`);
+  if (!Number.isInteger(parsed)) throw new Error(`${name} must be an integer`);
   return parsed;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors/index.js';
+import { knownOptionNames, rawIssuePath, rememberRawPath, safeIssueMessage, safePathParts } from '../internal/describe-schema-issue.js';
 import { BUDGET_PERIODS, type BudgetPeriod } from './budget-period.js';
 import { API_KEY_HASH_PATTERN, hashApiKey } from './api-key-secrets.js';
 
@@ -166,10 +167,14 @@ export function serializeApiKeyEntry(entry: ApiKeyEntry): ApiKeyConfig {
   };
 }
 
+let keyOptionNames: ReadonlySet<string> | undefined;
+
 function configError(error: z.ZodError, input: unknown, param: string, source: string | undefined, single = false): GatewayError {
   const issue = error.issues[0];
-  const path: PropertyKey[] = [...(issue?.path ?? [])];
-  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  // An unknown field is not named (it came from the file, which may not be a keys file at all):
+  // the message says "an unknown key" and the path stops at its entry.
+  const names = (keyOptionNames ??= knownOptionNames(apiKeySchema));
+  const path: Array<string | number> = (issue?.path ?? []).map((part) => (typeof part === 'number' ? part : (safePathParts([part], names)[0] ?? '*')));
   const index = !single && typeof path[0] === 'number' ? (path.shift() as number) : undefined;
   const entryName = single ? describeEntry(input, undefined) : index !== undefined ? describeEntry((input as unknown[])[index], index) : undefined;
   const field = path.length > 0 ? path.map(String).join('.') + ' ' : '';
@@ -177,8 +182,9 @@ function configError(error: z.ZodError, input: unknown, param: string, source: s
   const extra = error.issues.length - 1;
   const more = extra > 0 ? ` (and ${extra} more problem${extra > 1 ? 's' : ''})` : '';
   const where = [source, entryName].filter((part) => part !== undefined).join(': ');
-  const message = `${where ? where + ': ' : ''}${field}${issue?.message ?? 'is invalid'}${more}`;
-  return new GatewayError('invalid_config', `Invalid API key configuration: ${message}`, { param: fullParam });
+  const problem = issue?.code === 'unrecognized_keys' ? `has ${safeIssueMessage(issue)}` : safeIssueMessage(issue);
+  const message = `${where ? where + ': ' : ''}${field}${problem}${more}`;
+  return rememberRawPath(new GatewayError('invalid_config', `Invalid API key configuration: ${message}`, { param: fullParam }), rawIssuePath(issue));
 }
 
 /** `key "alice" (entry 2)`: the id only when it is a plausible one, so a misplaced secret is not echoed. */

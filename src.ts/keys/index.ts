@@ -18,7 +18,7 @@ export {
   hashApiKey,
 } from './api-key-secrets.js';
 export { createApiKey, type CreatedApiKey } from './create-api-key.js';
-export { loadKeysFile } from './load-keys-file.js';
+export { loadKeysFile, MAX_KEYS_FILE_BYTES } from './load-keys-file.js';
 export {
   ApiKeyRegistry,
   type ApiKeyLimits,

@@ -1,8 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { parseConfigText, type GatewayOptions } from '../config/index.js';
+import { locateConfigError, MAX_CONFIG_FILE_BYTES, parseConfigText, readConfigFileText, type GatewayOptions } from '../config/index.js';
 import { toGatewayError } from '../errors/index.js';
 import type { ReloadReport } from './apply-config-change.js';
 
@@ -23,6 +22,8 @@ export interface ConfigFileWatcherOptions {
   initialText?: string;
   /** The file is also read this often, for file systems whose changes are not signalled, ms. Default 5000. */
   pollIntervalMs?: number;
+  /** A file larger than this is refused without being read whole, bytes. Default `MAX_CONFIG_FILE_BYTES` (1 MiB). */
+  maxFileBytes?: number;
 }
 
 /** A running watch. */
@@ -33,8 +34,13 @@ export interface ConfigFileWatcher {
   idle(): Promise<void>;
 }
 
+/** Marks `lastText` when the file was refused unread (the marker cannot be a file's text). */
+const REFUSED = '\u0000refused:';
+
 function isMissing(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  // readConfigFileText wraps the system error (its `cause`).
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
@@ -43,14 +49,17 @@ function isMissing(error: unknown): boolean {
  * replaced by a rename (editors, `mv`, Kubernetes ConfigMaps) is followed like one written in place;
  * changes are debounced; a file briefly missing is waited for (its absence is logged after
  * `missingGraceMs`, and the running configuration stays); a file whose text did not change is not
- * applied again. An invalid file is logged (`config_rejected`, naming the field) and the running
- * configuration stays. Nothing here keeps the process alive.
+ * applied again. An invalid file is logged (`config_rejected`, naming the field and its line, never
+ * quoting the file: it may have been replaced by a symlink to a file of secrets) and the running
+ * configuration stays; a file over `maxFileBytes` is refused without being read whole (logged once
+ * per size). Nothing here keeps the process alive.
  */
 export function watchConfigFile(options: ConfigFileWatcherOptions): ConfigFileWatcher {
   const path = resolve(options.path);
   const { logger } = options;
   const debounceMs = options.debounceMs ?? 200;
   const missingGraceMs = options.missingGraceMs ?? 5000;
+  const maxFileBytes = options.maxFileBytes ?? MAX_CONFIG_FILE_BYTES;
   let lastText: string | undefined = options.initialText;
   let missingSince: number | undefined;
   let missingLogged = false;
@@ -72,9 +81,16 @@ export function watchConfigFile(options: ConfigFileWatcherOptions): ConfigFileWa
   const readAndApply = async (): Promise<void> => {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readConfigFileText(path, maxFileBytes);
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      if (!isMissing(error)) {
+        // Too large, not a file, unreadable: logged once until it changes (the file is polled).
+        const message = error instanceof Error ? error.message : String(error);
+        if (lastText === REFUSED + message) return;
+        lastText = REFUSED + message;
+        missingSince = undefined;
+        throw error;
+      }
       missingSince ??= Date.now();
       if (Date.now() - missingSince < missingGraceMs) return schedule(Math.max(debounceMs, 100));
       if (!missingLogged) logger.warn({ event: 'config_file_missing', path }, 'the config file is missing; keeping the running configuration');
@@ -90,7 +106,7 @@ export function watchConfigFile(options: ConfigFileWatcherOptions): ConfigFileWa
       const fileOptions = parseConfigText(text, path);
       await options.apply(options.toOptions ? options.toOptions(fileOptions) : (fileOptions as GatewayOptions));
     } catch (thrown) {
-      const error = toGatewayError(thrown);
+      const error = toGatewayError(locateConfigError(thrown, text, path));
       logger.error({ event: 'config_rejected', path, code: error.code, param: error.param, reason: error.message }, 'config file rejected; keeping the running configuration');
     }
   };
@@ -102,7 +118,10 @@ export function watchConfigFile(options: ConfigFileWatcherOptions): ConfigFileWa
       return running;
     }
     running = readAndApply()
-      .catch((error: unknown) => logger.error({ event: 'config_watch_failed', path, err: error }, 'the config file could not be read'))
+      .catch((thrown: unknown) => {
+        const error = toGatewayError(thrown);
+        logger.error({ event: 'config_rejected', path, code: error.code, param: error.param, reason: error.message }, 'config file refused; keeping the running configuration');
+      })
       .finally(() => {
         running = undefined;
         if (again) {
@@ -114,7 +133,7 @@ export function watchConfigFile(options: ConfigFileWatcherOptions): ConfigFileWa
   };
 
   // The text running now, so the first event does not apply it again.
-  const first = readFile(path, 'utf8').then(
+  const first = readConfigFileText(path, maxFileBytes).then(
     (text) => void (lastText ??= text),
     () => undefined,
   );

@@ -29,7 +29,7 @@ describe('help and mistakes on the command line', () => {
       [['serve', '--log-format', 'xml'], /--log-format must be one of pretty, json/],
       [['serve', '--set', 'noequals'], /--set takes path.to.option=value/],
       [['serve', '--upstream', 'nourl'], /--upstream takes NAME=URL/],
-      [['serve', '--upstream', 'a=http://127.0.0.1:9/v1', '--set', 'timeouts.firstBite=10'], /Invalid option timeouts.firstBite/],
+      [['serve', '--upstream', 'a=http://127.0.0.1:9/v1', '--set', 'timeouts.firstBite=10'], /Invalid option timeouts: an unknown key \(timeouts\.firstBite, given with --set\)/],
       [['serve', '--upstream', 'a=http://127.0.0.1:9/v1', '--set', 'timeouts.firstByte=-5'], /Invalid option timeouts.firstByte/],
       [['serve', '--config', join(folder, 'missing.yaml')], /config file .*missing.yaml cannot be read \(ENOENT\)/],
       [['serve'], /at least one provider is required[\s\S]*zg-gateway devnet --serve/],

@@ -11,6 +11,7 @@ import {
   fingerprintOfHash,
   hashApiKey,
   loadKeysFile,
+  MAX_KEYS_FILE_BYTES,
   parseApiKey,
   parseApiKeys,
   serializeApiKeyEntry,
@@ -62,7 +63,8 @@ describe('parseApiKeys', () => {
       [{ id: 'bob', key: BOB_KEY, rpm: 0 }, 'apiKeys[1].rpm', /key "bob" \(entry 1\): rpm /],
       [{ id: 'bob', key: BOB_KEY, tpm: 1.5 }, 'apiKeys[1].tpm', /tpm /],
       [{ id: 'bob', key: BOB_KEY, maxConcurrent: -1 }, 'apiKeys[1].maxConcurrent', /maxConcurrent /],
-      [{ id: 'bob', key: BOB_KEY, rmp: 10 }, 'apiKeys[1].rmp', /key "bob" \(entry 1\): rmp .*Unrecognized/],
+      // An unknown field is not named: its name came from the file, which may not be a keys file at all.
+      [{ id: 'bob', key: BOB_KEY, rmp: 10 }, 'apiKeys[1]', /key "bob" \(entry 1\): has an unknown key$/],
       [{ id: 'bob', key: BOB_KEY, hash: hashApiKey(BOB_KEY) }, 'apiKeys[1].key', /exactly one of key or hash/],
       [{ id: 'bob' }, 'apiKeys[1].key', /exactly one of key or hash/],
       [{ id: 'bob', key: 'short' }, 'apiKeys[1].key', /at least 16 characters/],
@@ -198,6 +200,45 @@ describe('loadKeysFile', () => {
     assert.ok(!broken.message.includes(ALICE_KEY));
     assert.equal((await loadError(await file('shape.json', '{ "entries": [] }'))).param, 'keys');
     assert.equal((await loadError(await file('number.json', '42'))).param, 'keys');
-    assert.equal((await loadError(await file('extra.json', '{ "keys": [], "version": 2 }'))).param, 'version');
+    const extra = await loadError(await file('extra.json', '{ "keys": [],\n  "version": 2 }'));
+    assert.equal(extra.param, 'keysFile');
+    assert.match(extra.message, /has an unknown field at line 2/);
+    assert.ok(!extra.message.includes('version'), 'the unknown field is not named');
   });
+
+  it('never quotes a file that is not a keys file: unknown fields by line, parse errors without their cause', async () => {
+    const secrets = await file('secrets.json', JSON.stringify({ keys: [{ id: 'alice', key: ALICE_KEY, 'hunter2-field': 'hunter2-value' }] }, null, 2));
+    const unknown = await loadError(secrets);
+    assert.equal(unknown.param, 'keys[0]');
+    assert.match(unknown.message, /key "alice" \(entry 0\): has an unknown key \(at line 6\)/);
+    assert.ok(!unknown.message.includes('hunter2'), unknown.message);
+    const yaml = await loadError(await file('secrets.yaml', 'SECRET_LINE_1: hunter2\nroot:$6$abc$hash:1:2:3:::\n'));
+    assert.match(yaml.message, /not valid JSON/);
+    assert.equal(yaml.cause, undefined, 'the parser error (which quotes the text) is not kept');
+    assert.ok(!JSON.stringify(yaml).includes('hunter2') && !String(yaml.stack).includes('hunter2'));
+  });
+
+  it('refuses a keys file over the size limit, or growing past it while read, before reading it whole', async () => {
+    assert.equal(MAX_KEYS_FILE_BYTES, 16 * 1024 * 1024);
+    const big = await file('big.json', JSON.stringify([{ id: 'alice', key: ALICE_KEY }]) + ' '.repeat(5000));
+    const tooLarge = await loadError2(() => loadKeysFile(big, 4096));
+    assert.equal(tooLarge.param, 'keysFile');
+    assert.match(tooLarge.message, /larger than 4096 bytes/);
+    // /proc files say they are empty and then have content: the read itself is bounded too.
+    const growing = await loadError2(() => loadKeysFile('/proc/self/status', 64));
+    assert.match(growing.message, /larger than 64 bytes/);
+    const device = await loadError2(() => loadKeysFile('/dev/zero'));
+    assert.match(device.message, /not a regular file/);
+  });
+
+  async function loadError2(action: () => Promise<unknown>): Promise<GatewayError> {
+    try {
+      await action();
+    } catch (error) {
+      assert.ok(GatewayError.isInstance(error));
+      assert.equal(error.code, 'invalid_config');
+      return error;
+    }
+    assert.fail('expected a rejection');
+  }
 });

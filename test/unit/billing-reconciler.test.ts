@@ -307,5 +307,13 @@ describe('billing service state file', () => {
     const file = join(directory, 'broken.json');
     writeFileSync(file, '{ not json');
     assert.throws(() => service(file, new FakeChain()), { code: 'invalid_config', param: 'billing.stateFile' });
+    // A state file swapped for a symlink to something else: nothing of it is quoted, cause included.
+    for (const text of ['hunter2:$6$abc:19000:0:99999:7:::\n', '{ "version": "hunter2-secret", "networks": {} }']) {
+      writeFileSync(file, text);
+      assert.throws(
+        () => service(file, new FakeChain()),
+        (error: Error & { code?: string }) => error.code === 'invalid_config' && !`${error.message} ${String(error.cause)} ${String(error.stack)}`.includes('hunter2'),
+      );
+    }
   });
 });
