@@ -45,6 +45,11 @@ export interface GatewayHandle {
   readonly url: string;
   readonly port: number;
   readonly host: string;
+  /**
+   * The bearer token of `/admin/*` and `/nodes/*`: the configured `adminToken`, else the one read
+   * from or written to `adminTokenFile`, else one generated at start (in memory only). Never logged.
+   */
+  readonly adminToken: string;
   readonly providers: FleetHandle;
   /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
