@@ -277,8 +277,8 @@ export const gatewayConfigSchema = z
     /**
      * Where the admin token lives when `adminToken` is not given: read at start when the file exists
      * (it must be readable by its owner only), else a new random token is written to it with mode
-     * 0600. Default none (the generated token is in memory only). The CLI defaults it to
-     * `$XDG_STATE_HOME/zg-gateway/admin-token` (`~/.local/state/zg-gateway/admin-token`).
+     * 0600 (its directory 0700). Default none: the generated token is in memory only
+     * (`handle.adminToken`). Env `ADMIN_TOKEN_FILE`.
      */
     adminTokenFile: z.string().min(1).optional(),
     /**
