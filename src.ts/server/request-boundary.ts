@@ -28,6 +28,9 @@ function hostName(header: string): string {
   return colon < 0 ? header : header.slice(0, colon);
 }
 
+/** At most this many allowed Host headers are remembered (bounded: a client chooses the header). */
+const MAX_REMEMBERED_HOSTS = 64;
+
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 /**
@@ -44,7 +47,8 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
  *   refused 403 `origin_not_allowed` on every route but the data-free pages (`/status`, `/docs*`,
  *   `/openapi.json`). Preflights are refused the same way, so they never get CORS headers.
  *
- * Per request it costs a few string compares and no allocation beyond the Host's name.
+ * Per request it costs a Set lookup and a few string compares (the Host's name is parsed once per
+ * distinct header value).
  */
 export function requestBoundary(options: RequestBoundaryOptions): RequestBoundary {
   const listen = options.host.toLowerCase();
@@ -71,10 +75,13 @@ export function requestBoundary(options: RequestBoundaryOptions): RequestBoundar
     return false;
   };
 
+  // Host headers already found allowed (a handful in practice), so the usual request costs one lookup.
+  const allowedHeaders = new Set<string>();
   return (method, path, headers) => {
     const host = headers.host;
-    if (checkHost && host !== undefined && !hostAllowed(hostName(host))) {
-      return new GatewayError('host_not_allowed', 'The Host header does not name this gateway; add the name to allowedHosts to serve it');
+    if (checkHost && host !== undefined && !allowedHeaders.has(host)) {
+      if (!hostAllowed(hostName(host))) return new GatewayError('host_not_allowed', 'The Host header does not name this gateway; add the name to allowedHosts to serve it');
+      if (allowedHeaders.size < MAX_REMEMBERED_HOSTS) allowedHeaders.add(host);
     }
     const origin = headers.origin;
     const site = headers['sec-fetch-site'];
@@ -96,6 +103,7 @@ export function requestBoundary(options: RequestBoundaryOptions): RequestBoundar
  */
 export function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
+  if (header === 'application/json') return true;
   const semicolon = header.indexOf(';');
   const type = (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json') && !type.includes(' '));
