@@ -10,7 +10,6 @@
  * STRATEGY, LOG_LEVEL, ADMIN_TOKEN, ALLOW_UNAUTHENTICATED. stdout carries only the gateway's JSON
  * log lines; the banner and the curl lines go to stderr. Ctrl-C or SIGTERM shuts everything down.
  */
-import { randomBytes } from 'node:crypto';
 import { optionsFromEnvironment, runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 
 /**
@@ -41,7 +40,6 @@ async function main(): Promise<void> {
   const fromEnvironment = optionsFromEnvironment();
   let devnet: LocalDevnet | undefined;
   let gateway: GatewayHandle | undefined;
-  let adminToken = fromEnvironment.adminToken;
 
   const shutdown = async (signal: string): Promise<void> => {
     process.stderr.write(`\n${signal}: shutting down...\n`);
@@ -67,8 +65,7 @@ async function main(): Promise<void> {
       process.stderr.write('No ZG_PRIVATE_KEY/ZG_PROVIDERS: starting the local 0G devnet (anvil + 0G contracts + 3 simulated providers)...\n');
       const { gatewayOptionsForDevnet, startLocalDevnet } = await loadDevnet();
       devnet = await startLocalDevnet({ providers: 3, settleIntervalMs: 30_000 });
-      adminToken ??= randomBytes(24).toString('hex');
-      options = { ...gatewayOptionsForDevnet(devnet), ...fromEnvironment, adminToken };
+      options = { ...gatewayOptionsForDevnet(devnet), ...fromEnvironment };
     }
     gateway = await runMultiProviderInferenceServer(options);
   } catch (error) {
@@ -77,6 +74,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // ADMIN_TOKEN when set, else the one the gateway generated at start (admin routes are never open without one).
+  const adminToken = gateway.adminToken;
   const fleet = gateway.providers.list();
   const model = fleet[0]?.model ?? 'model';
   const lines = [
@@ -92,10 +91,11 @@ async function main(): Promise<void> {
     `  curl -s ${gateway.url}/v1/verify -H 'content-type: application/json' -d '{"id":"<the id from the answer>"}'`,
     `  curl -s ${gateway.url}/v1/models`,
     `  curl -s ${gateway.url}/health`,
-    ...(adminToken ? [`  curl -s ${gateway.url}/admin/providers -H 'authorization: Bearer ${adminToken}'`] : [`  curl -s ${gateway.url}/admin/providers`]),
-    ...(adminToken ? [`  curl -s ${gateway.url}/metrics -H 'authorization: Bearer ${adminToken}'`] : [`  curl -s ${gateway.url}/metrics`]),
+    `  export ADMIN_TOKEN=${adminToken}`,
+    `  curl -s ${gateway.url}/admin/providers -H "authorization: Bearer $ADMIN_TOKEN"`,
+    `  curl -s ${gateway.url}/metrics -H "authorization: Bearer $ADMIN_TOKEN"`,
     '',
-    `Status page: ${gateway.url}/status${adminToken ? '  (it asks for the admin token)' : ''}`,
+    `Status page: ${gateway.url}/status  (it asks for the admin token)`,
     `API docs:    ${gateway.url}/docs`,
     '',
     'Ctrl-C stops the gateway' + (devnet ? ' and the devnet.' : '.'),

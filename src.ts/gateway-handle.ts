@@ -45,6 +45,11 @@ export interface GatewayHandle {
   readonly url: string;
   readonly port: number;
   readonly host: string;
+  /**
+   * The bearer token of `/admin/*` and `/nodes/*`: the configured `adminToken`, else the one read
+   * from or written to `adminTokenFile`, else one generated at start (in memory only). Never logged.
+   */
+  readonly adminToken: string;
   readonly providers: FleetHandle;
   /** Providers not initialised (yet), with the reason; retried on every health check. */
   readonly failedProviders: readonly FailedProvider[];
@@ -72,7 +77,8 @@ export interface GatewayHandle {
   /** Requests currently being served. */
   inFlight(): number;
   /**
-   * Stops accepting (the listener closes first), answers requests not yet on a provider with 503,
+   * Stops taking requests (any that arrives from now on, backlog included, and any not yet on a
+   * provider gets 503 `shutting_down` with `Connection: close`; the listener closes once the backlog is drained),
    * lets in-flight requests finish for `shutdownGracePeriod`, then ends the rest (streams get an
    * in-band error event), stops timers and auto-funding. Idempotent.
    */

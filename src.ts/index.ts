@@ -103,6 +103,8 @@ export { ZgWalletAccounts, type ChainAccount, type ChainRefund, type ChainSettle
 export { WalletTransactions, isNonceClash } from './providers/zg/wallet-transactions.js';
 export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
+export { requestBoundary, isJsonContentType, type RequestBoundary, type RequestBoundaryOptions } from './server/request-boundary.js';
+export { resolveAdminToken, generateAdminToken, type ResolvedAdminToken } from './server/admin-token.js';
 export {
   chatCompletionRequestSchema,
   textCompletionRequestSchema,

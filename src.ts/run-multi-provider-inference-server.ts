@@ -9,6 +9,7 @@ import { setUpClientKeys, type GatewayClientKeys } from './reload/gateway-client
 import { GatewayReloader } from './reload/gateway-reloader.js';
 import { createLogger } from './logging/create-logger.js';
 import { startHttpServer } from './server/index.js';
+import { resolveAdminToken, type ResolvedAdminToken } from './server/admin-token.js';
 import type { Gateway } from './gateway/gateway.js';
 import { RuntimeMembers } from './catalog/runtime-members.js';
 
@@ -55,12 +56,28 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   );
   let server;
   let keys: GatewayClientKeys | undefined;
+  let admin: ResolvedAdminToken | undefined;
   try {
     // A Redis that is not up yet at start: serve from local state (logged once) rather than wait.
     await stores.ready(STORE_READY_WAIT_MS);
+    admin = await resolveAdminToken(config.adminToken, config.adminTokenFile);
     keys = await setUpClientKeys(config, stores, now, logger);
     await gateway.start();
-    server = await startHttpServer(gateway, { port: config.port, host: config.host, logger, bodyLimit: config.bodyLimit, ...config.limits, adminToken: config.adminToken, metricsToken: config.metricsToken, corsOrigins: config.corsOrigins, clientKeys: keys.clientKeys, billing, fleetControl });
+    server = await startHttpServer(gateway, {
+      port: config.port,
+      host: config.host,
+      logger,
+      bodyLimit: config.bodyLimit,
+      ...config.limits,
+      adminToken: admin.token,
+      metricsToken: config.metricsToken,
+      openMetricsOnLoopback: config.adminToken === undefined && config.metricsToken === undefined,
+      allowedHosts: config.allowedHosts,
+      corsOrigins: config.corsOrigins,
+      clientKeys: keys.clientKeys,
+      billing,
+      fleetControl,
+    });
   } catch (error) {
     await keys?.close();
     await gateway.close();
@@ -69,6 +86,12 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     throw error;
   }
   const clientKeys = keys;
+  const { token: adminToken, source: adminTokenSource, file: adminTokenFile } = admin as ResolvedAdminToken;
+  if (adminTokenSource !== 'configured') {
+    // Where the token is, never the token itself.
+    const where = adminTokenFile === undefined ? 'generated, in memory only (handle.adminToken)' : `${adminTokenSource === 'file' ? 'read from' : 'generated and written to'} ${adminTokenFile}`;
+    logger.info({ event: 'admin_token_generated', source: adminTokenSource, file: adminTokenFile }, `admin token ${where}`);
+  }
   clientKeys.start();
   const reloader = new GatewayReloader({
     config,
@@ -92,6 +115,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     url: http.url,
     port: http.port,
     host: config.host,
+    adminToken,
     providers: fleetHandle(gateway, fleet),
     get failedProviders() {
       return fleet.failed;

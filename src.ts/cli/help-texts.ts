@@ -53,7 +53,7 @@ export const SERVE_HELP = `Usage: zg-gateway serve [--config FILE] [options]
 Runs the gateway until Ctrl-C or SIGTERM (in-flight requests finish first, up to
 shutdownGracePeriod). Without --config, options come from environment variables as for
 'npm start': ZG_PROVIDERS, ZG_PRIVATE_KEY, RPC_ENDPOINT, REDIS_URL, PORT, HOST, STRATEGY,
-LOG_LEVEL, ADMIN_TOKEN, METRICS_TOKEN, ALLOW_UNAUTHENTICATED.
+LOG_LEVEL, ADMIN_TOKEN, ADMIN_TOKEN_FILE, METRICS_TOKEN, ALLOW_UNAUTHENTICATED.
 
 Options:
 ${SERVE_FLAGS}

@@ -52,6 +52,18 @@ function describeOrigin(error: unknown, fileOptions: Partial<GatewayOptions>, te
 }
 
 /**
+ * What the banner says of a generated admin token: on a terminal, the token itself, once (as
+ * `npm start` does); otherwise (a service, a container: stderr ends up in logs) only how to get one.
+ * Nothing when the operator configured the token.
+ */
+export function adminTokenNotice(options: GatewayOptions, token: string, terminal: boolean): string {
+  if (options.adminToken !== undefined) return '';
+  if (options.adminTokenFile !== undefined) return `admin token: in ${options.adminTokenFile} (export ADMIN_TOKEN=$(cat ${options.adminTokenFile}))\n`;
+  if (terminal) return `admin token (generated for this run; set ADMIN_TOKEN or adminTokenFile to keep one):\n  export ADMIN_TOKEN=${token}\n`;
+  return 'admin token: generated for this run and not shown (stderr is not a terminal); set ADMIN_TOKEN or adminTokenFile to use the admin API\n';
+}
+
+/**
  * Starts the gateway from the config file, the environment and the flags; logs human-readable on a
  * terminal (JSON otherwise); watches the file and applies its valid changes; writes the ready file.
  * Rejects like `runMultiProviderInferenceServer` (GatewayError `invalid_config`, `listen_failed`, ...).
@@ -85,7 +97,8 @@ export async function runGateway(options: RunGatewayOptions): Promise<RunningGat
   process.stderr.write(
     `zg-gateway listening on ${handle.url}  (strategy ${handle.gateway.strategy.name}, ${fleet.length} provider${fleet.length === 1 ? '' : 's'}` +
       `${handle.failedProviders.length > 0 ? `, ${handle.failedProviders.length} failed` : ''})\n` +
-      (watcher ? `watching ${path} for changes\n` : ''),
+      (watcher ? `watching ${path} for changes\n` : '') +
+      adminTokenNotice(gatewayOptions, handle.adminToken, process.stderr.isTTY === true),
   );
   if (flags.readyFile) await writeReadyFile(flags.readyFile, { url: handle.url, ...options.readyFacts });
   return {

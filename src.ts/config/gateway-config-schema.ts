@@ -268,8 +268,26 @@ export const gatewayConfigSchema = z
     shutdownGracePeriod: z.number().int().min(0).default(10_000),
     /** Largest accepted request body. Default `1mb`. */
     bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('1mb'),
-    /** Bearer token required on `/admin/*`; required when `host` is not a loopback address. */
+    /**
+     * Bearer token required on `/admin/*` and `/nodes/*` (and accepted on `/metrics`). Default: none
+     * configured, and then one is generated at start: read from (or created in, mode 0600)
+     * `adminTokenFile` when that is set, else kept in memory only (`handle.adminToken`).
+     */
     adminToken: z.string().min(16).optional(),
+    /**
+     * Where the admin token lives when `adminToken` is not given: read at start when the file exists
+     * (it must be readable by its owner only), else a new random token is written to it with mode
+     * 0600 (its directory 0700). Default none: the generated token is in memory only
+     * (`handle.adminToken`). Env `ADMIN_TOKEN_FILE`.
+     */
+    adminTokenFile: z.string().min(1).optional(),
+    /**
+     * Host names (the `Host` header, port ignored) this gateway answers besides its listen address and,
+     * on a loopback listener, `localhost`, `*.localhost`, `127.*` and `::1`; another Host is refused 403
+     * `host_not_allowed` (DNS rebinding). A leading `.` allows subdomains; `["*"]` turns the check off.
+     * Default none; on a wildcard listener (`0.0.0.0`, `::`) the check runs only when this is set.
+     */
+    allowedHosts: z.array(z.string().min(1)).default([]),
     /** Bearer token accepted on `/metrics` besides `adminToken`, so a scraper needs no admin rights. Default none. */
     metricsToken: z.string().min(16).optional(),
     /**

@@ -32,7 +32,7 @@ function integer(name: string, value: string | undefined): number | undefined {
 /**
  * Options from the environment: `ZG_PROVIDERS` (comma-separated addresses), `ZG_PRIVATE_KEY`,
  * `RPC_ENDPOINT`, `REDIS_URL`, `PORT`, `HOST`, `STRATEGY`, `LOG_LEVEL`, `ADMIN_TOKEN`,
- * `ALLOW_UNAUTHENTICATED` (`true`). Only variables that are set appear. Throws for a malformed number.
+ * `ADMIN_TOKEN_FILE`, `METRICS_TOKEN`, `ALLOW_UNAUTHENTICATED` (`true`). Only variables that are set appear. Throws for a malformed number.
  */
 export function optionsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): Partial<GatewayOptions> {
   const providers = list(environment.ZG_PROVIDERS);
@@ -47,6 +47,7 @@ export function optionsFromEnvironment(environment: NodeJS.ProcessEnv = process.
     ...(environment.STRATEGY ? { strategy: environment.STRATEGY } : {}),
     ...(environment.LOG_LEVEL ? { logLevel: environment.LOG_LEVEL as GatewayOptions['logLevel'] } : {}),
     ...(environment.ADMIN_TOKEN ? { adminToken: environment.ADMIN_TOKEN } : {}),
+    ...(environment.ADMIN_TOKEN_FILE ? { adminTokenFile: environment.ADMIN_TOKEN_FILE } : {}),
     ...(environment.METRICS_TOKEN ? { metricsToken: environment.METRICS_TOKEN } : {}),
     ...(environment.ALLOW_UNAUTHENTICATED === 'true' ? { allowUnauthenticated: true } : {}),
   };

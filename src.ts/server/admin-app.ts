@@ -26,9 +26,10 @@ export interface AdminAppOptions {
   gateway: Gateway;
   logger: Logger;
   bodyLimit: number;
+  /** Required on `/admin/*` and `/nodes/*`; undefined: those routes are closed. */
   adminToken: string | undefined;
-  /** True when the server listens on a loopback address only. */
-  loopbackOnly: boolean;
+  /** Serve `/metrics` without a token. */
+  openMetrics: boolean;
   clientKeys: ClientKeys | undefined;
   /** Accepted on `/metrics` besides the admin token. */
   metricsToken: string | undefined;
@@ -82,13 +83,13 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/v1/models', route(modelsRoute(gateway)));
   serve('GET', '/v1/models/*id', route(modelRoute(gateway)));
   serve('GET', '/health', route(healthRoute(gateway)));
-  app.use('/metrics', metricsAuth(options.adminToken, options.metricsToken, options.loopbackOnly));
+  app.use('/metrics', metricsAuth(options.adminToken, options.metricsToken, options.openMetrics));
   serve('GET', '/metrics', route(metricsRoute(options.telemetry)));
   serve('GET', '/openapi.json', route(openApiRoute(options.openApiDocument)));
   serve('GET', '/docs', route(apiDocsPageRoute()));
   serve('GET', '/docs/:asset', route(apiDocsAssetRoute()));
   serve('GET', '/status', route(statusPageRoute()));
-  app.use('/admin', adminAuth(options.adminToken, options.loopbackOnly));
+  app.use('/admin', adminAuth(options.adminToken));
   serve('GET', '/admin/providers', route(adminProvidersRoute(gateway)));
   serve('POST', '/admin/providers', route(adminProviderAddRoute(gateway, options.fleetControl, options.bodyLimit)));
   serve('PATCH', '/admin/providers/:id', route(adminProviderPatchRoute(gateway, options.bodyLimit)));
@@ -100,7 +101,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
   serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));
   // lmdeploy's proxy interface: servers register themselves; guarded like /admin.
-  app.use('/nodes', adminAuth(options.adminToken, options.loopbackOnly));
+  app.use('/nodes', adminAuth(options.adminToken));
   serve('POST', '/nodes/add', route(nodeAddRoute(gateway, options.fleetControl, options.bodyLimit)));
   serve('POST', '/nodes/remove', route(nodeRemoveRoute(gateway, options.fleetControl)));
   serve('GET', '/nodes/status', route(nodesStatusRoute(gateway)));

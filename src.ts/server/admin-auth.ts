@@ -11,31 +11,32 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Guards `/admin/*`: with a token configured, requires `Authorization: Bearer <token>`
- * (compared in constant time); without one, admin is open only when the gateway listens on a
- * loopback address, and closed (401 naming the fix) otherwise.
+ * Guards `/admin/*` and `/nodes/*`: requires `Authorization: Bearer <token>` (compared in
+ * constant time). Without a token the admin API is closed (401 naming the fix), on every address:
+ * a loopback listener is reachable from every web page in the operator's browser.
  */
-export function adminAuth(adminToken: string | undefined, loopbackOnly: boolean) {
-  return bearerGuard([adminToken], loopbackOnly, { closed: 'The admin API is closed: this gateway listens beyond loopback and has no adminToken configured', refused: 'This admin route requires a valid bearer token' });
+export function adminAuth(adminToken: string | undefined) {
+  return bearerGuard([adminToken], false, { closed: 'The admin API is closed: this gateway has no adminToken', refused: 'This admin route requires a valid bearer token (the adminToken)' });
 }
 
 /**
- * Guards `/metrics` like `/admin/*`, accepting the `metricsToken` (for scrapers, which then need
- * no admin rights) or the `adminToken`.
+ * Guards `/metrics`, accepting the `metricsToken` (for scrapers, which then need no admin rights)
+ * or the `adminToken`; `open`: served without a token (a loopback listener whose operator
+ * configured neither token).
  */
-export function metricsAuth(adminToken: string | undefined, metricsToken: string | undefined, loopbackOnly: boolean) {
-  return bearerGuard([metricsToken, adminToken], loopbackOnly, {
-    closed: '/metrics is closed: this gateway listens beyond loopback and has no metricsToken or adminToken configured',
+export function metricsAuth(adminToken: string | undefined, metricsToken: string | undefined, open: boolean) {
+  return bearerGuard(open ? [] : [metricsToken, adminToken], open, {
+    closed: '/metrics is closed: this gateway has no metricsToken or adminToken',
     refused: '/metrics requires a valid bearer token (the metricsToken or the adminToken)',
   });
 }
 
-/** Accepts a bearer token equal to any of `tokens`; with none configured, open on loopback only. */
-function bearerGuard(tokens: readonly (string | undefined)[], loopbackOnly: boolean, messages: { closed: string; refused: string }) {
+/** Accepts a bearer token equal to any of `tokens`; with none, open when `open`, else closed. */
+function bearerGuard(tokens: readonly (string | undefined)[], open: boolean, messages: { closed: string; refused: string }) {
   const expected = tokens.filter((token): token is string => Boolean(token)).map(digest);
   return (request: Request, _response: Response, next: NextFunction): void => {
     if (expected.length === 0) {
-      if (loopbackOnly) return next();
+      if (open) return next();
       return next(new GatewayError('unauthorized', messages.closed));
     }
     const token = bearerToken(request.get('authorization'));

@@ -9,6 +9,9 @@ import type { ClientKeys } from '../keys/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
 import { corsHeaders } from './cors.js';
+import { requestBoundary, type RequestBoundary } from './request-boundary.js';
+import { beginRequest } from './request-log.js';
+import { writeError } from './write-error.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { parseByteLimit } from './read-json-body.js';
 import { completionRoute } from './routes/completions.js';
@@ -24,9 +27,18 @@ export interface HttpServerOptions {
   requestTimeout: number;
   /** Longest a client may take to send its headers, ms. */
   headersTimeout: number;
+  /** Bearer token required on `/admin/*` and `/nodes/*`; undefined: those routes are closed (401). */
   adminToken: string | undefined;
   /** Bearer token accepted on `/metrics` (besides the admin token), for scrapers. Default none. */
   metricsToken?: string | undefined;
+  /**
+   * Serve `/metrics` without a token on a loopback listener. Default false. The gateway sets it
+   * when the operator configured neither `adminToken` nor `metricsToken` (a generated admin token
+   * does not close `/metrics` to a local scraper).
+   */
+  openMetricsOnLoopback?: boolean | undefined;
+  /** Host names answered besides the listen address (and loopback names on loopback); `*`: any. Default none. */
+  allowedHosts?: readonly string[] | undefined;
   /** Add the Node process series to `/metrics`. Default true. */
   processMetrics?: boolean | undefined;
   /** Origins allowed by CORS (`*` for any); empty: CORS off. */
@@ -49,14 +61,25 @@ export interface HttpServerHandle {
   readonly routes: readonly ServedRoute[];
   /** This server's metrics: the prom-client registry `/metrics` serves, fed from the gateway's events. */
   readonly telemetry: GatewayTelemetry;
-  /** Stops accepting connections now (requests already accepted are still answered). */
+  /**
+   * Stops taking requests: from now on every request that arrives (on a new connection or a
+   * kept-alive one) is answered 503 `shutting_down` with `Connection: close`; requests already
+   * received are still answered. The listener stays open, so connections waiting in the kernel's
+   * backlog get that answer rather than a reset.
+   */
   stopAccepting(): Promise<void>;
-  /** Closes idle keep-alive connections, waits `flushMs` for the rest, then drops them; stops the metrics' subscriptions. */
+  /**
+   * Closes the listener once no connection arrived for a moment (the backlog is drained; bounded by
+   * `flushMs`), closes idle connections, waits up to `flushMs` for the rest, then drops them; stops
+   * the metrics' subscriptions.
+   */
   closeConnections(flushMs: number): Promise<void>;
 }
 
 /** How long a connection must have been idle before shutdown closes it, ms. */
 const IDLE_BEFORE_CLOSE_MS = 150;
+/** At shutdown, the listener closes once no connection arrived for this long (the backlog is empty), ms. */
+const QUIET_BEFORE_UNLISTEN_MS = 100;
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -92,7 +115,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     bodyLimit,
     adminToken: options.adminToken,
     metricsToken: options.metricsToken,
-    loopbackOnly,
+    openMetrics: loopbackOnly && options.openMetricsOnLoopback === true,
     clientKeys: options.clientKeys,
     telemetry,
     openApiDocument,
@@ -101,7 +124,21 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   });
   const routes: ServedRoute[] = [{ method: 'POST', path: '/v1/chat/completions' }, { method: 'POST', path: '/v1/completions' }, ...appRoutes];
   for (const route of routes) knownRoutes.add(route.path);
+  let boundary: RequestBoundary | undefined;
+  let draining = false;
+  const refuse = (request: IncomingMessage, response: ServerResponse, path: string, error: GatewayError): void => {
+    beginRequest(request, response, options.logger, path, gateway.id);
+    if (error.code === 'shutting_down') response.setHeader('connection', 'close');
+    writeError(response, error, options.logger);
+  };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    if (draining) return refuse(request, response, path, new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterMs: 1000 }));
+    boundary ??= requestBoundary({ host: options.host, allowedHosts: options.allowedHosts ?? [], corsOrigins: options.corsOrigins });
+    const refused = boundary(request.method, path, request.headers);
+    if (refused) return refuse(request, response, path, refused);
     const cors = extraHeaders(request);
     if (request.method === 'OPTIONS' && cors) {
       response.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS', 'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type, x-priority, x-pool, x-session-id', 'access-control-max-age': '600' });
@@ -109,7 +146,6 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       return;
     }
     if (request.method === 'POST') {
-      const path = request.url?.split('?', 1)[0];
       if (path === '/v1/chat/completions') return void chat(request, response);
       if (path === '/v1/completions') return void completions(request, response);
     }
@@ -133,10 +169,13 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     idleSince.set(socket, Date.now());
     socket.once('close', () => idleSince.delete(socket));
   });
+  const unanswered = new Set<ServerResponse>();
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const socket = request.socket;
     idleSince.set(socket, Number.POSITIVE_INFINITY);
+    unanswered.add(response);
     response.once('close', () => {
+      unanswered.delete(response);
       if (!socket.destroyed) idleSince.set(socket, Date.now());
     });
   });
@@ -149,6 +188,8 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const address = server.address() as AddressInfo;
   const reportedHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${reportedHost.includes(':') ? `[${reportedHost}]` : reportedHost}:${address.port}`;
+  let lastConnectionAt = 0;
+  server.on('connection', () => (lastConnectionAt = Date.now()));
   let stopped: Promise<void> | undefined;
   const stopListening = (): Promise<void> =>
     (stopped ??= new Promise<void>((resolve) => {
@@ -163,15 +204,21 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     routes,
     telemetry,
     stopAccepting() {
-      void stopListening();
+      draining = true;
+      // Answers not started yet tell their client to close the connection after them.
+      for (const response of unanswered) if (!response.headersSent) response.setHeader('connection', 'close');
       return Promise.resolve();
     },
     async closeConnections(flushMs: number) {
+      draining = true;
+      const deadline = Date.now() + flushMs;
+      // Closing the listener resets every connection still in the kernel's backlog (connected,
+      // request maybe sent, not accepted yet): it closes only once none arrived for a moment.
+      while (Date.now() - lastConnectionAt < QUIET_BEFORE_UNLISTEN_MS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       // net.Server's close calls back only once every connection has ended: awaiting it first
       // would wait on clients that keep their connections busy (a status page polling every
       // 2 s never lets its socket idle out), so the sockets are closed first.
       const listenerClosed = stopListening();
-      const deadline = Date.now() + flushMs;
       while (idleSince.size > 0 && Date.now() < deadline) {
         const now = Date.now();
         for (const [socket, since] of idleSince) if (now - since >= IDLE_BEFORE_CLOSE_MS) socket.destroy();

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/index.js';
+import { isJsonContentType } from './request-boundary.js';
 
 /** Parses a body limit such as `1mb`, `512kb`, `100b` or a number of bytes. */
 export function parseByteLimit(limit: string | number): number {
@@ -13,11 +14,15 @@ export function parseByteLimit(limit: string | number): number {
 /**
  * Reads a request body as UTF-8 JSON, bounded by `limit` bytes: 413 `body_too_large` past it
  * (also when `Content-Length` announces more), 415 `unsupported_media_type` for a compressed
- * body or a charset other than UTF-8, 400 `invalid_json` for text that is not JSON. Any content
- * type is accepted as JSON (clients such as `curl -d` send form content types). How long the
- * client may take is bounded by the server's `requestTimeout`.
+ * body, a charset other than UTF-8 or a content type other than `application/json` (or
+ * `application/*+json`): `text/plain` and forms are what a web page of any origin can send without
+ * a CORS preflight, so they are refused before the body is read. 400 `invalid_json` for text that
+ * is not JSON. How long the client may take is bounded by the server's `requestTimeout`.
  */
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
+  if (!isJsonContentType(request.headers['content-type'])) {
+    throw new GatewayError('unsupported_media_type', 'The request body must be sent as Content-Type: application/json');
+  }
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
     throw new GatewayError('unsupported_media_type', `The request body must not be compressed (Content-Encoding: ${encoding})`);

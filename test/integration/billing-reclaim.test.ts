@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 const LEDGER_ABI = ['function getLedger(address user) view returns (tuple(address user, uint256 availableBalance, uint256 totalBalance, string additionalInfo))'];
 const RECLAIM_AFTER_MS = 1200;
@@ -25,7 +26,7 @@ after(async () => {
   await devnet?.stop();
 });
 
-const billingOf = async (): Promise<BillingView> => adminBillingSchema.parse(await (await fetch(`${gateway.url}/admin/billing`)).json()) as BillingView;
+const billingOf = async (): Promise<BillingView> => adminBillingSchema.parse(await (await fetch(`${gateway.url}/admin/billing`, asAdmin(gateway))).json()) as BillingView;
 const viewOf = (view: BillingView, provider: DevnetProvider) => {
   const found = view.providers.find((entry) => entry.provider.toLowerCase() === provider.address.toLowerCase());
   assert.ok(found, `${provider.name} is in /admin/billing`);
@@ -108,9 +109,9 @@ test('discovery: a reclaimed provider frees its maxFundedProviders slot, a catal
     await sleep(reclaimAfter + 100);
     await auto.billing.reclaimIdle();
     assert.deepEqual(auto.providers.list(), [], 'reclaimed: the slot is free');
-    const view = adminBillingSchema.parse(await (await fetch(`${auto.url}/admin/billing`)).json()) as BillingView;
+    const view = adminBillingSchema.parse(await (await fetch(`${auto.url}/admin/billing`, asAdmin(auto))).json()) as BillingView;
     assert.equal(view.providers.find((entry) => entry.provider === funded?.id)?.refund?.state, 'requested');
-    const refresh = (await (await fetch(`${auto.url}/admin/catalog/refresh`, { method: 'POST' })).json()) as { added: string[] };
+    const refresh = (await (await fetch(`${auto.url}/admin/catalog/refresh`, asAdmin(auto, { method: 'POST' }))).json()) as { added: string[] };
     assert.deepEqual(refresh.added, [], 'a refresh does not fund an idle model again');
     const first = await fetch(`${auto.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello?' }] }) });
     assert.equal(first.status, 503);

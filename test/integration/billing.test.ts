@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 /** One answer as the client saw it. */
 interface Served {
@@ -16,7 +17,7 @@ interface Served {
   cost: string | null;
 }
 
-const billingOf = async (gateway: GatewayHandle): Promise<BillingView> => adminBillingSchema.parse(await (await fetch(`${gateway.url}/admin/billing`)).json()) as BillingView;
+const billingOf = async (gateway: GatewayHandle): Promise<BillingView> => adminBillingSchema.parse(await (await fetch(`${gateway.url}/admin/billing`, asAdmin(gateway))).json()) as BillingView;
 const viewOf = (view: BillingView, provider: DevnetProvider) => {
   const found = view.providers.find((entry) => entry.provider.toLowerCase() === provider.address.toLowerCase());
   assert.ok(found, `${provider.name} is in /admin/billing`);
@@ -153,7 +154,7 @@ describe('billing on the devnet: every fee counted once, settlements reconciled,
     const warning = logs.records().find((line) => line.event === 'provider_overcharging');
     assert.deepEqual([warning?.provider, warning?.settled, warning?.served], [greedy.address, (2n * served).toString(), served.toString()]);
 
-    const admin = (await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: Array<{ id: string; trust: { state: string; reason: string } }> };
+    const admin = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: Array<{ id: string; trust: { state: string; reason: string } }> };
     const trust = admin.providers.find((entry) => entry.id === greedy.address)?.trust;
     assert.deepEqual([trust?.state, trust?.reason], ['untrusted', reason]);
     const health = (await (await fetch(`${gateway.url}/health`)).json()) as { loadBalancer: { providers: Array<{ address: string; inRotation: boolean; outOfRotationReason: string }> } };

@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet, type ProviderFault } from 'zg-devnet';
 import { devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -224,7 +225,7 @@ test('chaos: concurrent chats while providers cycle through faults; nothing trun
     assert.ok(figures.maxWaitMs < CLIENT_LIMIT_MS, `round ${seed}: a client waited ${figures.maxWaitMs} ms`);
     rounds.push(figures);
   }
-  const admin = (await (await fetch(`${gateway.url}/admin/providers`)).json()) as { totalInFlight: number; providers: Array<{ inFlight: number }> };
+  const admin = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { totalInFlight: number; providers: Array<{ inFlight: number }> };
   assert.equal(admin.totalInFlight, 0);
   for (const provider of admin.providers) assert.equal(provider.inFlight, 0);
   // Memory: after the first round warmed caches up, later rounds must not keep growing.

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle, type KeyView } from 'zg-gateway';
 import { silentLogger } from '../helpers/fakes.js';
 import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 const ALICE = 'zgk-alice-0123456789abcdef';
 const BOB = 'zgk-bob-0123456789abcdefgh';
@@ -100,7 +101,7 @@ describe('client keys, limits and budgets', () => {
     }
     assert.ok(refused, 'the budget ran out');
     assert.equal(refused.body.error?.code, 'budget_exceeded');
-    const keys = (await (await fetch(`${gateway.url}/admin/keys`)).json()) as { keys: KeyView[] };
+    const keys = (await (await fetch(`${gateway.url}/admin/keys`, asAdmin(gateway))).json()) as { keys: KeyView[] };
     const bob = keys.keys.find((key) => key.id === 'bob');
     assert.equal(bob?.spend.totalNeuron, expected.toString());
     assert.equal(bob?.spend.budget?.remainingNeuron, '0');
@@ -129,7 +130,7 @@ describe('safe defaults', () => {
       const noToken = await runMultiProviderInferenceServer({ ...options, allowUnauthenticated: true }, { logger: silentLogger });
       try {
         const closed = await fetch(`${noToken.url}/admin/providers`);
-        assert.equal(closed.status, 401, 'beyond loopback, /admin without an adminToken is closed');
+        assert.equal(closed.status, 401, '/admin without the (generated) admin token is closed');
         assert.match(((await closed.json()) as { error: { message: string } }).error.message, /adminToken/);
       } finally {
         await noToken.close();

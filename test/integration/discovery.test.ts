@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle, type ProviderView } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 const GWEI = 1_000_000_000n;
 
@@ -12,7 +13,7 @@ interface Admin {
 }
 
 async function admin(gateway: GatewayHandle): Promise<Admin> {
-  return (await (await fetch(`${gateway.url}/admin/providers`)).json()) as Admin;
+  return (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as Admin;
 }
 
 async function chat(gateway: GatewayHandle, model: string, content = 'hi'): Promise<{ status: number; provider: string | null; code?: string }> {
@@ -22,7 +23,7 @@ async function chat(gateway: GatewayHandle, model: string, content = 'hi'): Prom
 }
 
 async function refresh(gateway: GatewayHandle): Promise<{ services: number; matching: number; joined: string[]; left: string[]; added: string[]; removed: string[]; changed: string[]; durationMs: number }> {
-  const response = await fetch(`${gateway.url}/admin/catalog/refresh`, { method: 'POST' });
+  const response = await fetch(`${gateway.url}/admin/catalog/refresh`, asAdmin(gateway, { method: 'POST' }));
   assert.equal(response.status, 200);
   return (await response.json()) as never;
 }

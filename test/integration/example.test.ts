@@ -9,6 +9,7 @@ test('the example starts the devnet and the gateway, serves a chat, and writes n
   const child = spawn(process.execPath, [EXAMPLE], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug', ZG_PRIVATE_KEY: '', ZG_PROVIDERS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  let adminToken: string | undefined;
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -28,10 +29,16 @@ test('the example starts the devnet and the gateway, serves a chat, and writes n
     });
     assert.equal(response.status, 200);
     assert.match(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content ?? '', /heard: hello from the example test/);
+    // The printed admin curl lines work as printed: the token the gateway generated, no configuration.
+    adminToken = /export ADMIN_TOKEN=(\S+)/.exec(stderr)?.[1];
+    assert.ok(adminToken, 'the example prints the admin token once');
+    assert.equal((await fetch(`${url}/admin/providers`, { headers: { authorization: `Bearer ${adminToken}` } })).status, 200);
+    assert.equal((await fetch(`${url}/admin/providers`)).status, 401, 'admin routes are closed without the token, even on loopback');
   } finally {
     child.kill('SIGINT');
   }
   assert.equal(await exited, 0);
+  assert.ok(adminToken && !stdout.includes(adminToken), 'the token is never in the JSON logs');
   const lines = stdout.split('\n').filter(Boolean);
   assert.ok(lines.length > 0);
   for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON line on stdout: ${line}`);

@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet, type ProviderFault } from 'zg-devnet';
 import { LogCapture, devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 interface ChatOutcome {
   status: number;
@@ -162,7 +163,7 @@ describe('failure contract', () => {
         assert.notEqual(outcome.provider, limited.address);
       }
       assert.equal(limited.stats.faulted - faultedBefore, 1, 'the rate-limited provider was asked once, then rested');
-      const admin = (await (await fetch(`${local.url}/admin/providers`)).json()) as { providers: Array<{ address: string; breaker: { state: string; reason: string | null; retryAt: string | null } }> };
+      const admin = (await (await fetch(`${local.url}/admin/providers`, asAdmin(local))).json()) as { providers: Array<{ address: string; breaker: { state: string; reason: string | null; retryAt: string | null } }> };
       const entry = admin.providers.find((provider) => provider.address === limited.address);
       assert.equal(entry?.breaker.state, 'open');
       assert.equal(entry?.breaker.reason, 'rate-limited');

@@ -5,6 +5,7 @@ import { Wallet, formatEther, isError } from 'ethers';
 import { runMultiProviderInferenceServer, type GatewayHandle, type ProviderView } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 interface Answer {
   status: number;
@@ -18,7 +19,7 @@ async function chat(gateway: GatewayHandle, model: string, content: string): Pro
 }
 
 async function admin(gateway: GatewayHandle): Promise<{ providers: ProviderView[]; funding: { ledger: { available: string } | null; needsFunds: string[] } }> {
-  return (await (await fetch(`${gateway.url}/admin/providers`)).json()) as never;
+  return (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as never;
 }
 
 describe('verification is bounded and counted in flight', () => {

@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { runMultiProviderInferenceServer, GatewayError, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 interface VerifyBody {
   id: string;
@@ -141,7 +142,7 @@ describe('gateway over the local devnet', () => {
       assert.deepEqual(body.loadBalancer.providers.map((provider) => provider.address).sort(), devnet.providers.map((provider) => provider.address).sort());
       for (const provider of body.loadBalancer.providers) assert.match(provider.endpoint, /^http:\/\/127\.0\.0\.1:\d+\/v1\/proxy$/);
 
-      const admin = await fetch(`${gateway.url}/admin/providers`);
+      const admin = await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway));
       assert.equal(admin.status, 200);
       const adminBody = (await admin.json()) as { providers: Array<{ served: number; failures: number; inFlight: number; weight: number; latencyMs: { count: number; p50: number | null } }> };
       const served = adminBody.providers.reduce((total, provider) => total + provider.served, 0);
@@ -348,7 +349,7 @@ describe('gateway over the local devnet', () => {
       await waitFor(() => gateway.inFlight() > 0, 2000);
       await Promise.all(work);
       assert.ok(await waitFor(() => gateway.inFlight() === 0, 5000), `in flight at the end: ${gateway.inFlight()}`);
-      const admin = (await (await fetch(`${gateway.url}/admin/providers`)).json()) as { totalInFlight: number; providers: Array<{ inFlight: number }> };
+      const admin = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { totalInFlight: number; providers: Array<{ inFlight: number }> };
       assert.equal(admin.totalInFlight, 0);
       for (const provider of admin.providers) assert.equal(provider.inFlight, 0);
     } finally {

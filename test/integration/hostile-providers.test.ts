@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions, type ProviderView } from 'zg-gateway';
 import { silentLogger } from '../helpers/fakes.js';
 import { startHostileUpstream, type HostileUpstream, type UpstreamMode } from '../helpers/hostile-upstream.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 interface Answer {
   status: number;
@@ -26,7 +27,7 @@ async function post(gateway: GatewayHandle, body: Record<string, unknown>): Prom
 const ask = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'm', messages: [{ role: 'user', content }], ...extra });
 
 async function adminView(gateway: GatewayHandle, id: string): Promise<ProviderView> {
-  const body = (await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: ProviderView[] };
+  const body = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] };
   const view = body.providers.find((provider) => provider.id === id);
   assert.ok(view, `no ${id} in /admin/providers`);
   return view;

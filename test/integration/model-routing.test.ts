@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { runMultiProviderInferenceServer, type GatewayHandle, type ProviderView } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 const GWEI = 1_000_000_000n;
 
@@ -124,7 +125,7 @@ describe('model groups, aliases, fallbacks, prices and preferences over six prov
         assert.equal(answer.headers.get('x-request-cost'), expected.toString());
       }
     }
-    const views = ((await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: ProviderView[] }).providers;
+    const views = ((await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] }).providers;
     assert.ok(views.every((view) => BigInt(view.spendNeuron) > 0n), 'spend totalled per provider');
   });
 
@@ -212,10 +213,10 @@ describe('lowest-price and trust-aware routing', () => {
     const forged = await chat(gateway, { model: 'm', provider: { ignore: [devnet.providers[1]?.address] } });
     assert.equal(forged.provider, middle.address);
     assert.ok(await waitFor(async () => {
-      const view = ((await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: ProviderView[] }).providers.find((entry) => entry.id === middle.address);
+      const view = ((await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] }).providers.find((entry) => entry.id === middle.address);
       return view?.trust.state === 'untrusted';
     }, 5000), 'ejected');
-    const view = ((await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: ProviderView[] }).providers.find((entry) => entry.id === middle.address);
+    const view = ((await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] }).providers.find((entry) => entry.id === middle.address);
     assert.match(view?.outOfRotationReason ?? '', /trust: answer chatcmpl-\S+ failed verification/);
     assert.equal(view?.verification.failed, 1);
     const requestsBefore = middle.stats.chatRequests;
@@ -227,7 +228,7 @@ describe('lowest-price and trust-aware routing', () => {
     const health = (await (await fetch(`${gateway.url}/health`)).json()) as { loadBalancer: { providers: Array<{ address: string; trust: string }> } };
     assert.equal(health.loadBalancer.providers.find((provider) => provider.address === middle.address)?.trust, 'untrusted');
     await middle.setFault({ mode: 'none' });
-    const readmit = await fetch(`${gateway.url}/admin/providers/${middle.address}/readmit`, { method: 'POST' });
+    const readmit = await fetch(`${gateway.url}/admin/providers/${middle.address}/readmit`, asAdmin(gateway, { method: 'POST' }));
     assert.equal(readmit.status, 200);
     assert.equal((await chat(gateway, { model: 'm', provider: { ignore: [devnet.providers[1]?.address, devnet.providers[0]?.address] } })).provider, middle.address);
   });

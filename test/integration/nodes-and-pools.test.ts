@@ -16,7 +16,7 @@ function chat(gateway: GatewayHandle, content: string, headers: Record<string, s
 }
 
 async function call(gateway: GatewayHandle, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${gateway.url}${path}`, { method, headers: admin, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${gateway.url}${path}`, { method, headers: { ...admin, authorization: `Bearer ${gateway.adminToken}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
 import { silentLogger } from '../helpers/fakes.js';
@@ -21,7 +25,7 @@ function rawClient(port: number): { socket: Socket; received: Promise<{ text: st
   return { socket, received };
 }
 
-const head = (length: number): string => `POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+const head = (length: number): string => `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
 
 async function gatewayOver(upstream: HostileUpstream, extra: Record<string, unknown> = {}): Promise<GatewayHandle> {
   return runMultiProviderInferenceServer({ openAICompatibleProviders: [{ name: 'u', baseUrl: upstream.baseUrl, model: 'm' }], port: 0, ...extra }, { logger: silentLogger });
@@ -71,7 +75,7 @@ describe('slow clients are bounded', () => {
 });
 
 describe('shutdown answers everyone the server accepted', () => {
-  test('a request accepted but not yet given to a provider gets 503 shutting_down with Retry-After, not a reset; new connections are refused', async () => {
+  test('a request accepted but not yet given to a provider gets 503 shutting_down with Retry-After, not a reset; once closed, nothing listens', async () => {
     const upstream = await startHostileUpstream('u');
     const gateway = await gatewayOver(upstream, { shutdownGracePeriod: 2000 });
     const { socket, received } = rawClient(gateway.port);
@@ -79,10 +83,10 @@ describe('shutdown answers everyone the server accepted', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const closing = gateway.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await assert.rejects(fetch(`${gateway.url}/health`), 'the listener closed first');
     socket.write(BODY.slice(10));
     const result = await received;
     await closing;
+    await assert.rejects(fetch(`${gateway.url}/health`), 'nothing listens once closed');
     await upstream.close();
     assert.equal(result.error, null, 'no ECONNRESET');
     assert.match(result.text, /^HTTP\/1\.1 503/);
@@ -91,7 +95,7 @@ describe('shutdown answers everyone the server accepted', () => {
     assert.equal(upstream.requests, 0);
   });
 
-  test('close() with 30 requests on a provider and 10 still uploading: the 30 finish with 200, the 10 get 503, none is reset', async () => {
+  test('close() with 30 requests on a provider and 10 still uploading: the 30 finish with 200, the 10 get 503, none is reset; a new request meanwhile gets 503 and Connection: close', async () => {
     const upstream = await startHostileUpstream('u', { kind: 'delay', ms: 300 });
     const gateway = await gatewayOver(upstream, { shutdownGracePeriod: 5000 });
     const requests = Array.from({ length: 30 }, (_, index) =>
@@ -108,6 +112,11 @@ describe('shutdown answers everyone the server accepted', () => {
     const closing = gateway.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     for (const { socket } of uploading) socket.write(BODY.slice(5));
+    // The listener stays open while the 30 drain: a new connection is answered, not refused or reset.
+    const arriving = await fetch(`${gateway.url}/health`);
+    assert.equal(arriving.status, 503);
+    assert.equal(arriving.headers.get('connection'), 'close');
+    assert.equal(((await arriving.json()) as { error: { code: string } }).error.code, 'shutting_down');
     const results = await Promise.all(requests);
     const late = await Promise.all(uploading.map(({ received }) => received));
     await closing;
@@ -119,4 +128,78 @@ describe('shutdown answers everyone the server accepted', () => {
     }
     assert.equal(gateway.inFlight(), 0);
   });
+
+  test('close() while 120 connections that sent their request wait in the backlog: each gets an HTTP answer (a result or 503 shutting_down), 0 resets', { timeout: 60_000 }, async () => {
+    const upstream = await startHostileUpstream('u');
+    const gateway = await gatewayOver(upstream, { shutdownGracePeriod: 2000 });
+    const folder = mkdtempSync(join(tmpdir(), 'zg-gateway-burst-'));
+    const sent = join(folder, 'sent');
+    // Another process connects 120 clients and sends their requests while this process's event loop
+    // is held: the connections complete in the kernel and wait in the listener's backlog, not accepted.
+    const child = spawn(process.execPath, ['-e', BURST_CLIENT, String(gateway.port), sent, '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!existsSync(sent) && Date.now() < deadline) {
+        // Held on purpose: nothing is accepted while the clients connect and send.
+      }
+      assert.ok(existsSync(sent), 'the burst was sent');
+      const closing = gateway.close();
+      assert.equal(await exited, 0);
+      await closing;
+    } finally {
+      child.kill();
+      rmSync(folder, { recursive: true, force: true });
+      await upstream.close();
+    }
+    const results = JSON.parse(output) as Array<{ status: number; code: string | null; error: string | null }>;
+    const counts: Record<string, number> = {};
+    for (const result of results) {
+      const key = result.error ?? (result.status === 0 ? 'no answer' : `${result.status}${result.code ? ` ${result.code}` : ''}`);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    console.log(`close() during a burst of ${results.length} connections: ${JSON.stringify(counts)}`);
+    assert.equal(results.length, 120);
+    for (const result of results) {
+      assert.equal(result.error, null, 'no reset');
+      assert.ok(result.status === 200 || (result.status === 503 && result.code === 'shutting_down'), JSON.stringify(result));
+    }
+  });
 });
+
+/** The burst's client, run with `node -e`: port, a file to create once every request is sent, count. Prints each answer as JSON. */
+const BURST_CLIENT = `
+const net = require('node:net');
+const fs = require('node:fs');
+const [port, sentFile, countText] = process.argv.slice(1);
+const count = Number(countText);
+const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'burst' }] });
+const results = [];
+let written = 0;
+let done = 0;
+for (let index = 0; index < count; index++) {
+  const request = index % 2 === 0
+    ? 'POST /v1/chat/completions HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\nContent-Length: ' + Buffer.byteLength(body) + '\\r\\nConnection: close\\r\\n\\r\\n' + body
+    : 'GET /health HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n';
+  const result = { status: 0, code: null, error: null };
+  results.push(result);
+  let text = '';
+  const socket = net.connect(Number(port), '127.0.0.1', () => {
+    socket.write(request, () => {
+      written += 1;
+      if (written === count) fs.writeFileSync(sentFile, 'sent');
+    });
+  });
+  socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+  socket.on('error', (error) => (result.error = error.code || error.message));
+  socket.on('close', () => {
+    result.status = Number(/^HTTP\\/1\\.1 (\\d{3})/.exec(text)?.[1] ?? 0);
+    result.code = /"code":"([a-z_]+)"/.exec(text)?.[1] ?? null;
+    done += 1;
+    if (done === count) process.stdout.write(JSON.stringify(results));
+  });
+}
+setTimeout(() => { process.stdout.write(JSON.stringify(results)); process.exit(0); }, 30000).unref();
+`;

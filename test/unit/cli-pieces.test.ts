@@ -9,6 +9,7 @@ const { mergeOptions } = cli('serve-options') as typeof import('../../lib.common
 const { prettyLogLine } = cli('pretty-log-stream') as typeof import('../../lib.commonjs/cli/pretty-log-stream.js');
 const { perMillionInZg } = cli('providers-command') as typeof import('../../lib.commonjs/cli/providers-command.js');
 const { UsageError } = cli('cli-error') as typeof import('../../lib.commonjs/cli/cli-error.js');
+const { adminTokenNotice } = cli('run-gateway') as typeof import('../../lib.commonjs/cli/run-gateway.js');
 
 describe('--set path=value', () => {
   test('objects, list indexes and 0G addresses as keys; JSON values, else strings; the input is not changed', () => {
@@ -62,4 +63,16 @@ test('prices per million tokens in 0G are exact', () => {
   assert.equal(perMillionInZg(1_000_000_000_000n), '1');
   assert.equal(perMillionInZg(1_500_000_000_000n), '1.5');
   assert.equal(perMillionInZg(123_456_789n * 10n ** 18n), '123456789000000');
+});
+
+test('the serve banner shows a generated admin token on a terminal only; a configured one never; a token file by its path', () => {
+  const token = 'generated-token-0123456789abcdef';
+  assert.equal(adminTokenNotice({ adminToken: 'configured-token-0123456789' }, 'configured-token-0123456789', true), '');
+  assert.match(adminTokenNotice({}, token, true), new RegExp(`export ADMIN_TOKEN=${token}`));
+  const service = adminTokenNotice({}, token, false);
+  assert.ok(!service.includes(token), 'not shown when stderr is not a terminal (it ends up in logs)');
+  assert.match(service, /ADMIN_TOKEN or adminTokenFile/);
+  const filed = adminTokenNotice({ adminTokenFile: '/var/lib/zg/admin-token' }, token, true);
+  assert.ok(!filed.includes(token));
+  assert.match(filed, /\/var\/lib\/zg\/admin-token/);
 });

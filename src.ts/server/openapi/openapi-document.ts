@@ -160,7 +160,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): JsonObject {
       schemas: Object.fromEntries(Object.entries(SCHEMAS).map(([name, schema]) => [name, z.toJSONSchema(schema)])),
       securitySchemes: {
         clientKey: { type: 'http', scheme: 'bearer', description: 'A client API key (`apiKeys` / `keysFile`), on `/v1/*` when keys are configured.' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'The `adminToken`, on `/admin/*` (and accepted on `/metrics`). Without one, those routes are open on a loopback listener only.' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The `adminToken` (configured, or generated at start: `handle.adminToken`, `adminTokenFile`), on `/admin/*` and `/nodes/*` (and accepted on `/metrics`). Admin routes are never open without it.' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'The `metricsToken`, on `/metrics` only (for scrapers).' },
       },
       headers: Object.fromEntries(Object.entries(HEADERS).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
