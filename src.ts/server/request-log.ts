@@ -21,8 +21,12 @@ export interface RequestFacts {
   routeReason?: string | undefined;
   fallbackFor?: string | undefined;
   keyId?: string | undefined;
-  /** The admission priority the client asked for (X-Priority / user_level). */
+  /** The admission priority applied (X-Priority / user_level, capped by the key's maxPriority). */
   priority?: number | undefined;
+  /** The priority the client asked for, when its key's maxPriority lowered it. */
+  priorityRequested?: number | undefined;
+  /** True when the usage charged is the gateway's estimate (a stream that ended early without usage). */
+  usageEstimated?: boolean | undefined;
   /** The pool of the provider that served it, and the pool it asked for when it overflowed. */
   pool?: string | undefined;
   overflowFrom?: string | undefined;
@@ -110,10 +114,13 @@ export function beginRequest(request: IncomingMessage, response: ServerResponse,
       routeReason: facts.routeReason,
       fallbackFor: facts.fallbackFor,
       priority: facts.priority,
+      priorityRequested: facts.priorityRequested,
+      usageEstimated: facts.usageEstimated,
       pool: facts.pool,
       overflowFrom: facts.overflowFrom,
       queuedMs: facts.timing?.queuedMs === undefined ? undefined : Math.round(facts.timing.queuedMs),
-      key: facts.keyId,
+      // The client key by its id (ids are not secret; the key itself never reaches a log).
+      keyId: facts.keyId,
     };
     if (status >= 500 || outcome === 'stream_error') logger.warn(line, 'request');
     else logger.info(line, 'request');
