@@ -31,7 +31,7 @@ export interface KeyView {
     readonly completionTokens: number;
     /** In flight in this instance. */
     readonly inFlight: number;
-    /** Sliding-window estimates for the last minute (requests admitted, tokens committed). */
+    /** Sliding-window estimates for the last minute (requests admitted; tokens committed, plus those reserved by requests in flight). */
     readonly requestsLastMinute: number;
     readonly tokensLastMinute: number;
   };
