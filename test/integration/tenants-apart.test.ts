@@ -53,7 +53,9 @@ describe('limits hold under 200 concurrent requests', () => {
         openAICompatibleProviders: [{ name: 'slow', baseUrl: upstream.baseUrl, models: [{ id: 'm', inputPrice: INPUT_PRICE.toString(), outputPrice: OUTPUT_PRICE.toString() }] }],
         apiKeys: [
           { id: 'budget', key: key('budget'), budget: { amount: (5n * ANSWER_COST).toString(), period: 'day' } },
+          { id: 'budget-nomax', key: key('budget-nomax'), budget: { amount: (5n * ANSWER_COST).toString(), period: 'day' } },
           { id: 'tpm', key: key('tpm'), tpm: 10 * ANSWER_TOKENS },
+          { id: 'tpm-nomax', key: key('tpm-nomax'), tpm: 10 * ANSWER_TOKENS },
           { id: 'rpm', key: key('rpm'), rpm: 7 },
           { id: 'concurrent', key: key('concurrent'), maxConcurrent: 7 },
         ],
@@ -69,8 +71,8 @@ describe('limits hold under 200 concurrent requests', () => {
     await upstream?.close();
   });
 
-  async function burst(id: string): Promise<{ admitted: number; codes: string[] }> {
-    const answers = await Promise.all(Array.from({ length: 200 }, () => chat(gateway, key(id), 'm', { max_tokens: CONTENT.length })));
+  async function burst(id: string, extra: Record<string, unknown> = { max_tokens: CONTENT.length }): Promise<{ admitted: number; codes: string[] }> {
+    const answers = await Promise.all(Array.from({ length: 200 }, () => chat(gateway, key(id), 'm', extra)));
     const refused = answers.filter((answer) => answer.status !== 200);
     return { admitted: answers.length - refused.length, codes: [...new Set(refused.map((answer) => answer.body.error?.code ?? String(answer.status)))] };
   }
@@ -96,6 +98,14 @@ describe('limits hold under 200 concurrent requests', () => {
     assert.ok(admitted >= 1 && admitted <= 10, `admitted ${admitted}`);
     assert.deepEqual(codes, ['key_rate_limited']);
     assert.ok(view.usage.tokensLastMinute <= 10 * ANSWER_TOKENS);
+  });
+
+  test('without max_tokens (256 completion tokens assumed): budget and tpm hold too, admitting fewer at once', async (t) => {
+    const budget = await burst('budget-nomax', {});
+    const tpm = await burst('tpm-nomax', {});
+    t.diagnostic(`no max_tokens: budget admitted ${budget.admitted} of 200 (limit 5 answers); tpm admitted ${tpm.admitted} of 200 (limit 10 answers)`);
+    assert.ok(budget.admitted >= 1 && budget.admitted <= 5);
+    assert.ok(tpm.admitted >= 1 && tpm.admitted <= 10);
   });
 
   test('rpm 7: exactly 7 answered', async (t) => {
