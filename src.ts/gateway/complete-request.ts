@@ -35,14 +35,15 @@ export interface CompletionReport {
   /** Providers tried, this one included. */
   attempts: number;
   usage: TokenUsage | undefined;
-  /**
-   * True when `usage` is the gateway's estimate, not the provider's count: a stream that ended early
-   * (client gone, provider failed) without usage is charged its prompt estimate and the content
-   * relayed, at about four characters per token.
-   */
-  usageEstimated: boolean;
   /** usage × the serving provider's price, neuron. */
   costNeuron: bigint | undefined;
+  /**
+   * What a stream that ended early (client gone, provider failed after the start) had the provider
+   * produce, for the client key's charge: the provider's usage when it sent one, else an estimate (the
+   * prompt estimate and the content relayed, about four characters a token). `usage` and `costNeuron`
+   * stay for complete answers only (billing and metrics count served answers). Undefined otherwise.
+   */
+  unfinished: { usage: TokenUsage; costNeuron: bigint | undefined; estimated: boolean } | undefined;
   /** Time to the first byte of substance from the provider, ms. */
   ttfbMs: number | undefined;
   routeReason: string | undefined;
@@ -185,8 +186,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
     model: placement.target.model,
     attempts: placement.attempts.length + 1,
     usage: undefined,
-    usageEstimated: false,
     costNeuron: undefined,
+    unfinished: undefined,
     ttfbMs: answer.ttfbMs,
     routeReason: placement.routeReason,
     fallbackFor: placement.target.fallbackFor,
@@ -255,11 +256,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
       providerDone();
       // What the provider produced before the end is charged (the client key's spend and tpm).
       const produced = report.usage === undefined ? usageOfEndedStream(progress, input.body) : undefined;
-      if (produced) {
-        report.usage = produced.usage;
-        report.usageEstimated = produced.estimated;
-        report.costNeuron = offer ? costOfUsage(offer, produced.usage) : undefined;
-      }
+      if (produced) report.unfinished = { ...produced, costNeuron: offer ? costOfUsage(offer, produced.usage) : undefined };
       lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, ttfbMs: answer.ttfbMs, stream });
       report.errorCode = error.code;
       if (error.code === 'client_closed_request') {

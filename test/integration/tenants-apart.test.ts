@@ -269,6 +269,11 @@ describe('tenants are apart', () => {
     const view = await keyView(gateway, 'streamer');
     t.diagnostic(`aborted stream: charged ${view.spend.totalNeuron} neuron, ${view.usage.promptTokens} prompt + ${view.usage.completionTokens} completion tokens (estimated)`);
     assert.ok(view.usage.completionTokens > 0);
+    assert.ok(await waitFor(() => lines.some((entry) => entry.includes('"keyId":"streamer"')), 2000));
+    const line = lines.map((entry) => JSON.parse(entry) as Record<string, unknown>).find((entry) => entry.event === 'request' && entry.keyId === 'streamer');
+    assert.equal(line?.usageEstimated, true, 'the log line says the usage was estimated');
+    assert.equal(line?.outcome, 'client_closed');
+    assert.equal(line?.chargedNeuron, view.spend.totalNeuron, 'and carries what was charged');
   });
 
   test('X-Priority above the key\'s maxPriority is lowered to it, and the answer says so', async () => {

@@ -39,6 +39,9 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const facts = beginRequest(request, response, options.logger, path, options.gateway.id);
     facts.timing = {};
+    // The log line waits for the end of this handler: a stream the client left is charged after its close.
+    let settle = (): void => undefined;
+    facts.settled = new Promise<void>((resolve) => (settle = resolve));
     const extraHeaders = options.extraHeaders(request);
     if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
     let ticket: KeyTicket | undefined;
@@ -94,10 +97,14 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.fallbackFor = report.fallbackFor;
       facts.pool = report.pool;
       facts.overflowFrom = report.overflowFrom;
-      facts.usageEstimated = report.usageEstimated || undefined;
-      // Settles the key's reservations: usage reported, or estimated for a stream that ended early.
-      if (ticket && report.usage) {
-        await ticket.commit({ promptTokens: report.usage.prompt_tokens, completionTokens: report.usage.completion_tokens }, report.costNeuron ?? 0n).catch((error: unknown) => {
+      // Settles the key's reservations: the answer's usage, or what a stream that ended early produced.
+      const charged = report.usage ? { usage: report.usage, costNeuron: report.costNeuron } : report.unfinished;
+      if (report.unfinished) {
+        facts.usageEstimated = report.unfinished.estimated;
+        facts.chargedNeuron = report.unfinished.costNeuron?.toString();
+      }
+      if (ticket && charged) {
+        await ticket.commit({ promptTokens: charged.usage.prompt_tokens, completionTokens: charged.usage.completion_tokens }, charged.costNeuron ?? 0n).catch((error: unknown) => {
           options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, keyId: ticket?.key.id, err: error }, 'could not record the key\'s spend');
         });
       }
@@ -109,6 +116,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
     } finally {
       // Gives back what a request that was not committed reserved (never rejects).
       await ticket?.release();
+      settle();
     }
   };
 }
