@@ -134,6 +134,7 @@ Limits (create):
       --rpm N               requests per minute
       --tpm N               tokens per minute
       --max-concurrent N    requests in flight at once (per gateway instance)
+      --max-priority N      highest admission priority 0-10 (X-Priority above it is lowered; default: the queue's defaultPriority)
       --budget NEURON       spending limit in neuron (1 0G = 10^18 neuron), with --budget-period
       --budget-period P     minute, hour, day, week, month or total      [default day]
       --models A,B          models the key may use                        [default: all]

@@ -13,6 +13,7 @@ const FLAGS = {
   rpm: { type: 'string' },
   tpm: { type: 'string' },
   'max-concurrent': { type: 'string' },
+  'max-priority': { type: 'string' },
   budget: { type: 'string' },
   'budget-period': { type: 'string' },
   models: { type: 'string', multiple: true },
@@ -43,6 +44,7 @@ function limitsOf(flags: ParsedFlags): ApiKeyLimitsConfig {
   const rpm = integerFlag('keys', flags, 'rpm', 1);
   const tpm = integerFlag('keys', flags, 'tpm', 1);
   const maxConcurrent = integerFlag('keys', flags, 'max-concurrent', 1);
+  const maxPriority = integerFlag('keys', flags, 'max-priority', 0, 10);
   const budget = stringFlag(flags, 'budget');
   const period = choiceFlag('keys', flags, 'budget-period', BUDGET_PERIODS) ?? 'day';
   if (budget !== undefined && !/^\d+$/.test(budget)) throw new UsageError(`--budget must be a whole number of neuron, not '${budget}'`, 'keys');
@@ -52,6 +54,7 @@ function limitsOf(flags: ParsedFlags): ApiKeyLimitsConfig {
     ...(rpm !== undefined ? { rpm } : {}),
     ...(tpm !== undefined ? { tpm } : {}),
     ...(maxConcurrent !== undefined ? { maxConcurrent } : {}),
+    ...(maxPriority !== undefined ? { maxPriority } : {}),
     ...(budget !== undefined ? { budget: { amount: budget, period } } : {}),
     ...(models.length > 0 ? { models } : {}),
     ...(expiresAt !== undefined ? { expiresAt } : {}),
@@ -63,6 +66,7 @@ function describeLimits(entry: ApiKeyEntry): string {
     entry.rpm !== undefined ? `rpm=${entry.rpm}` : '',
     entry.tpm !== undefined ? `tpm=${entry.tpm}` : '',
     entry.maxConcurrent !== undefined ? `concurrent=${entry.maxConcurrent}` : '',
+    entry.maxPriority !== undefined ? `priority<=${entry.maxPriority}` : '',
     entry.budget ? `budget=${entry.budget.amount}/${entry.budget.period}` : '',
     entry.models ? `models=${entry.models.join(',')}` : '',
     entry.expiresAt ? `expires=${entry.expiresAt}` : '',

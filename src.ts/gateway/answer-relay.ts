@@ -28,6 +28,35 @@ export interface RelayedAnswer {
   model: string | undefined;
 }
 
+/**
+ * What a stream relayed so far, kept up to date while it runs (so a stream that ends early, the client
+ * gone or the provider failing, can still be charged for what the provider produced).
+ */
+export interface RelayProgress {
+  /** Characters of generated content (`delta.content`, `delta.reasoning_content`, `text`) relayed. */
+  contentChars: number;
+  /** The last usage the provider sent, if any. */
+  usage: TokenUsage | undefined;
+}
+
+/** Characters of generated text in one streamed chunk (every choice). */
+export function chunkContentChars(json: Record<string, unknown>): number {
+  const choices = json.choices;
+  if (!Array.isArray(choices)) return 0;
+  let characters = 0;
+  for (const choice of choices) {
+    if (typeof choice !== 'object' || choice === null) continue;
+    const { delta, text } = choice as { delta?: unknown; text?: unknown };
+    if (typeof text === 'string') characters += text.length;
+    if (typeof delta === 'object' && delta !== null) {
+      const { content, reasoning_content: reasoning } = delta as { content?: unknown; reasoning_content?: unknown };
+      if (typeof content === 'string') characters += content.length;
+      if (typeof reasoning === 'string') characters += reasoning.length;
+    }
+  }
+  return characters;
+}
+
 /** The headers of an SSE answer. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/event-stream; charset=utf-8',
@@ -55,7 +84,8 @@ export function endStreamWithError(sink: ResponseSink, error: GatewayError): voi
  * sent it (only the usage-only chunk the gateway asked for is left out when the client did not
  * ask for it). `beforeDone` runs before `[DONE]` is written (the id is recorded then, so a client
  * verifying right after the stream finds it). Resolves with the answer's facts; rejects with the
- * error that ended it (the caller writes it in band).
+ * error that ended it (the caller writes it in band). `progress`, when given, is kept up to date with
+ * the content relayed and the usage seen.
  */
 export async function relayStream(
   stream: StartedStream,
@@ -64,6 +94,7 @@ export async function relayStream(
   clientWantsUsage: boolean,
   providerId: string,
   beforeDone: (answer: RelayedAnswer) => Promise<void>,
+  progress?: RelayProgress,
 ): Promise<RelayedAnswer> {
   let responseId: string | undefined;
   let usage: TokenUsage | undefined;
@@ -76,6 +107,10 @@ export async function relayStream(
       responseId ??= facts.responseId;
       model ??= facts.model;
       if (facts.usage) usage = facts.usage;
+      if (progress) {
+        progress.contentChars += chunkContentChars(json);
+        progress.usage = usage;
+      }
       if (!clientWantsUsage && isUsageOnlyChunk(json)) return true;
     }
     return sink.write(event.raw);

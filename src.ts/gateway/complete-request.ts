@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import type { CompletionRoute, TokenUsage } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
-import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type ResponseSink } from './answer-relay.js';
+import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type RelayProgress, type ResponseSink } from './answer-relay.js';
 import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
 import type { ProviderEntry } from './provider-entry.js';
 import { costOfUsage, estimatePromptTokens, pricesFor } from '../providers/model-pricing.js';
@@ -37,6 +37,13 @@ export interface CompletionReport {
   usage: TokenUsage | undefined;
   /** usage × the serving provider's price, neuron. */
   costNeuron: bigint | undefined;
+  /**
+   * What a stream that ended early (client gone, provider failed after the start) had the provider
+   * produce, for the client key's charge: the provider's usage when it sent one, else an estimate (the
+   * prompt estimate and the content relayed, about four characters a token). `usage` and `costNeuron`
+   * stay for complete answers only (billing and metrics count served answers). Undefined otherwise.
+   */
+  unfinished: { usage: TokenUsage; costNeuron: bigint | undefined; estimated: boolean } | undefined;
   /** Time to the first byte of substance from the provider, ms. */
   ttfbMs: number | undefined;
   routeReason: string | undefined;
@@ -89,6 +96,26 @@ export interface CompletionInput {
   readonly timing?: RequestTiming | undefined;
   /** Its admission queue priority (0-10); undefined: it never waits in the queue. */
   readonly priority?: number | undefined;
+  /** The client key that made it: its session pin and response id are scoped to it. Undefined: no keys. */
+  readonly keyId?: string | undefined;
+}
+
+/**
+ * The session store's name for a client's `X-Session-Id`: scoped to its client key, so another key
+ * sending the same value has another session (it cannot read or move the first key's pin). `/` is in
+ * neither a key id nor a session id, so no scoped name equals another key's or an unscoped one.
+ */
+export function scopedSessionId(sessionId: string, keyId: string | undefined): string {
+  return keyId === undefined ? sessionId : `key/${keyId}/${sessionId}`;
+}
+
+/** Usage for a stream that ended early: the provider's when it sent some, else an estimate from what was relayed; undefined when nothing was produced. */
+function usageOfEndedStream(progress: RelayProgress, body: Record<string, unknown>): { usage: TokenUsage; estimated: boolean } | undefined {
+  if (progress.usage) return { usage: progress.usage, estimated: false };
+  if (progress.contentChars === 0) return undefined;
+  const promptTokens = estimatePromptTokens(body);
+  const completionTokens = Math.ceil(progress.contentChars / 4);
+  return { usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens }, estimated: true };
 }
 
 function answerHeaders(placement: Placement): Record<string, string> {
@@ -112,9 +139,10 @@ function answerHeaders(placement: Placement): Record<string, string> {
 export async function completeRequest(context: CompletionContext, input: CompletionInput, sink: ResponseSink): Promise<CompletionReport> {
   const stream = input.body.stream === true;
   let pinned: string | undefined;
-  if (input.sessionId) {
+  const sessionKey = input.sessionId ? scopedSessionId(input.sessionId, input.keyId) : undefined;
+  if (sessionKey) {
     try {
-      pinned = await context.sessions.get(input.sessionId);
+      pinned = await context.sessions.get(sessionKey);
     } catch (error) {
       context.logger.warn({ event: 'session_store_failed', requestId: input.requestId, err: error }, 'could not read the session pin; placing the request afresh');
     }
@@ -159,6 +187,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     attempts: placement.attempts.length + 1,
     usage: undefined,
     costNeuron: undefined,
+    unfinished: undefined,
     ttfbMs: answer.ttfbMs,
     routeReason: placement.routeReason,
     fallbackFor: placement.target.fallbackFor,
@@ -183,6 +212,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
       model: placement.target.model,
       upstreamModel: placement.upstreamModel,
       costNeuron: report.costNeuron?.toString(),
+      ...(input.keyId !== undefined ? { keyId: input.keyId } : {}),
       ...(price ? { price: { input: price.input.toString(), output: price.output.toString() } } : {}),
     };
     context.onServed?.(entry, {
@@ -197,7 +227,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     try {
       await context.responses.set(relayed.responseId, stored);
       if (relayed.chatId !== relayed.responseId) await context.responses.set(relayed.chatId, stored);
-      if (input.sessionId) await context.sessions.set(input.sessionId, entry.id);
+      if (sessionKey) await context.sessions.set(sessionKey, entry.id);
     } catch (error) {
       context.logger.error({ event: 'session_store_failed', requestId: input.requestId, err: error }, 'could not record the response id');
     }
@@ -217,12 +247,16 @@ export async function completeRequest(context: CompletionContext, input: Complet
     }
     sink.head(200, { ...SSE_HEADERS, ...answerHeaders(placement) });
     const clientWantsUsage = (input.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const progress: RelayProgress = { contentChars: 0, usage: undefined };
     try {
-      await relayStream(answer, sink, input.signal, clientWantsUsage, entry.id, record);
+      await relayStream(answer, sink, input.signal, clientWantsUsage, entry.id, record, progress);
     } catch (thrown) {
       const error = input.signal.aborted && GatewayError.isInstance(input.signal.reason) ? input.signal.reason : toGatewayError(thrown);
       await answer.events.return?.(undefined).catch(() => undefined);
       providerDone();
+      // What the provider produced before the end is charged (the client key's spend and tpm).
+      const produced = report.usage === undefined ? usageOfEndedStream(progress, input.body) : undefined;
+      if (produced) report.unfinished = { ...produced, costNeuron: offer ? costOfUsage(offer, produced.usage) : undefined };
       lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, ttfbMs: answer.ttfbMs, stream });
       report.errorCode = error.code;
       if (error.code === 'client_closed_request') {

@@ -14,6 +14,8 @@ import { ProviderRegistry } from './provider-registry.js';
 import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
 import { IdleWatch } from './idle-watch.js';
+import { estimateRequestCost } from './estimate-request-cost.js';
+import { ModelListCache } from './model-list-cache.js';
 import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
 import { TrustSampler } from './trust-sampler.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
@@ -84,6 +86,10 @@ export interface CompletionRequest {
   readonly priority?: number | undefined;
   /** The pool it asks for (`X-Pool`); default: the pool its model maps to, else any provider. */
   readonly pool?: string | undefined;
+  /** The model groups its client key may reach (`planner.reachableBy(key.models)`); fallbacks outside are skipped. Default: any. */
+  readonly mayUseModel?: ((model: string) => boolean) | undefined;
+  /** The client key that made it (its id): response ids and session pins are scoped to it. Default: none (no keys). */
+  readonly keyId?: string | undefined;
 }
 
 /**
@@ -102,6 +108,8 @@ export class Gateway {
   readonly trust: TrustSampler;
   /** Where requests wait while every provider that could serve them is at its concurrency cap. */
   readonly admission: AdmissionQueue;
+  /** `GET /v1/models`, rebuilt only when the fleet or the catalog changes. */
+  readonly models: ModelListCache;
   /** How reads and writes of the response and session stores ended (read by `/metrics`). */
   readonly storeOperations: { readonly responses: StoreOperationCounts; readonly sessions: StoreOperationCounts } = {
     responses: emptyStoreCounts(),
@@ -131,6 +139,7 @@ export class Gateway {
     this.#now = options.now ?? Date.now;
     this.#strategy = options.strategy;
     this.planner = new RoutePlanner(options.registry, options.routing);
+    this.models = new ModelListCache(options.registry, this.planner, () => this.fleet.catalogModels?.() ?? new Map());
     this.trust = new TrustSampler({
       registry: options.registry,
       logger: options.logger,
@@ -198,7 +207,7 @@ export class Gateway {
    */
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
-    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool);
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel);
     const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
     this.#active.add(scope);
@@ -222,6 +231,7 @@ export class Gateway {
           onSent: () => this.#waiting.delete(scope),
           timing: request.timing,
           priority: request.priority ?? this.admission.settings.defaultPriority ?? DEFAULT_PRIORITY,
+          keyId: request.keyId,
           ...(request.sort ? { strategy: this.#preferences[request.sort] } : {}),
         },
         sink,
@@ -238,6 +248,14 @@ export class Gateway {
       scope.dispose();
       this.#idle.check();
     }
+  }
+
+  /**
+   * An upper bound of what a request for `model` may cost, neuron (see {@link estimateRequestCost}):
+   * what a client key's budget reserves at admission.
+   */
+  estimateCost(model: string, promptTokens: number, maxTokens: number | undefined, mayUseModel?: (model: string) => boolean): bigint {
+    return estimateRequestCost(this.registry, this.planner, model, promptTokens, maxTokens, mayUseModel);
   }
 
   /** Listens to every served answer, once each, right after it (billing): quick, must not throw. Returns the unsubscribe. */
@@ -257,14 +275,25 @@ export class Gateway {
     }
   }
 
-  /** Asks the provider that served `id` to prove it (bounded by the verify timeout, counted in flight). */
-  async verify(id: string, clientSignal: AbortSignal): Promise<VerifyResult> {
+  /**
+   * Asks the provider that served `id` to prove it (bounded by the verify timeout, counted in flight).
+   * With `keyId`, only an id served to that client key is found (another's is `response_not_found`).
+   */
+  async verify(id: string, clientSignal: AbortSignal, keyId?: string): Promise<VerifyResult> {
     if (this.#shuttingDown) throw shuttingDownReason();
     this.#verifying += 1;
     try {
-      const result = await verifyResponse(this.responses, this.registry, id, clientSignal, this.#options.timeouts.verify, (entry, verdict) => {
-        if (verdict) this.trust.report(entry, id, verdict);
-      });
+      const result = await verifyResponse(
+        this.responses,
+        this.registry,
+        id,
+        clientSignal,
+        this.#options.timeouts.verify,
+        (entry, verdict) => {
+          if (verdict) this.trust.report(entry, id, verdict);
+        },
+        keyId,
+      );
       const outcome = !result.verifiable ? 'unverifiable' : result.isValid ? 'valid' : 'invalid';
       publish(verifyDoneChannel, { gatewayId: this.id, providerId: this.registry.get(result.provider)?.id ?? result.provider, result: outcome });
       return result;

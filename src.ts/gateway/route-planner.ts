@@ -180,6 +180,16 @@ export class RoutePlanner {
     return [...models];
   }
 
+  /**
+   * Which model groups a client key restricted to `names` may reach: the names themselves and what
+   * each stands for (an alias it may use reaches its model). Fallbacks outside this set are skipped.
+   */
+  reachableBy(names: readonly string[]): (model: string) => boolean {
+    const reachable = new Set<string>(names);
+    for (const name of names) reachable.add(this.resolve(name));
+    return (model) => reachable.has(model);
+  }
+
   /** The aliases shown in `/v1/models` (not hidden), with the model each stands for. */
   visibleAliases(): Array<[string, string]> {
     const hidden = this.#options.hiddenAliases;
@@ -235,8 +245,10 @@ export class RoutePlanner {
   /**
    * Plans a request. Throws `model_not_found` (404), `no_matching_provider` (404: providers serve the
    * model but none passes the request's filter), or `invalid_request` (no model, several served).
+   * `mayUse` (a client key's models, see {@link reachableBy}) leaves out the fallbacks the key may
+   * not use; the requested model itself is the key limiter's to check.
    */
-  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter, requestedPool?: string): RoutePlan {
+  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter, requestedPool?: string, mayUse?: (model: string) => boolean): RoutePlan {
     const now = Date.now();
     const filter = this.#options.requireVerifiable ? { ...requestFilter, requireVerifiable: true } : requestFilter;
     const pools = this.#options.pools ?? {};
@@ -254,7 +266,7 @@ export class RoutePlanner {
     const seen = new Set([model]);
     for (const fallback of this.#options.fallbacks?.[model] ?? []) {
       const resolved = this.resolve(fallback);
-      if (seen.has(resolved)) continue;
+      if (seen.has(resolved) || (mayUse !== undefined && !mayUse(resolved))) continue;
       seen.add(resolved);
       for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule));
     }

@@ -19,7 +19,8 @@ export interface VerifyResult {
 /**
  * Looks `id` up in the response store and asks the provider that served it for its signature,
  * within `timeoutMs` (and while the client waits). `response_not_found` (404) for an unknown or
- * expired id; `verify_unavailable` (503) when the store or the provider cannot be asked.
+ * expired id, and for an id served to another client key than `keyId` (undefined: no keys);
+ * `verify_unavailable` (503) when the store or the provider cannot be asked.
  */
 export async function verifyResponse(
   responses: SessionStore<ResponseRecord>,
@@ -28,6 +29,7 @@ export async function verifyResponse(
   clientSignal: AbortSignal,
   timeoutMs: number,
   onVerdict?: (entry: ProviderEntry, verdict: VerifyVerdict | undefined) => void,
+  keyId?: string,
 ): Promise<VerifyResult> {
   let record: ResponseRecord | undefined;
   try {
@@ -35,6 +37,8 @@ export async function verifyResponse(
   } catch (error) {
     throw new GatewayError('verify_unavailable', `The response store cannot be read now, so ${id} cannot be looked up; try again`, { cause: error, retryAfterMs: 1000 });
   }
+  // Another client key's response is answered exactly as an unknown one: its existence is not revealed.
+  if (record && record.keyId !== keyId) record = undefined;
   if (!record) throw new GatewayError('response_not_found', `No response with id ${id} is known (unknown, or its session expired)`, { param: 'id' });
   const entry = registry.get(record.providerId);
   if (!entry) {

@@ -11,6 +11,8 @@ export interface ApiKeyLimits {
   readonly budget?: ApiKeyBudget;
   /** Allowed model ids; absent = every model. */
   readonly models?: readonly string[];
+  /** The highest admission priority its requests get; absent = the queue's default priority. */
+  readonly maxPriority?: number;
 }
 
 /** The key a request was authenticated with: its public identity and limits, never its hash. */
@@ -165,6 +167,7 @@ function toStored(entry: ApiKeyEntry): StoredKey {
     ...(entry.maxConcurrent !== undefined ? { maxConcurrent: entry.maxConcurrent } : {}),
     ...(entry.budget !== undefined ? { budget: entry.budget } : {}),
     ...(entry.models !== undefined ? { models: entry.models } : {}),
+    ...(entry.maxPriority !== undefined ? { maxPriority: entry.maxPriority } : {}),
   });
   return {
     entry,

@@ -31,6 +31,11 @@ export interface ApiKeyEntry {
   readonly budget?: ApiKeyBudget;
   /** Model ids the key may use. Default (absent): every model. */
   readonly models?: readonly string[];
+  /**
+   * The highest admission-queue priority (0-10) its requests get: a higher `X-Priority` / `user_level`
+   * is lowered to it. Default (absent): the queue's `defaultPriority`.
+   */
+  readonly maxPriority?: number;
   /** When the key stops working, ISO 8601 (normalised to UTC, `toISOString()`). Default: never. */
   readonly expiresAt?: string;
   /** A disabled key is refused like an unknown one. Default: false. */
@@ -76,6 +81,7 @@ export const apiKeySchema = z
     maxConcurrent: positiveInt.optional(),
     budget: budgetSchema.optional(),
     models: z.array(z.string().min(1)).min(1, 'must name at least one model (omit it to allow all)').optional(),
+    maxPriority: z.int().min(0).max(10).optional(),
     expiresAt: expiry.optional(),
     disabled: z.boolean().optional(),
   })
@@ -94,6 +100,7 @@ export const apiKeySchema = z
       ...(value.maxConcurrent !== undefined ? { maxConcurrent: value.maxConcurrent } : {}),
       ...(value.budget !== undefined ? { budget: Object.freeze({ ...value.budget }) } : {}),
       ...(value.models !== undefined ? { models: Object.freeze([...new Set(value.models)]) } : {}),
+      ...(value.maxPriority !== undefined ? { maxPriority: value.maxPriority } : {}),
       ...(value.expiresAt !== undefined ? { expiresAt: new Date(value.expiresAt).toISOString() } : {}),
       disabled: value.disabled ?? false,
     });
@@ -162,6 +169,7 @@ export function serializeApiKeyEntry(entry: ApiKeyEntry): ApiKeyConfig {
     ...(entry.maxConcurrent !== undefined ? { maxConcurrent: entry.maxConcurrent } : {}),
     ...(entry.budget !== undefined ? { budget: { amount: entry.budget.amount.toString(), period: entry.budget.period } } : {}),
     ...(entry.models !== undefined ? { models: [...entry.models] } : {}),
+    ...(entry.maxPriority !== undefined ? { maxPriority: entry.maxPriority } : {}),
     ...(entry.expiresAt !== undefined ? { expiresAt: entry.expiresAt } : {}),
     ...(entry.disabled ? { disabled: true } : {}),
   };

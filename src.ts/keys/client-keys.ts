@@ -20,6 +20,8 @@ export interface KeyView {
     readonly tpm: number | null;
     readonly maxConcurrent: number | null;
     readonly models: readonly string[] | null;
+    /** The highest admission priority its requests get (X-Priority / user_level are capped at it); null = the queue's default priority. */
+    readonly maxPriority: number | null;
     readonly budget: { readonly amount: string; readonly period: BudgetPeriod } | null;
   };
   readonly usage: {
@@ -29,7 +31,7 @@ export interface KeyView {
     readonly completionTokens: number;
     /** In flight in this instance. */
     readonly inFlight: number;
-    /** Sliding-window estimates for the last minute (requests admitted, tokens committed). */
+    /** Sliding-window estimates for the last minute (requests admitted; tokens committed, plus those reserved by requests in flight). */
     readonly requestsLastMinute: number;
     readonly tokensLastMinute: number;
   };
@@ -92,6 +94,11 @@ export class ClientKeys {
     return this.limiter.admit(key, request);
   }
 
+  /** See {@link KeyLimiter.admitUnmetered} (`POST /v1/verify`: rpm and maxConcurrent only). */
+  admitUnmetered(key: AuthenticatedKey): Promise<KeyTicket> {
+    return this.limiter.admitUnmetered(key);
+  }
+
   /** Replaces the keys (configuration reload); see {@link ApiKeyRegistry.replaceAll}. */
   replaceAll(entries: readonly ApiKeyEntry[]): void {
     this.registry.replaceAll(entries);
@@ -134,6 +141,7 @@ export class ClientKeys {
         tpm: limits.tpm ?? null,
         maxConcurrent: limits.maxConcurrent ?? null,
         models: limits.models ? [...limits.models] : null,
+        maxPriority: limits.maxPriority ?? null,
         budget: limits.budget ? { amount: limits.budget.amount.toString(), period: limits.budget.period } : null,
       },
       usage: {

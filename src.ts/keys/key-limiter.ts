@@ -12,8 +12,29 @@ import { exceedsLimit, msUntilFits } from './sliding-window.js';
 export interface AdmissionRequest {
   /** The model that will be asked for (after any default or alias is applied). */
   model: string;
-  /** Tokens the request is expected to use (prompt estimate + max output), for the `tpm` pre-check. Default: 1. */
+  /**
+   * Tokens the request is expected to use (prompt estimate + max output), **reserved** against `tpm`
+   * at admission and settled to the actual at `commit`. Default: 1.
+   */
   estimatedTokens?: number;
+  /**
+   * What the request may cost, neuron: an upper bound (the most expensive candidate's price), reserved
+   * against the budget at admission and settled to the actual at `commit`. Default: 0n (the budget is
+   * then only checked, not reserved).
+   */
+  estimatedCostNeuron?: bigint;
+}
+
+/** What an admitted request holds of its key's counters until it settles (commit) or gives them back (release). */
+interface Reservation {
+  /** Tokens counted in the `tpm` window that starts at `tokensWindow`. */
+  tokens: bigint;
+  tokensWindow: number;
+  /** Neuron counted in the budget counter `spendCounter` (window `spendWindowMs`, placed at `spendAt`). */
+  spendNeuron: bigint;
+  spendCounter: string;
+  spendWindowMs: number;
+  spendAt: number;
 }
 
 /** Options for {@link KeyLimiter}. */
@@ -37,16 +58,22 @@ export interface KeyLimiterOptions {
  *    until `ticket.release()`);
  * 3. `rpm`: 429 `key_rate_limited`; the request is **reserved** first (counted in the store
  *    atomically, then given back if over), so concurrent admits never pass more than the limit;
- * 4. `tpm`: 429 `key_rate_limited` when tokens used + the estimate would exceed it (an estimate above
- *    `tpm` counts as `tpm`: such a request waits for an empty window rather than never passing);
- * 5. budget: 402 `budget_exceeded` when the spend in the current period has reached the amount.
+ * 4. `tpm`: 429 `key_rate_limited` when tokens used (in flight included) + the estimate would exceed
+ *    it. The estimate is **reserved** the same way (an estimate above `tpm` counts as `tpm`: such a
+ *    request waits for an empty window rather than never passing);
+ * 5. budget: 402 `budget_exceeded` when the spend in the current period, reservations of requests in
+ *    flight included, has reached the amount. `estimatedCostNeuron` is **reserved** atomically (added
+ *    to the period's counter; given back when the spend before it had already reached the amount).
+ *
+ * A reservation is settled by `ticket.commit(usage, cost)` (the actual is recorded, the reservation
+ * given back: the unused part is released, an overrun is charged) or given back whole by
+ * `ticket.release()` without a commit. Under any concurrency, then, at most `tpm` tokens are reserved
+ * per window, and a budget is overrun by at most the last admitted request's own cost (it was admitted
+ * while the spend was below the amount), plus what requests in flight use beyond their estimates.
  *
  * rpm and tpm are sliding-window estimates over one-minute fixed windows (see `sliding-window.ts`);
  * their 429s carry `retryAfterMs`, the time until enough is free. A refused request gives back
- * whatever it had taken (its concurrency slot, its rpm reservation). Budgets are checked, not
- * reserved, because the cost is known only afterwards: requests admitted together may overshoot a
- * budget by what they cost between them, and the next request is refused. A store failure rejects
- * the admission (fail closed).
+ * whatever it had taken. A store failure rejects the admission (fail closed).
  */
 export class KeyLimiter {
   readonly #store: CounterStore;
@@ -84,20 +111,52 @@ export class KeyLimiter {
     if (!Number.isSafeInteger(estimate) || estimate < 0) {
       throw new GatewayError('internal_error', `estimatedTokens must be a non-negative integer, got ${String(estimate)}`);
     }
+    const costEstimate = request.estimatedCostNeuron ?? 0n;
+    if (typeof costEstimate !== 'bigint' || costEstimate < 0n) {
+      throw new GatewayError('internal_error', 'estimatedCostNeuron must be a non-negative bigint of neuron');
+    }
+    return this.#admit(key, estimate, costEstimate, true);
+  }
+
+  /**
+   * Admits a request that uses no tokens and costs nothing (`POST /v1/verify`): it counts against
+   * `maxConcurrent` and `rpm` only (no model, tpm or budget check). Throws like {@link admit}.
+   */
+  admitUnmetered(key: AuthenticatedKey): Promise<KeyTicket> {
+    return this.#admit(key, 0, 0n, false);
+  }
+
+  async #admit(key: AuthenticatedKey, estimate: number, costEstimate: bigint, metered: boolean): Promise<KeyTicket> {
+    const { limits } = key;
     this.#takeSlot(key);
     let reservedAt: number | undefined;
+    const reservation: Reservation = { tokens: 0n, tokensWindow: 0, spendNeuron: 0n, spendCounter: '', spendWindowMs: RATE_WINDOW_MS, spendAt: 0 };
     try {
       if (limits.rpm !== undefined) reservedAt = await this.#reserveRequest(key.id, limits.rpm);
-      if (limits.tpm !== undefined) await this.#checkTokens(key.id, limits.tpm, estimate);
-      if (limits.budget !== undefined) await this.#checkBudget(key.id, limits.budget);
+      if (metered && limits.tpm !== undefined) await this.#reserveTokens(key.id, limits.tpm, estimate, reservation);
+      if (metered && limits.budget !== undefined) await this.#reserveBudget(key.id, limits.budget, costEstimate, reservation);
     } catch (error) {
       this.#releaseSlot(key.id);
       if (reservedAt !== undefined) await this.#unreserve(key.id, reservedAt);
+      await this.#giveBack(key.id, reservation);
       throw error;
     }
+    /** True once the reservation was settled or given back: exactly one of them happens. */
+    let settled = false;
     return new KeyTicketImpl(key, {
-      release: () => this.#releaseSlot(key.id),
-      commit: (usage, costNeuron) => this.#commit(key, usage, costNeuron),
+      release: async () => {
+        this.#releaseSlot(key.id);
+        if (settled) return;
+        settled = true;
+        await this.#giveBack(key.id, reservation);
+      },
+      commit: async (usage, costNeuron) => {
+        const held = settled ? undefined : reservation;
+        settled = true;
+        await this.#commit(key, usage, costNeuron);
+        // Recorded first, given back after: a concurrent admission never sees less than the truth.
+        if (held) await this.#giveBack(key.id, held);
+      },
     });
   }
 
@@ -138,22 +197,53 @@ export class KeyLimiter {
     }
   }
 
-  async #checkTokens(keyId: string, tpm: number, estimate: number): Promise<void> {
+  /** Counts the estimate in the current `tpm` window; gives it back and throws when that is over `tpm`. */
+  async #reserveTokens(keyId: string, tpm: number, estimate: number, reservation: Reservation): Promise<void> {
     const need = BigInt(Math.min(Math.max(estimate, 1), tpm));
-    const snapshot = await this.#store.snapshot(keyCounterNames(keyId).tokens, RATE_WINDOW_MS);
-    if (!exceedsLimit(snapshot, RATE_WINDOW_MS, tpm, need)) return;
-    throw rateLimited(`${tpm} token${tpm === 1 ? '' : 's'} per minute`, 'tpm', msUntilFits(snapshot, RATE_WINDOW_MS, tpm, need));
+    const name = keyCounterNames(keyId).tokens;
+    const snapshot = await this.#store.snapshot(name, RATE_WINDOW_MS, need);
+    const before: WindowSnapshot = { ...snapshot, current: snapshot.current - need };
+    if (!exceedsLimit(before, RATE_WINDOW_MS, tpm, need)) {
+      reservation.tokens = need;
+      reservation.tokensWindow = snapshot.windowStart;
+      return;
+    }
+    await this.#store.decrement(name, need, RATE_WINDOW_MS, snapshot.windowStart).catch(() => undefined);
+    throw rateLimited(`${tpm} token${tpm === 1 ? '' : 's'} per minute`, 'tpm', msUntilFits(before, RATE_WINDOW_MS, tpm, need));
   }
 
-  async #checkBudget(keyId: string, budget: ApiKeyBudget): Promise<void> {
-    const spent = await this.#spend.periodSpend(keyId, budget);
-    if (spent === undefined || spent.spentNeuron < budget.amount) return;
-    const resetsAt = spent.resetsAt === null ? null : new Date(spent.resetsAt).toISOString();
+  /**
+   * Adds the cost estimate to the budget period's counter; gives it back and throws `budget_exceeded`
+   * when the spend before it (settled + reserved) had already reached the amount.
+   */
+  async #reserveBudget(keyId: string, budget: ApiKeyBudget, estimate: bigint, reservation: Reservation): Promise<void> {
+    const counter = this.#spend.budgetCounter(keyId, budget);
+    const after = estimate > 0n ? await this.#store.increment(counter.name, estimate, counter.windowMs, counter.at) : await this.#store.read(counter.name, counter.windowMs, counter.at);
+    if (after - estimate < budget.amount) {
+      reservation.spendNeuron = estimate;
+      reservation.spendCounter = counter.name;
+      reservation.spendWindowMs = counter.windowMs;
+      reservation.spendAt = counter.at;
+      return;
+    }
+    if (estimate > 0n) await this.#store.decrement(counter.name, estimate, counter.windowMs, counter.at).catch(() => undefined);
+    const resetsAt = counter.resetsAt === null ? null : new Date(counter.resetsAt).toISOString();
     const when = resetsAt === null ? 'it does not reset' : `it resets at ${resetsAt}`;
     throw new GatewayError('budget_exceeded', `This API key has used up its ${PERIOD_ADJECTIVE[budget.period]} budget; ${when}`, {
-      ...(spent.resetsAt !== null ? { retryAfterMs: Math.max(1, spent.resetsAt - this.#now()) } : {}),
+      ...(counter.resetsAt !== null ? { retryAfterMs: Math.max(1, counter.resetsAt - this.#now()) } : {}),
       details: { period: budget.period, resets_at: resetsAt },
     });
+  }
+
+  /** Gives a reservation back to the windows it was taken from (once); a failure leaves it counted until its window passes: stricter, never looser. */
+  async #giveBack(keyId: string, reservation: Reservation): Promise<void> {
+    const { tokens, spendNeuron } = reservation;
+    reservation.tokens = 0n;
+    reservation.spendNeuron = 0n;
+    await Promise.all([
+      tokens > 0n ? this.#store.decrement(keyCounterNames(keyId).tokens, tokens, RATE_WINDOW_MS, reservation.tokensWindow).catch(() => undefined) : undefined,
+      spendNeuron > 0n ? this.#store.decrement(reservation.spendCounter, spendNeuron, reservation.spendWindowMs, reservation.spendAt).catch(() => undefined) : undefined,
+    ]);
   }
 
   async #commit(key: AuthenticatedKey, usage: UsageTokens, costNeuron: bigint): Promise<void> {

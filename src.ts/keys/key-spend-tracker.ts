@@ -41,6 +41,10 @@ export interface KeySpendTrackerOptions {
  *
  * A budget period's spend is counted only while the key has a budget for that period: a budget added
  * or changed by a reload starts from 0 (its `total` spend is the key's total spend).
+ *
+ * The budget's counter also holds the cost estimates reserved by requests in flight (see
+ * `KeyLimiter`), until each settles: while requests are in flight, the period's spend (and, for a
+ * `total` budget, the total spend) reads reserved + settled.
  */
 export class KeySpendTracker {
   readonly #store: CounterStore;
@@ -75,7 +79,22 @@ export class KeySpendTracker {
     await Promise.all(writes);
   }
 
-  /** What the key spent in its budget's current period (undefined when it has no budget). */
+  /**
+   * The counter a budget is checked and reserved against: the current period's spend (the key's total
+   * spend for a `total` budget), with the window it lives in, the time it is placed at, and when the
+   * period ends (null: never).
+   */
+  budgetCounter(keyId: string, budget: ApiKeyBudget): { name: string; windowMs: number; at: number; resetsAt: number | null } {
+    const names = keyCounterNames(keyId);
+    const { start, end } = periodBounds(budget.period, this.#now());
+    if (budget.period === 'total') return { name: names.totalSpend, windowMs: TOTAL_WINDOW, at: 0, resetsAt: null };
+    return { name: names.periodSpend(budget.period, start), windowMs: LONGEST_PERIOD_MS[budget.period], at: start, resetsAt: end };
+  }
+
+  /**
+   * What the key spent in its budget's current period (undefined when it has no budget), the
+   * reservations of its requests in flight included.
+   */
   async periodSpend(keyId: string, budget: ApiKeyBudget | undefined): Promise<PeriodSpend | undefined> {
     if (budget === undefined) return undefined;
     const names = keyCounterNames(keyId);

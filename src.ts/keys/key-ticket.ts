@@ -4,8 +4,9 @@ import { checkUsageTokens, type UsageTokens } from './cost.js';
 
 /**
  * An admitted request's hold on its key's limits. Call `release()` when the request ends, however it
- * ends (it frees the concurrency slot), and `commit()` when its usage is known (it adds the tokens to
- * the key's `tpm` window and the cost to its spend). Each takes effect exactly once, in either order;
+ * ends (it frees the concurrency slot and gives back an unsettled reservation), and `commit()` when its
+ * usage is known (it adds the tokens to the key's `tpm` window and the cost to its spend, and gives
+ * back the estimates reserved at admission: the unused part is released, an overrun charged). Each takes effect exactly once, in either order;
  * later calls do nothing (`commit` returns the first call's promise). A request that failed and used
  * nothing is released without a commit.
  */
@@ -22,13 +23,17 @@ export interface KeyTicket {
    * counts that are not non-negative integers or a negative cost; rejects if the store fails.
    */
   commit(usage: UsageTokens, costNeuron: bigint): Promise<void>;
-  /** Ends the request's concurrency slot. Idempotent. */
-  release(): void;
+  /**
+   * Ends the request's concurrency slot and, when it was not committed, gives back what it reserved
+   * (its `tpm` tokens and budget estimate). Idempotent. Resolves when the reservation is given back;
+   * never rejects.
+   */
+  release(): Promise<void>;
 }
 
 /** What a ticket calls back into its limiter, once each. */
 export interface TicketEffects {
-  release(): void;
+  release(): Promise<void>;
   commit(usage: UsageTokens, costNeuron: bigint): Promise<void>;
 }
 
@@ -37,7 +42,7 @@ export class KeyTicketImpl implements KeyTicket {
   readonly key: AuthenticatedKey;
   readonly #effects: TicketEffects;
   #commit: Promise<void> | undefined;
-  #released = false;
+  #released: Promise<void> | undefined;
 
   constructor(key: AuthenticatedKey, effects: TicketEffects) {
     this.key = key;
@@ -49,7 +54,7 @@ export class KeyTicketImpl implements KeyTicket {
   }
 
   get released(): boolean {
-    return this.#released;
+    return this.#released !== undefined;
   }
 
   commit(usage: UsageTokens, costNeuron: bigint): Promise<void> {
@@ -66,9 +71,8 @@ export class KeyTicketImpl implements KeyTicket {
     return this.#commit;
   }
 
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#effects.release();
+  release(): Promise<void> {
+    this.#released ??= this.#effects.release().catch(() => undefined);
+    return this.#released;
   }
 }

@@ -79,7 +79,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
     next();
   });
   app.use('/v1', clientAuth(options.clientKeys));
-  serve('POST', '/v1/verify', route(verifyRoute(gateway, options.bodyLimit)));
+  serve('POST', '/v1/verify', route(verifyRoute(gateway, options.bodyLimit, options.clientKeys)));
   serve('GET', '/v1/models', route(modelsRoute(gateway)));
   serve('GET', '/v1/models/*id', route(modelRoute(gateway)));
   serve('GET', '/health', route(healthRoute(gateway)));

@@ -12,12 +12,24 @@ export function authenticateClient(clientKeys: ClientKeys | undefined, authoriza
   return clientKeys.authenticate(authorization);
 }
 
-/** Express guard for `/v1/*` routes other than the completions. */
+const CLIENT_KEY = Symbol('zg-gateway.clientKey');
+
+type WithClientKey = Response & { [CLIENT_KEY]?: AuthenticatedKey };
+
+/** The client key `clientAuth` authenticated for this response's request; undefined without keys. */
+export function clientKeyOf(response: Response): AuthenticatedKey | undefined {
+  return (response as WithClientKey)[CLIENT_KEY];
+}
+
+/** Express guard for `/v1/*` routes other than the completions; the key is then at {@link clientKeyOf}. */
 export function clientAuth(clientKeys: ClientKeys | undefined) {
   return (request: Request, response: Response, next: NextFunction): void => {
     try {
       const key = authenticateClient(clientKeys, request.get('authorization'));
-      if (key) factsOf(response).keyId = key.id;
+      if (key) {
+        factsOf(response).keyId = key.id;
+        (response as WithClientKey)[CLIENT_KEY] = key;
+      }
       next();
     } catch (error) {
       next(error);

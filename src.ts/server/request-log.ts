@@ -21,13 +21,23 @@ export interface RequestFacts {
   routeReason?: string | undefined;
   fallbackFor?: string | undefined;
   keyId?: string | undefined;
-  /** The admission priority the client asked for (X-Priority / user_level). */
+  /** The admission priority applied (X-Priority / user_level, capped by the key's maxPriority). */
   priority?: number | undefined;
+  /** The priority the client asked for, when its key's maxPriority lowered it. */
+  priorityRequested?: number | undefined;
+  /** A stream that ended early: what it was charged (neuron; the key's spend, not billing's), and whether its usage was estimated. */
+  chargedNeuron?: string | undefined;
+  usageEstimated?: boolean | undefined;
   /** The pool of the provider that served it, and the pool it asked for when it overflowed. */
   pool?: string | undefined;
   overflowFrom?: string | undefined;
   /** When providers were waited for (completions only; see {@link RequestTiming}). */
   timing?: RequestTiming | undefined;
+  /**
+   * Set by a route that keeps working after the client has gone (a stream the client aborted is still
+   * charged): the log line waits for it, so it carries what the route learnt last (usage, cost).
+   */
+  settled?: Promise<void> | undefined;
 }
 
 const FACTS = Symbol('zg-gateway.requestFacts');
@@ -68,55 +78,66 @@ export function beginRequest(request: IncomingMessage, response: ServerResponse,
   (response as WithFacts)[FACTS] = facts;
   response.setHeader('x-request-id', facts.requestId);
   response.once('close', () => {
-    const status = response.statusCode;
-    const outcome = facts.outcome ?? (response.writableFinished ? (status < 400 ? 'ok' : 'error') : 'client_closed');
-    const now = performance.now();
-    const durationMs = now - facts.startedAt;
-    if (gatewayId !== undefined && requestDoneChannel.hasSubscribers) {
-      const event: RequestDoneEvent = {
-        gatewayId,
-        requestId: facts.requestId,
-        route: path,
-        method: request.method ?? '',
-        status,
-        outcome,
-        model: facts.model,
-        providerId: facts.provider,
-        attempts: facts.attempts ?? 0,
-        errorCode: facts.errorCode,
-        durationMs,
-        overheadMs: overheadOf(facts, durationMs, now),
-        ttfbMs: facts.ttfbMs,
-        costNeuron: facts.costNeuron === undefined ? undefined : BigInt(facts.costNeuron),
-        routeReason: facts.routeReason,
-      };
-      publish(requestDoneChannel, event);
-    }
-    const line = {
-      event: 'request',
-      requestId: facts.requestId,
-      method: request.method,
-      path,
-      status,
-      durationMs: Math.round(durationMs * 10) / 10,
-      provider: facts.provider,
-      model: facts.model,
-      attempts: facts.attempts,
-      stream: facts.stream,
-      outcome,
-      errorCode: facts.errorCode,
-      costNeuron: facts.costNeuron,
-      ttfbMs: facts.ttfbMs === undefined ? undefined : Math.round(facts.ttfbMs * 10) / 10,
-      routeReason: facts.routeReason,
-      fallbackFor: facts.fallbackFor,
-      priority: facts.priority,
-      pool: facts.pool,
-      overflowFrom: facts.overflowFrom,
-      queuedMs: facts.timing?.queuedMs === undefined ? undefined : Math.round(facts.timing.queuedMs),
-      key: facts.keyId,
-    };
-    if (status >= 500 || outcome === 'stream_error') logger.warn(line, 'request');
-    else logger.info(line, 'request');
+    const closedAt = performance.now();
+    if (facts.settled) void facts.settled.then(() => logLine(request, response, logger, path, facts, gatewayId, closedAt));
+    else logLine(request, response, logger, path, facts, gatewayId, closedAt);
   });
   return facts;
+}
+
+/** Publishes `zg-gateway:request:done` and writes the request's one log line. */
+function logLine(request: IncomingMessage, response: ServerResponse, logger: Logger, path: string, facts: RequestFacts, gatewayId: string | undefined, closedAt: number): void {
+  const status = response.statusCode;
+  const outcome = facts.outcome ?? (response.writableFinished ? (status < 400 ? 'ok' : 'error') : 'client_closed');
+  const now = closedAt;
+  const durationMs = now - facts.startedAt;
+  if (gatewayId !== undefined && requestDoneChannel.hasSubscribers) {
+    const event: RequestDoneEvent = {
+      gatewayId,
+      requestId: facts.requestId,
+      route: path,
+      method: request.method ?? '',
+      status,
+      outcome,
+      model: facts.model,
+      providerId: facts.provider,
+      attempts: facts.attempts ?? 0,
+      errorCode: facts.errorCode,
+      durationMs,
+      overheadMs: overheadOf(facts, durationMs, now),
+      ttfbMs: facts.ttfbMs,
+      costNeuron: facts.costNeuron === undefined ? undefined : BigInt(facts.costNeuron),
+      routeReason: facts.routeReason,
+    };
+    publish(requestDoneChannel, event);
+  }
+  const line = {
+    event: 'request',
+    requestId: facts.requestId,
+    method: request.method,
+    path,
+    status,
+    durationMs: Math.round(durationMs * 10) / 10,
+    provider: facts.provider,
+    model: facts.model,
+    attempts: facts.attempts,
+    stream: facts.stream,
+    outcome,
+    errorCode: facts.errorCode,
+    costNeuron: facts.costNeuron,
+    ttfbMs: facts.ttfbMs === undefined ? undefined : Math.round(facts.ttfbMs * 10) / 10,
+    routeReason: facts.routeReason,
+    fallbackFor: facts.fallbackFor,
+    priority: facts.priority,
+    priorityRequested: facts.priorityRequested,
+    chargedNeuron: facts.chargedNeuron,
+    usageEstimated: facts.usageEstimated,
+    pool: facts.pool,
+    overflowFrom: facts.overflowFrom,
+    queuedMs: facts.timing?.queuedMs === undefined ? undefined : Math.round(facts.timing.queuedMs),
+    // The client key by its id (ids are not secret; the key itself never reaches a log).
+    keyId: facts.keyId,
+  };
+  if (status >= 500 || outcome === 'stream_error') logger.warn(line, 'request');
+  else logger.info(line, 'request');
 }

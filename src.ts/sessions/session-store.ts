@@ -41,4 +41,9 @@ export interface ResponseRecord {
    * applied); absent without usage or when the provider states no price (and in records written before it existed).
    */
   price?: { input: string; output: string } | undefined;
+  /**
+   * The id of the client key that made the request; absent without keys (and in records written before
+   * it existed). `POST /v1/verify` by another key answers as if the id were unknown.
+   */
+  keyId?: string | undefined;
 }

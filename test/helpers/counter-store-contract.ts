@@ -121,6 +121,20 @@ export function counterStoreContract(name: string, factory: CounterStoreFactory)
       assert.equal(await store.read('burst', MINUTE), 250n);
     });
 
+    it('reserves atomically in a long window placed at `at`: concurrent increments see distinct totals, refunds restore it exactly', async () => {
+      // A monthly budget's counter: a 31-day window placed at the month's start (what KeyLimiter reserves against).
+      const DAY = 24 * 3_600_000;
+      const monthStart = Date.UTC(2025, 0, 1);
+      const month = 31 * DAY;
+      const totals = await Promise.all(Array.from({ length: 100 }, () => store.increment('budget', 1000n, month, monthStart)));
+      assert.deepEqual([...totals].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)), Array.from({ length: 100 }, (_, i) => BigInt((i + 1) * 1000)));
+      // Each that found the counter at or above 5000 before it gives its reservation back, as a refused admission does.
+      await Promise.all(totals.map((total) => (total - 1000n >= 5000n ? store.decrement('budget', 1000n, month, monthStart) : undefined)));
+      assert.equal(await store.read('budget', month, monthStart), 5000n);
+      assert.equal(await store.read('budget', month), 5000n, 'now is in the same 31-day window');
+      assert.equal(await store.increment('budget', 0n, month, monthStart), 5000n, 'adding 0 reads');
+    });
+
     it('rejects invalid arguments with internal_error', async () => {
       const invalid = { name: 'GatewayError', code: 'internal_error' };
       await assert.rejects(store.increment('', 1, MINUTE), invalid);

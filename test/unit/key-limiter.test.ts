@@ -83,14 +83,17 @@ describe('KeyLimiter: rpm', () => {
 });
 
 describe('KeyLimiter: tpm', () => {
-  it('pre-checks tokens used + the estimate, with exact Retry-After values', async () => {
+  it('reserves the estimate (900 used + 100 reserved fill the window; released, it frees), with exact Retry-After values', async () => {
     const { limiter, advance } = setup();
     const key = keyWith({ tpm: 1000 });
     const first = await limiter.admit(key, { model: 'm', estimatedTokens: 1000 });
     await first.commit({ promptTokens: 600, completionTokens: 300 }, 0n);
     first.release();
-    assert.ok(await limiter.admit(key, { model: 'm', estimatedTokens: 100 }), '900 + 100 fits exactly');
-    assert.ok(await limiter.admit(key, { model: 'm' }), 'no estimate counts as 1 token');
+    const hundred = await limiter.admit(key, { model: 'm', estimatedTokens: 100 });
+    await refusal(limiter.admit(key, { model: 'm' }), 'key_rate_limited');
+    await hundred.release();
+    const one = await limiter.admit(key, { model: 'm' });
+    await one.release();
     const error = await refusal(limiter.admit(key, { model: 'm', estimatedTokens: 101 }), 'key_rate_limited');
     assert.equal(error.status, 429);
     // Next window: 900 × (60000 − e) / 60000 + 101 ≤ 1000 from e = 67 ms.
@@ -105,7 +108,9 @@ describe('KeyLimiter: tpm', () => {
   it('refuses once the window is used up, and caps an estimate above tpm at tpm', async () => {
     const { limiter, advance } = setup();
     const key = keyWith({ tpm: 50 });
-    assert.ok(await limiter.admit(key, { model: 'm', estimatedTokens: 4096 }), 'an empty window admits a request larger than tpm');
+    const whole = await limiter.admit(key, { model: 'm', estimatedTokens: 4096 });
+    await refusal(limiter.admit(key, { model: 'm' }), 'key_rate_limited');
+    await whole.release();
     const ticket = await limiter.admit(key, { model: 'm' });
     await ticket.commit({ promptTokens: 20, completionTokens: 30 }, 0n);
     await refusal(limiter.admit(key, { model: 'm' }), 'key_rate_limited');

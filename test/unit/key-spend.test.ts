@@ -118,8 +118,9 @@ describe('ClientKeys.describeKeys', () => {
       {
         id: 'alice',
         fingerprint: alice.fingerprint,
-        limits: { rpm: 100, tpm: 100_000, maxConcurrent: 3, models: ['m'], budget: { amount: '50000000000000000000', period: 'day' } },
-        usage: { requests: 1, promptTokens: 1000, completionTokens: 500, inFlight: 1, requestsLastMinute: 2, tokensLastMinute: 1500 },
+        limits: { rpm: 100, tpm: 100_000, maxConcurrent: 3, models: ['m'], maxPriority: null, budget: { amount: '50000000000000000000', period: 'day' } },
+        // The open request's reservation (1 token, its default estimate) counts in the window until it settles.
+        usage: { requests: 1, promptTokens: 1000, completionTokens: 500, inFlight: 1, requestsLastMinute: 2, tokensLastMinute: 1501 },
         spend: {
           totalNeuron: spent.toString(),
           budget: {
@@ -137,7 +138,7 @@ describe('ClientKeys.describeKeys', () => {
       {
         id: 'bob',
         fingerprint: keys.registry.list()[1]?.fingerprint,
-        limits: { rpm: null, tpm: null, maxConcurrent: null, models: null, budget: null },
+        limits: { rpm: null, tpm: null, maxConcurrent: null, models: null, maxPriority: null, budget: null },
         usage: { requests: 0, promptTokens: 0, completionTokens: 0, inFlight: 0, requestsLastMinute: 0, tokensLastMinute: 0 },
         spend: { totalNeuron: '0', budget: null },
         expiresAt: null,

@@ -8,7 +8,7 @@ import type { ApiRouteDoc } from './route-doc.js';
 
 export type { ApiRouteDoc, RouteAuth, SchemaName, SuccessDoc } from './route-doc.js';
 
-const ANSWER_HEADERS = ['X-Request-Id', 'X-Provider-Address', 'X-Request-Cost', 'X-Route-Reason', 'X-Model-Fallback', 'X-Session-Repinned', 'X-Session-Previous-Provider', 'X-Pool'];
+const ANSWER_HEADERS = ['X-Request-Id', 'X-Provider-Address', 'X-Request-Cost', 'X-Route-Reason', 'X-Model-Fallback', 'X-Session-Repinned', 'X-Session-Previous-Provider', 'X-Pool', 'X-Priority-Capped'];
 const COMPLETION_ERRORS = [400, 401, 402, 403, 404, 413, 415, 429, 500, 502, 503, 504];
 const COMPLETION_PARAMETERS = ['X-Session-Id', 'X-Request-Id', 'X-Priority', 'X-Pool'];
 
@@ -63,11 +63,11 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     operationId: 'verifyResponse',
     tag: 'Inference',
     summary: 'Prove a response came from its provider',
-    description: "Asks the provider that served `id` for its TEE signature, checked against the signer registered on chain. 404 `response_not_found` for unknown or expired ids.",
+    description: "Asks the provider that served `id` for its TEE signature, checked against the signer registered on chain. 404 `response_not_found` for unknown or expired ids, and for ids served to another client key. Counts against the key's `rpm` and `maxConcurrent`.",
     auth: 'client',
     request: 'VerifyRequest',
     success: [{ status: 200, description: 'The verdict.', json: 'VerifyResult', headers: ['X-Request-Id', 'X-Provider-Address'] }],
-    errors: [400, 401, 404, 413, 415, 500, 503, 504],
+    errors: [400, 401, 404, 413, 415, 429, 500, 503, 504],
   },
   {
     method: 'get',
@@ -75,7 +75,7 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     operationId: 'listModels',
     tag: 'Inference',
     summary: 'The models the fleet serves',
-    description: 'OpenAI list shape, plus per model: provider counts, price range per million tokens, verifiability, context length. Aliases appear unless hidden.',
+    description: 'OpenAI list shape, plus per model: provider counts, price range per million tokens, verifiability, context length. Aliases appear unless hidden. A client key with a `models` list sees only those.',
     auth: 'client',
     success: [{ status: 200, description: 'The model groups.', json: 'ModelList' }],
     errors: [401],

@@ -70,12 +70,13 @@ const HEADERS: Record<string, string> = {
   'X-Session-Repinned': '`true` when the session moved to another provider.',
   'X-Session-Previous-Provider': 'The provider the session was pinned to before.',
   'X-Pool': 'The pool of the provider that served the answer, when it is in one (another than asked for: the request overflowed).',
+  'X-Priority-Capped': "The priority the request was given, when it asked for more than its client key's `maxPriority` (default: the queue's default priority).",
   'Retry-After': 'Seconds to wait (429, 503, 402).',
 };
 
 const PARAMETERS: Record<string, JsonObject> = {
   'X-Session-Id': { name: 'X-Session-Id', in: 'header', required: false, description: 'Pins a conversation to one provider (1-200 of [A-Za-z0-9._:-]).', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,200}$' } },
-  'X-Priority': { name: 'X-Priority', in: 'header', required: false, description: 'Admission priority 0-10, higher first, when every provider is at its concurrency cap (wins over the body\'s `user_level`). Default 5.', schema: { type: 'string', pattern: '^([0-9]|10)$' } },
+  'X-Priority': { name: 'X-Priority', in: 'header', required: false, description: 'Admission priority 0-10, higher first, when every provider is at its concurrency cap (wins over the body\'s `user_level`). Default 5. Capped at the client key\'s `maxPriority`.', schema: { type: 'string', pattern: '^([0-9]|10)$' } },
   'X-Pool': { name: 'X-Pool', in: 'header', required: false, description: 'The pool to serve the request from (a configured pool; it overflows as that pool says). Default: the pool its model maps to, else any provider.', schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' } },
   'X-Request-Id': { name: 'X-Request-Id', in: 'header', required: false, description: 'Your id for the request, echoed back and logged (1-128 of [A-Za-z0-9._:-]).', schema: { type: 'string' } },
 };

@@ -4,6 +4,8 @@ import { GatewayError } from '../../errors/index.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { CompletionRoute } from '../../providers/inference-provider.js';
 import { estimatePromptTokens } from '../../providers/model-pricing.js';
+import { DEFAULT_PRIORITY } from '../../gateway/admission-queue.js';
+import { ASSUMED_COMPLETION_TOKENS } from '../../gateway/estimate-request-cost.js';
 import { clientClosedReason } from '../../gateway/request-scope.js';
 import type { ClientKeys, KeyTicket } from '../../keys/index.js';
 import { authenticateClient } from '../client-auth.js';
@@ -37,6 +39,9 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const facts = beginRequest(request, response, options.logger, path, options.gateway.id);
     facts.timing = {};
+    // The log line waits for the end of this handler: a stream the client left is charged after its close.
+    let settle = (): void => undefined;
+    facts.settled = new Promise<void>((resolve) => (settle = resolve));
     const extraHeaders = options.extraHeaders(request);
     if (extraHeaders) for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
     let ticket: KeyTicket | undefined;
@@ -53,17 +58,32 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
         throw new GatewayError('invalid_request', 'X-Session-Id must be 1-200 characters of [A-Za-z0-9._:-]', { param: 'X-Session-Id' });
       }
+      let mayUseModel: ((model: string) => boolean) | undefined;
       if (key && options.clientKeys) {
-        const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : 0;
+        const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
         const model = typeof body.model === 'string' && body.model !== '' ? body.model : options.gateway.planner.defaultModelName();
-        ticket = await options.clientKeys.admit(key, { model, estimatedTokens: estimatePromptTokens(body) + maxTokens });
+        if (key.limits.models) mayUseModel = options.gateway.planner.reachableBy(key.limits.models);
+        const promptTokens = estimatePromptTokens(body);
+        // Reserved at admission, settled at commit: the tokens and the most expensive candidate's price.
+        ticket = await options.clientKeys.admit(key, {
+          model,
+          estimatedTokens: promptTokens + (maxTokens ?? ASSUMED_COMPLETION_TOKENS),
+          estimatedCostNeuron: options.gateway.estimateCost(model, promptTokens, maxTokens, mayUseModel),
+        });
+        const cap = capPriority(hints.priority, key.limits.maxPriority, options.gateway);
+        if (cap !== undefined) {
+          facts.priorityRequested = hints.priority;
+          hints.priority = cap;
+          facts.priority = cap;
+          response.setHeader('x-priority-capped', String(cap));
+        }
       }
       const client = new AbortController();
       response.once('close', () => {
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool },
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id },
         responseSink(response),
       );
       facts.provider = report.provider;
@@ -77,9 +97,15 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.fallbackFor = report.fallbackFor;
       facts.pool = report.pool;
       facts.overflowFrom = report.overflowFrom;
-      if (ticket && report.usage && report.costNeuron !== undefined) {
-        await ticket.commit({ promptTokens: report.usage.prompt_tokens, completionTokens: report.usage.completion_tokens }, report.costNeuron).catch((error: unknown) => {
-          options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, key: ticket?.key.id, err: error }, 'could not record the key\'s spend');
+      // Settles the key's reservations: the answer's usage, or what a stream that ended early produced.
+      const charged = report.usage ? { usage: report.usage, costNeuron: report.costNeuron } : report.unfinished;
+      if (report.unfinished) {
+        facts.usageEstimated = report.unfinished.estimated;
+        facts.chargedNeuron = report.unfinished.costNeuron?.toString();
+      }
+      if (ticket && charged) {
+        await ticket.commit({ promptTokens: charged.usage.prompt_tokens, completionTokens: charged.usage.completion_tokens }, charged.costNeuron ?? 0n).catch((error: unknown) => {
+          options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, keyId: ticket?.key.id, err: error }, 'could not record the key\'s spend');
         });
       }
     } catch (error) {
@@ -88,7 +114,20 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       const details = written.details as { attempts?: unknown[] } | undefined;
       if (Array.isArray(details?.attempts)) facts.attempts = details.attempts.length;
     } finally {
-      ticket?.release();
+      // Gives back what a request that was not committed reserved (never rejects).
+      await ticket?.release();
+      settle();
     }
   };
+}
+
+/**
+ * The priority a key's request gets when it asked for more than the key may have (its `maxPriority`,
+ * default the queue's `defaultPriority`); undefined when it asked for no more. Clamped, not refused:
+ * the request is served, only not ahead of its rank (the answer says so in `X-Priority-Capped`).
+ */
+function capPriority(requested: number | undefined, maxPriority: number | undefined, gateway: Gateway): number | undefined {
+  if (requested === undefined) return undefined;
+  const cap = maxPriority ?? gateway.admission.settings.defaultPriority ?? DEFAULT_PRIORITY;
+  return requested > cap ? cap : undefined;
 }
