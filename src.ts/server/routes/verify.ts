@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../../gateway/gateway.js';
+import { headerSafe } from '../../providers/http/provider-url.js';
 import { clientClosedReason } from '../../gateway/request-scope.js';
 import { readJsonBody } from '../read-json-body.js';
 import { factsOf } from '../request-log.js';
@@ -16,6 +17,6 @@ export function verifyRoute(gateway: Gateway, bodyLimit: number) {
     });
     const result = await gateway.verify(id, client.signal);
     factsOf(response).provider = result.provider;
-    writeJson(response, result, 200, { 'x-provider-address': result.provider });
+    writeJson(response, result, 200, { 'x-provider-address': headerSafe(result.provider) });
   };
 }
