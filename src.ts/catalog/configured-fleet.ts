@@ -141,6 +141,11 @@ export class ConfiguredFleet implements FleetSource {
     await this.#discovered?.settled();
   }
 
+  /** A request was refused for want of funds: look for a deposit and re-check the providers that need funds now (at most once a second). */
+  fundsWanted(): void {
+    this.#funding.nudge();
+  }
+
   /** Ledger and sub-account balances as last read, and the providers that need funds. */
   fundingSummary(): FundingSummary | undefined {
     return this.#funding.summary();
@@ -278,6 +283,7 @@ export class ConfiguredFleet implements FleetSource {
     await this.#catalogTask?.stop();
     await this.#discovered?.close();
     await this.#fundingTask.stop();
+    this.#funding.stop();
     await this.#connecting?.catch(() => undefined);
     await this.#network?.close();
   }

@@ -282,7 +282,7 @@ export const gatewayConfigSchema = z
       .object({
         /** Warn when the ledger's available balance falls under this many 0G. Default 1. */
         ledgerFloor: z.number().min(0).default(1),
-        /** Fewest ms between two immediate top-ups of one provider after a 402. Default 10000. */
+        /** Fewest ms between two top-up transactions for one provider after a 402 (a provider whose sub-account holds enough returns at once; a deposit seen on the ledger lifts it). Default 10000. */
         topUpCooldownMs: positiveMs.default(10_000),
         /** How often providers that need funds (and the ledger) are checked, ms. Default 5000. */
         checkIntervalMs: positiveMs.default(5000),
