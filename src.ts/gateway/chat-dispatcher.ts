@@ -78,6 +78,22 @@ function lacksFor(entry: ProviderEntry, input: DispatchInput, now: number): { ro
   return entry.missingCapabilities.missingFor(input.route, Object.keys(input.body), now);
 }
 
+/**
+ * Chat is the one route every provider must serve: a 404/405 on it says the provider is broken or
+ * misconfigured, not that it lacks an optional route, so it stays a failure that counts against its
+ * breaker (as before). Remembering it as a missing capability would let a client whose requests
+ * draw such 404s take providers out of every chat for the memory's whole TTL.
+ */
+function asRouteFailure(error: GatewayError, route: CompletionRoute): GatewayError {
+  if (route !== 'chat' || error.code !== 'route_not_supported') return error;
+  return new GatewayError('upstream_error', error.message, {
+    retryable: true,
+    cause: error,
+    ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  });
+}
+
 /** Fields every request of a route carries: never remembered as unsupported (that would take the provider out of the whole route). */
 const CORE_FIELDS = new Set(['model', 'messages', 'prompt']);
 
@@ -158,7 +174,7 @@ export class ChatDispatcher {
             if (suspect) registry.penalise(suspect.entry, suspect.error.code);
             return { entry, lease, target, upstreamModel, answer: placed.answer, attempts, repinnedFrom, routeReason: choice.reason, detach: placed.detach };
           } catch (thrown) {
-            const error = toGatewayError(thrown);
+            const error = asRouteFailure(toGatewayError(thrown), input.route);
             lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, retryAfterMs: error.retryAfterMs, stream: input.body.stream === true });
             attempts.push({
               provider: entry.id,

@@ -63,7 +63,7 @@ async function pair(mode: UpstreamMode, options: Partial<GatewayOptions> = {}): 
 describe('provider-side failures are the provider\'s: excluded, counted, retried elsewhere', () => {
   const cases: Array<[string, UpstreamMode, string]> = [
     ['404 model not found', { kind: 'status', status: 404, body: '{"error":{"message":"The model `m` does not exist","code":"model_not_found"}}' }, 'upstream_model_unavailable'],
-    ['404 on the route', { kind: 'status', status: 404, body: '{"error":{"message":"no route"}}' }, 'route_not_supported'],
+    ['404 on the route', { kind: 'status', status: 404, body: '{"error":{"message":"no route"}}' }, 'upstream_error'],
     ['301 redirect', { kind: 'status', status: 301, headers: { location: 'http://elsewhere.invalid/' } }, 'upstream_error'],
     ['413 payload too large', { kind: 'status', status: 413 }, 'upstream_error'],
     ['200 with an error object', { kind: 'error-body' }, 'upstream_error'],
@@ -82,8 +82,8 @@ describe('provider-side failures are the provider\'s: excluded, counted, retried
         assert.ok(bad.requests >= 1 && good.requests === 4);
         const view = await adminView(gateway, 'bad');
         assert.equal(view.lastError?.code, code);
-        if (code === 'upstream_model_unavailable' || code === 'route_not_supported') {
-          assert.equal(bad.requests, 1, `a provider that does not serve the ${code === 'route_not_supported' ? 'route' : 'model'} is not asked for it again`);
+        if (code === 'upstream_model_unavailable') {
+          assert.equal(bad.requests, 1, 'a provider that does not serve the model is not asked for it again');
           assert.equal(view.breaker.state, 'closed', 'not a health fault: its other models stay available');
         } else {
           assert.ok(view.breaker.windowFailures >= 1, 'counted against its breaker');

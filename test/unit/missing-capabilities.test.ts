@@ -100,6 +100,17 @@ describe('a route a provider does not serve is left out for that route only, nev
     assert.match(error?.message ?? '', /`logprobs`.*\/v1\/completions/);
   });
 
+  test('a 404 on the chat route is a provider failure (counted against its breaker), never a remembered capability: no client can take providers out of every chat', async () => {
+    const a = new FakeProvider('a').then({ kind: 'error', error: noRoute('a') });
+    const core = await coreHarness([a, new FakeProvider('b')]);
+    const { report } = await core.complete(chat('one'));
+    assert.equal(report?.provider, 'b');
+    const entry = core.gateway.registry.get('a');
+    assert.deepEqual(entry?.missingCapabilities.list(core.clock.now()), []);
+    assert.equal(entry?.breaker.snapshot().windowFailures, 1);
+    assert.equal(entry?.stats.lastError?.code, 'upstream_error');
+  });
+
   test('a core field named by an "unsupported" answer is never remembered (that would take the provider out of the whole route)', async () => {
     const a = new FakeProvider('a').then({ kind: 'error', error: noParam('a', 'messages') });
     const core = await coreHarness([a, new FakeProvider('b')]);
