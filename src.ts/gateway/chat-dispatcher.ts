@@ -94,8 +94,11 @@ function asRouteFailure(error: GatewayError, route: CompletionRoute): GatewayErr
   });
 }
 
-/** Fields every request of a route carries: never remembered as unsupported (that would take the provider out of the whole route). */
-const CORE_FIELDS = new Set(['model', 'messages', 'prompt']);
+/**
+ * Fields (nearly) every request of a route carries: never remembered as unsupported, as that would
+ * take the provider out of (nearly) the whole route; such a request is just tried elsewhere.
+ */
+const CORE_FIELDS = new Set(['model', 'messages', 'prompt', 'stream']);
 
 /**
  * The body field an "unsupported parameter" error is about: the one the provider named (`param`,
