@@ -7,6 +7,7 @@ import type { RoutePlannerOptions } from './gateway/route-planner.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
 import { ProviderRegistry } from './gateway/provider-registry.js';
 import { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
+import { ProviderUrlPolicy } from './providers/http/provider-url.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
 import { createStores, type GatewayStores } from './create-stores.js';
 import { configuredStrategy } from './configured-strategy.js';
@@ -36,6 +37,11 @@ export function providerMembership(config: Pick<GatewayConfig, 'weights'>, id: s
 export function routingOptions(config: GatewayConfig, catalogModels: () => ReadonlyMap<string, number>): RoutePlannerOptions {
   const { aliases, hidden } = aliasTable(config);
   return { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels, requireVerifiable: config.requireVerifiable, pools: config.pools };
+}
+
+/** The deny list of provider URLs (node API, chain-published URLs) from the `providerUrls` option. */
+export function providerUrlPolicy(config: Pick<GatewayConfig, 'providerUrls'>): ProviderUrlPolicy {
+  return new ProviderUrlPolicy({ allowLinkLocal: config.providerUrls.allowLinkLocal, deny: config.providerUrls.deny });
 }
 
 function injected(entry: InferenceProvider | InjectedProvider): InjectedProvider {
@@ -69,6 +75,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
       maxRetryAfterMs: breaker.maxRetryAfterMs,
     },
   });
+  const urlPolicy = providerUrlPolicy(config);
   const fleet = new ConfiguredFleet({
     registry,
     logger,
@@ -84,6 +91,8 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
             ...(config.rpcPollingInterval !== undefined ? { rpcPollingIntervalMs: config.rpcPollingInterval } : {}),
             ...(config.ledgerDeposit !== undefined ? { ledgerDeposit: config.ledgerDeposit } : {}),
             autoFunding: { intervalMs: config.autoFundingInterval },
+            // Providers publish their own URL on chain: vetted like a node's before any request or funds.
+            checkServiceUrl: (url: string) => urlPolicy.check(url, 'url'),
           }
         : undefined,
     zgProviders: selection.addresses.map((address) => ({ address, membership: providerMembership(config, address) })),

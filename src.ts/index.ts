@@ -92,6 +92,18 @@ export {
 } from './gateway/admission-queue.js';
 export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
 export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
+export { MissingCapabilities } from './gateway/missing-capabilities.js';
+export {
+  ProviderUrlPolicy,
+  headerSafe,
+  isHeaderSafe,
+  providerUrlProblem,
+  redactUrlCredentials,
+  unmapAddress,
+  urlHasCredentials,
+  withoutCredentials,
+  type ProviderUrlPolicyOptions,
+} from './providers/http/provider-url.js';
 export { RoutePlanner, type PoolOptions, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';
 export type { ResponseSink } from './gateway/answer-relay.js';
 export type { CompletionReport, ServedAnswerFacts } from './gateway/complete-request.js';

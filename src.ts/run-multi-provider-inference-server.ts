@@ -1,6 +1,6 @@
 import type { ConfiguredFleet } from './catalog/configured-fleet.js';
 import { parseGatewayConfig, providerSelection, type GatewayDependencies, type GatewayOptions } from './config/index.js';
-import { createGateway } from './create-gateway.js';
+import { createGateway, providerUrlPolicy } from './create-gateway.js';
 import { GatewayError } from './errors/index.js';
 import { probeFleet } from './gateway/probe-fleet.js';
 import { publicConfig, type FleetHandle, type GatewayHandle } from './gateway-handle.js';
@@ -45,7 +45,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   const logger = dependencies.logger ?? createLogger(config.logLevel, dependencies.logDestination);
   const now = dependencies.now ?? Date.now;
   const { gateway, fleet, client, stores, billing, strategyCompanions, useWeightsOf } = createGateway(config, dependencies, logger);
-  const fleetControl = new RuntimeMembers({ fleet, registry: gateway.registry, logger });
+  const fleetControl = new RuntimeMembers({ fleet, registry: gateway.registry, logger, urlPolicy: providerUrlPolicy(config) });
   const upkeep = new PeriodicTask(
     async () => {
       gateway.maintain();

@@ -36,8 +36,12 @@ export class ChainCatalog {
    */
   readonly #models = new Map<string, { fingerprint: string; offers: readonly ModelOffer[] }>();
 
-  constructor(client: UpstreamHttpClient, logger: Logger, options: DiscoverOptions) {
+  readonly #checkUrl: ((url: string) => Promise<void>) | undefined;
+
+  /** `checkUrl` vets a service's self-published URL before its catalog is fetched (scheme, deny list); a refused service is excluded. */
+  constructor(client: UpstreamHttpClient, logger: Logger, options: DiscoverOptions, checkUrl?: (url: string) => Promise<void>) {
     this.#client = client;
+    this.#checkUrl = checkUrl;
     this.#logger = logger;
     this.#options = options;
   }
@@ -68,6 +72,11 @@ export class ChainCatalog {
     const cached = this.#models.get(key);
     let offers = cached?.fingerprint === fingerprint ? cached.offers : undefined;
     if (!offers) {
+      try {
+        await this.#checkUrl?.(service.url);
+      } catch {
+        return { service, offers: [], kept: [], excluded: 'its service URL is refused (scheme or deny list)' };
+      }
       try {
         offers = await serviceModels(this.#client, service, AbortSignal.timeout(5000));
         this.#models.set(key, { fingerprint, offers });

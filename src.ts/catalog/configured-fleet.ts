@@ -6,6 +6,7 @@ import type { ProviderRegistry } from '../gateway/provider-registry.js';
 import type { UpstreamHttpClient } from '../providers/http/upstream-http-client.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
 import { OpenAICompatibleProvider, type OpenAICompatibleModel } from '../providers/openai-compatible/openai-compatible-provider.js';
+import { urlHasCredentials } from '../providers/http/provider-url.js';
 import { ZgNetwork, type ZgNetworkOptions } from '../providers/zg/zg-network.js';
 import { PeriodicTask } from '../health/index.js';
 import { FundingKeeper, type FundingSummary } from './funding-keeper.js';
@@ -76,7 +77,7 @@ export class ConfiguredFleet implements FleetSource {
         logger: options.logger,
         client: options.client,
         network: () => this.#connect(),
-        catalog: new ChainCatalog(options.client, options.logger, discovery.options),
+        catalog: new ChainCatalog(options.client, options.logger, discovery.options, options.network?.checkServiceUrl),
         maxFundedProviders: discovery.maxFundedProviders,
         staticIds: new Set(options.zgProviders.map(({ address }) => address.toLowerCase())),
         membership: discovery.membership,
@@ -138,6 +139,11 @@ export class ConfiguredFleet implements FleetSource {
   /** Resolves when discovery's queued funding transactions are done (for tests and scripts). */
   async discoverySettled(): Promise<void> {
     await this.#discovered?.settled();
+  }
+
+  /** A request was refused for want of funds: look for a deposit and re-check the providers that need funds now (at most once a second). */
+  fundsWanted(): void {
+    this.#funding.nudge();
   }
 
   /** Ledger and sub-account balances as last read, and the providers that need funds. */
@@ -242,6 +248,9 @@ export class ConfiguredFleet implements FleetSource {
 
   /** Adds a plain OpenAI-compatible upstream. */
   addOpenAICompatible(spec: OpenAICompatibleSpec, membership: ProviderMembershipOptions = {}, reason = 'configured'): string {
+    if (urlHasCredentials(spec.baseUrl)) {
+      this.#options.logger.warn({ event: 'provider_url_credentials_dropped', provider: spec.name }, `the URL of provider ${spec.name} has a user name or password: dropped (never sent, never shown); use apiKey`);
+    }
     const provider = new OpenAICompatibleProvider({
       name: spec.name,
       baseUrl: spec.baseUrl,
@@ -274,6 +283,7 @@ export class ConfiguredFleet implements FleetSource {
     await this.#catalogTask?.stop();
     await this.#discovered?.close();
     await this.#fundingTask.stop();
+    this.#funding.stop();
     await this.#connecting?.catch(() => undefined);
     await this.#network?.close();
   }

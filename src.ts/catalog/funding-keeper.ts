@@ -13,7 +13,7 @@ export interface FundingKeeperOptions {
   registry: ProviderRegistry;
   network: () => ZgNetwork | undefined;
   logger: Logger;
-  /** Fewest ms between two top-up attempts for one provider. */
+  /** Fewest ms between two top-up transactions for one provider (checks, and a return to rotation, are not held back by it; a deposit seen on the ledger lifts it). */
   topUpCooldownMs: number;
   /** Warn when the ledger's available balance falls under this, in 0G. */
   ledgerFloor: number;
@@ -29,35 +29,77 @@ export interface FundingSummary {
   needsFunds: string[];
 }
 
+/** Fewest ms between two checks of one provider's sub-account, and between two ledger reads asked for by refused requests. */
+export const FUNDING_CHECK_SPACING_MS = 1000;
+
 /**
- * Keeps 0G providers funded: a provider that answered 402 is out of rotation (`needs-funds`);
- * the keeper tries one top-up from the ledger at once (then at most every `topUpCooldownMs`),
- * and puts it back in rotation as soon as its sub-account holds what the provider requires.
- * It reads the ledger on every tick and warns once when it falls under the floor.
+ * Keeps 0G providers funded: a provider that answered 402 is out of rotation (`needs-funds`) and
+ * is checked at once: back in rotation as soon as its sub-account holds what the provider requires
+ * (the 402 was transient), else topped up from the ledger. What is rate-limited is the top-up
+ * transaction (at most every `topUpCooldownMs` per provider), never the return: checks (reads) run
+ * at once, then at most every {@link FUNDING_CHECK_SPACING_MS} (a later one is scheduled, not left
+ * to the next tick). A deposit seen on the ledger (its available balance rose) re-checks every
+ * provider that needs funds at once and lets each top up regardless of the cool-down; requests
+ * refused with 402 ask for a ledger read ({@link nudge}), so a deposit is seen within about a
+ * second while clients are waiting. It reads the ledger on every tick and warns once when it
+ * falls under the floor.
  */
 export class FundingKeeper {
   readonly #options: FundingKeeperOptions;
   readonly #now: () => number;
-  readonly #lastAttempt = new Map<string, number>();
-  readonly #inProgress = new Set<string>();
+  /** When each provider was last topped up (a transaction was sent). */
+  readonly #lastTopUp = new Map<string, number>();
+  /** When each provider's sub-account was last checked. */
+  readonly #lastCheck = new Map<string, number>();
+  /** Checks scheduled for later (spacing), by provider. */
+  readonly #scheduled = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Providers with a check running, and whether another is wanted once it ends (with a forced top-up). */
+  readonly #inProgress = new Map<string, { again: boolean; force: boolean }>();
   #ledger: { available: bigint; total: bigint; readAt: number } | undefined;
   readonly #accounts = new Map<string, { balance: bigint; pendingRefund: bigint; readAt: number }>();
   #belowFloor = false;
   readonly #floor: bigint;
+  #lastNudge = Number.NEGATIVE_INFINITY;
+  #stopped = false;
 
   constructor(options: FundingKeeperOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#floor = parseEther(String(options.ledgerFloor));
     options.registry.onOutcome((outcome, entry) => {
-      if (outcome.errorCode === 'insufficient_funds') void this.#restore(entry);
+      if (outcome.errorCode === 'insufficient_funds') this.#request(entry, false);
     });
   }
 
   /** Checks every provider that needs funds, and the ledger. Never rejects. */
   async tick(): Promise<void> {
     await this.#readLedger();
-    for (const entry of this.#options.registry.list()) if (entry.funding.state === 'needs-funds') await this.#restore(entry);
+    await Promise.all(this.#needingFunds().map((entry) => this.#restore(entry, false)));
+  }
+
+  /**
+   * A request was refused because every provider that could serve needs funds: reads the ledger
+   * (a deposit re-checks them all) and re-checks them, at most once per {@link FUNDING_CHECK_SPACING_MS}. Quick; never throws.
+   */
+  nudge(): void {
+    if (this.#stopped || !this.#options.network()) return;
+    const now = this.#now();
+    if (now - this.#lastNudge < FUNDING_CHECK_SPACING_MS) return;
+    this.#lastNudge = now;
+    void this.#readLedger().then(() => {
+      for (const entry of this.#needingFunds()) this.#request(entry, false);
+    });
+  }
+
+  /** Cancels scheduled checks; no check starts after. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#scheduled.values()) clearTimeout(timer);
+    this.#scheduled.clear();
+  }
+
+  #needingFunds(): ProviderEntry[] {
+    return this.#options.registry.list().filter((entry) => entry.funding.state === 'needs-funds');
   }
 
   /** Reads every 0G provider's sub-account (for `/admin`). Never rejects. */
@@ -85,7 +127,7 @@ export class FundingKeeper {
       subAccounts: Object.fromEntries(
         [...this.#accounts.entries()].map(([id, account]) => [id, { balance: formatEther(account.balance), pendingRefund: formatEther(account.pendingRefund), readAt: iso(account.readAt) }]),
       ),
-      needsFunds: this.#options.registry.list().filter((entry) => entry.funding.state === 'needs-funds').map((entry) => entry.id),
+      needsFunds: this.#needingFunds().map((entry) => entry.id),
     };
   }
 
@@ -94,33 +136,78 @@ export class FundingKeeper {
     if (!network) return;
     try {
       const ledger = await network.ledgerBalance();
+      const previous = this.#ledger;
       this.#ledger = { ...ledger, readAt: this.#now() };
       const below = ledger.available < this.#floor;
       if (below && !this.#belowFloor) {
         this.#options.logger.warn({ event: 'ledger_low', available: formatEther(ledger.available), floor: formatEther(this.#floor) }, 'the 0G ledger is under its floor: deposit funds');
       }
       this.#belowFloor = below;
+      if (previous && ledger.available > previous.available) {
+        const waiting = this.#needingFunds();
+        if (waiting.length > 0) {
+          this.#options.logger.info({ event: 'ledger_deposit_seen', available: formatEther(ledger.available), providers: waiting.map((entry) => entry.id) }, 'funds arrived on the ledger: topping up the providers that need funds now');
+          for (const entry of waiting) this.#request(entry, true);
+        }
+      }
     } catch (error) {
       this.#options.logger.debug({ event: 'ledger_read_failed', err: error }, 'could not read the ledger');
     }
   }
 
-  /** One attempt to bring a provider that needs funds back (rate-limited per provider). */
-  async #restore(entry: ProviderEntry): Promise<void> {
+  /**
+   * Asks for a check of `entry`: now when none ran within the spacing (or `force`: funds arrived),
+   * else scheduled for when the spacing ends; one at a time per provider.
+   */
+  #request(entry: ProviderEntry, force: boolean): void {
+    if (this.#stopped) return;
+    const running = this.#inProgress.get(entry.id);
+    if (running) {
+      running.again = true;
+      running.force ||= force;
+      return;
+    }
+    const last = this.#lastCheck.get(entry.id);
+    const wait = force || last === undefined ? 0 : last + FUNDING_CHECK_SPACING_MS - this.#now();
+    if (wait <= 0) {
+      void this.#restore(entry, force);
+      return;
+    }
+    if (this.#scheduled.has(entry.id)) return;
+    const timer = setTimeout(() => {
+      this.#scheduled.delete(entry.id);
+      if (entry.funding.state === 'needs-funds') this.#request(entry, false);
+    }, wait);
+    timer.unref?.();
+    this.#scheduled.set(entry.id, timer);
+  }
+
+  /**
+   * One check of a provider that needs funds: back in rotation when its sub-account holds enough,
+   * else a top-up from the ledger (unless one was sent within `topUpCooldownMs` and no deposit was seen since).
+   */
+  async #restore(entry: ProviderEntry, force: boolean): Promise<void> {
     const network = this.#options.network();
     const provider = entry.provider;
-    if (!network || !(provider instanceof ZgProvider) || this.#inProgress.has(entry.id)) return;
-    const last = this.#lastAttempt.get(entry.id);
-    if (last !== undefined && this.#now() - last < this.#options.topUpCooldownMs) return;
-    this.#lastAttempt.set(entry.id, this.#now());
-    this.#inProgress.add(entry.id);
+    if (this.#stopped || !network || !(provider instanceof ZgProvider) || this.#inProgress.has(entry.id)) return;
+    const scheduled = this.#scheduled.get(entry.id);
+    if (scheduled) {
+      clearTimeout(scheduled);
+      this.#scheduled.delete(entry.id);
+    }
+    const state = { again: false, force: false };
+    this.#inProgress.set(entry.id, state);
+    this.#lastCheck.set(entry.id, this.#now());
     const logger = this.#options.logger;
     try {
       const before = await network.subAccount(entry.id);
       const unsettled = await provider.unsettledFee(network.walletAddress, AbortSignal.timeout(5000)).catch(() => 0n);
       const required = unsettled + MIN_LOCKED;
       let after = before;
-      if (before.balance - before.pendingRefund <= required) {
+      const lastTopUp = this.#lastTopUp.get(entry.id);
+      const mayTopUp = force || lastTopUp === undefined || this.#now() - lastTopUp >= this.#options.topUpCooldownMs;
+      if (before.balance - before.pendingRefund <= required && mayTopUp) {
+        this.#lastTopUp.set(entry.id, this.#now());
         await network.topUp(entry.id);
         after = await network.subAccount(entry.id);
         if (after.balance > before.balance) {
@@ -130,7 +217,7 @@ export class FundingKeeper {
       this.#accounts.set(entry.id, { ...after, readAt: this.#now() });
       if (after.balance - after.pendingRefund > required) {
         this.#options.registry.setFunding(entry, 'ok', `sub-account holds ${formatEther(after.balance - after.pendingRefund)} 0G`);
-      } else {
+      } else if (mayTopUp) {
         await this.#readLedger();
         logger.warn(
           { event: 'funding_insufficient', provider: entry.id, balance: formatEther(after.balance), required: formatEther(required), ledgerAvailable: this.#ledger ? formatEther(this.#ledger.available) : null },
@@ -142,5 +229,6 @@ export class FundingKeeper {
     } finally {
       this.#inProgress.delete(entry.id);
     }
+    if (state.again && entry.funding.state === 'needs-funds') this.#request(entry, state.force);
   }
 }

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors/index.js';
 import type { FleetControl, NodeChange, UpstreamNode } from '../gateway/fleet-source.js';
 import type { ProviderMembershipOptions } from '../gateway/provider-entry.js';
 import type { ProviderRegistry } from '../gateway/provider-registry.js';
+import { isHeaderSafe, ProviderUrlPolicy, urlHasCredentials } from '../providers/http/provider-url.js';
 import type { ConfiguredFleet } from './configured-fleet.js';
 
 /** A node URL as an id and a base URL: no trailing slash; the base URL ends with `/v1`. */
@@ -17,6 +18,8 @@ export interface RuntimeMembersOptions {
   fleet: ConfiguredFleet;
   registry: ProviderRegistry;
   logger: Logger;
+  /** Where nodes may point (scheme, deny list), checked before anything connects. Default: http/https, link-local and metadata addresses refused. */
+  urlPolicy?: ProviderUrlPolicy;
 }
 
 /**
@@ -31,8 +34,11 @@ export class RuntimeMembers implements FleetControl {
   readonly #keys = new Map<string, string | undefined>();
   readonly #pending = new Map<string, Promise<unknown>>();
 
+  readonly #urlPolicy: ProviderUrlPolicy;
+
   constructor(options: RuntimeMembersOptions) {
     this.#options = options;
+    this.#urlPolicy = options.urlPolicy ?? new ProviderUrlPolicy();
   }
 
   nodeId(url: string): string {
@@ -44,9 +50,22 @@ export class RuntimeMembers implements FleetControl {
     return id;
   }
 
-  upsertNode(node: UpstreamNode, membership: ProviderMembershipOptions): Promise<NodeChange> {
+  /**
+   * Adds or updates a node. Its URL is vetted first, before anything connects to it: http or https
+   * only, no user name or password (use `apiKey`: a URL is shown in status pages, metrics and
+   * headers), and not on the deny list; its name (or URL, its id otherwise) must be header-safe.
+   * Rejects with 400 `invalid_request` naming `url` or `name`.
+   */
+  async upsertNode(node: UpstreamNode, membership: ProviderMembershipOptions): Promise<NodeChange> {
+    if (urlHasCredentials(node.url)) {
+      throw new GatewayError('invalid_request', 'The URL carries a user name or password; give the credential as `apiKey` (sent as `Authorization: Bearer`, never shown)', { param: 'url' });
+    }
+    await this.#urlPolicy.check(node.url, 'url');
     const { id, baseUrl } = normaliseNodeUrl(node.url);
     const name = node.name ?? id;
+    if (!isHeaderSafe(name) || name.trim() === '') {
+      throw new GatewayError('invalid_request', 'The node name must be visible ASCII characters (no CR, LF or other control character): it is sent as the X-Provider-Address header', { param: node.name !== undefined ? 'name' : 'url' });
+    }
     return this.#serialised(name.toLowerCase(), () => this.#upsert(name, baseUrl, node, membership));
   }
 

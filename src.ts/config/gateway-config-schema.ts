@@ -3,10 +3,37 @@ import { STRATEGY_NAMES } from '../balancer/index.js';
 import { apiKeysConfigSchema } from '../keys/index.js';
 import { billingConfigSchema } from './billing-config-schema.js';
 import { poolsConfigSchema, queueConfigSchema } from './admission-config-schema.js';
+import { isAddressRule, providerUrlProblem } from '../providers/http/provider-url.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
 const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
 const positiveMs = z.number().int().positive();
+
+/** A provider URL: http or https only (`file:`, `gopher:`, `redis:`... are refused). */
+export const providerUrlSchema = z
+  .string()
+  .max(2048)
+  .superRefine((value, context) => {
+    const problem = providerUrlProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: `must be an http or https URL (it ${problem})` });
+  });
+
+/** A provider name: it becomes its id and the `X-Provider-Address` header, so visible ASCII (and inner spaces) only: no CR, LF or other control character. */
+export const providerNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'must be visible ASCII characters (inner spaces allowed; no control characters such as CR or LF)');
+
+/** Which provider URLs the node API (and providers' self-published chain URLs) may point to; checked before anything connects. */
+export const providerUrlsSchema = z
+  .object({
+    /** Accept link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services (169.254.169.254, fd00:ec2::254, 100.100.100.200, metadata.google.internal). Default false. */
+    allowLinkLocal: z.boolean().default(false),
+    /** More addresses or CIDR ranges to refuse, e.g. `["10.0.0.0/8", "fd00::/8"]`. Loopback and private addresses are allowed unless listed. Default none. */
+    deny: z.array(z.string().refine(isAddressRule, 'must be an IP address or a CIDR range such as 10.0.0.0/8')).max(1000).default([]),
+  })
+  .strict();
 const neuron = z.union([z.string().regex(/^\d+$/, 'must be a whole number of neuron'), z.number().int().min(0), z.bigint().min(0n)]);
 
 /** Which of the chain's services `providers: { discover }` serves; every field optional. */
@@ -62,8 +89,8 @@ export const upstreamModelSchema = z.union([
 /** A plain OpenAI-compatible upstream served beside (or instead of) 0G providers. */
 export const openAICompatibleProviderSchema = z
   .object({
-    name: z.string().min(1).max(100),
-    baseUrl: z.string().url(),
+    name: providerNameSchema,
+    baseUrl: providerUrlSchema,
     /** The one model it serves (shorthand for `models: [model]`). */
     model: z.string().min(1).max(256).optional(),
     /** The models it serves. Neither `model` nor `models`: it takes whatever model the client names. */
@@ -255,7 +282,7 @@ export const gatewayConfigSchema = z
       .object({
         /** Warn when the ledger's available balance falls under this many 0G. Default 1. */
         ledgerFloor: z.number().min(0).default(1),
-        /** Fewest ms between two immediate top-ups of one provider after a 402. Default 10000. */
+        /** Fewest ms between two top-up transactions for one provider after a 402 (a provider whose sub-account holds enough returns at once; a deposit seen on the ledger lifts it). Default 10000. */
         topUpCooldownMs: positiveMs.default(10_000),
         /** How often providers that need funds (and the ledger) are checked, ms. Default 5000. */
         checkIntervalMs: positiveMs.default(5000),
@@ -306,6 +333,8 @@ export const gatewayConfigSchema = z
     storeKeys: z.boolean().optional(),
     /** Serve chats without client keys on a non-loopback host. Default false: the gateway refuses to start so. */
     allowUnauthenticated: z.boolean().default(false),
+    /** Where the node API may point providers: link-local and metadata addresses are refused unless allowed, plus `deny` ranges. */
+    providerUrls: providerUrlsSchema.prefault({}),
     /** Origins allowed to call the gateway from a browser (CORS). Default none (CORS off); `["*"]` allows any. */
     corsOrigins: z.array(z.string().min(1)).default([]),
     /** pino level. Default `info`. */

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   origin_not_allowed: { status: 403, type: 'permission_error', description: 'The request comes from a browser page of another origin (Origin or Sec-Fetch-Site) that is not in `corsOrigins`.' },
   not_found: { status: 404, type: 'invalid_request_error', description: 'No such route.' },
   model_not_found: { status: 404, type: 'invalid_request_error', description: 'No provider of this gateway serves the requested model (GET /v1/models lists them).' },
+  route_not_supported: { status: 404, type: 'invalid_request_error', description: 'No provider of the model serves this route (each answered 404/405 on it); the providers are left out of this route for a while, not out of rotation.' },
+  unsupported_parameter: { status: 400, type: 'invalid_request_error', description: 'No provider of the model accepts a parameter of the request (each answered "unsupported"); `param` names it when known.' },
   no_matching_provider: { status: 404, type: 'invalid_request_error', description: 'Providers serve the model, but none matches the request\'s provider preferences (only, ignore, require_verifiable, max_price).' },
   not_discovering: { status: 409, type: 'invalid_request_error', description: 'The gateway serves a fixed list of providers, so there is no chain catalog to refresh.' },
   provider_not_found: { status: 404, type: 'invalid_request_error', description: 'No provider with this id is in the fleet.' },

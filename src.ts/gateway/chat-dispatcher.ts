@@ -8,7 +8,7 @@ import type { ProviderRegistry } from './provider-registry.js';
 import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer } from './attempt-on-provider.js';
 
 export type { DispatchTimeouts };
-import { finalDispatchError, type AttemptRecord } from './dispatch-errors.js';
+import { finalDispatchError, type AttemptRecord, type CapabilityGap } from './dispatch-errors.js';
 import type { Lease } from './provider-registry.js';
 import type { AdmissionQueue, AdmissionTicket } from './admission-queue.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
@@ -70,6 +70,47 @@ export interface ChatDispatcherOptions {
   admission?: AdmissionQueue;
 }
 
+/** The path a client calls for each route (named in errors). */
+const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions' };
+
+/** What `input` needs that `entry` is remembered not to serve (its route, or a parameter the body sets), if anything. */
+function lacksFor(entry: ProviderEntry, input: DispatchInput, now: number): { route: string; param?: string } | undefined {
+  return entry.missingCapabilities.missingFor(input.route, Object.keys(input.body), now);
+}
+
+/**
+ * Chat is the one route every provider must serve: a 404/405 on it says the provider is broken or
+ * misconfigured, not that it lacks an optional route, so it stays a failure that counts against its
+ * breaker (as before). Remembering it as a missing capability would let a client whose requests
+ * draw such 404s take providers out of every chat for the memory's whole TTL.
+ */
+function asRouteFailure(error: GatewayError, route: CompletionRoute): GatewayError {
+  if (route !== 'chat' || error.code !== 'route_not_supported') return error;
+  return new GatewayError('upstream_error', error.message, {
+    retryable: true,
+    cause: error,
+    ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  });
+}
+
+/**
+ * Fields (nearly) every request of a route carries: never remembered as unsupported, as that would
+ * take the provider out of (nearly) the whole route; such a request is just tried elsewhere.
+ */
+const CORE_FIELDS = new Set(['model', 'messages', 'prompt', 'stream']);
+
+/**
+ * The body field an "unsupported parameter" error is about: the one the provider named (`param`,
+ * or in quotes in its message) when the request sets it, else the only field of the request its
+ * message names; undefined when it cannot be told or is a core field (nothing is remembered then).
+ */
+function parameterNamed(error: GatewayError, body: Record<string, unknown>): string | undefined {
+  if (error.param !== null && Object.hasOwn(body, error.param)) return CORE_FIELDS.has(error.param) ? undefined : error.param;
+  const named = Object.keys(body).filter((key) => !CORE_FIELDS.has(key) && new RegExp(`\\b${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(error.message));
+  return named.length === 1 ? named[0] : undefined;
+}
+
 interface Choice {
   entry: ProviderEntry;
   reason: string | undefined;
@@ -111,11 +152,11 @@ export class ChatDispatcher {
         const exclude = excludes[index] as Set<string>;
         while ((tried[index] as number) < maxAttempts) {
           if (input.signal.aborted) throw toGatewayError(input.signal.reason);
-          const choice = this.#choose(target, exclude, pinned, input.pick, input.strategy);
+          const choice = this.#choose(target, exclude, pinned, input);
           if (!choice) break;
           if (attempts.length > 0 && !retryBudget.tryAcquireRetry()) {
             this.#options.logger.warn({ event: 'retry_budget_exhausted', requestId: input.requestId }, 'retry budget exhausted');
-            throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
+            throw this.#finalError(input, attempts, suspect?.error);
           }
           tried[index] = (tried[index] as number) + 1;
           if (pinned !== undefined && choice.entry.id !== pinned) {
@@ -136,7 +177,7 @@ export class ChatDispatcher {
             if (suspect) registry.penalise(suspect.entry, suspect.error.code);
             return { entry, lease, target, upstreamModel, answer: placed.answer, attempts, repinnedFrom, routeReason: choice.reason, detach: placed.detach };
           } catch (thrown) {
-            const error = toGatewayError(thrown);
+            const error = asRouteFailure(toGatewayError(thrown), input.route);
             lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, retryAfterMs: error.retryAfterMs, stream: input.body.stream === true });
             attempts.push({
               provider: entry.id,
@@ -148,6 +189,11 @@ export class ChatDispatcher {
             });
             if (input.signal.aborted) throw toGatewayError(input.signal.reason);
             if (error.code === 'upstream_model_unavailable') registry.markModelUnserved(entry, target.model);
+            if (error.code === 'route_not_supported') registry.markCapabilityMissing(entry, input.route);
+            if (error.code === 'unsupported_parameter') {
+              const param = parameterNamed(error, input.body);
+              if (param !== undefined) registry.markCapabilityMissing(entry, input.route, param);
+            }
             if (error.code === 'upstream_client_error') {
               // A second provider rejecting the same request confirms it is the client's.
               if (suspect) throw error;
@@ -160,11 +206,11 @@ export class ChatDispatcher {
         }
       }
       // No target can place it now. When that is only because candidates are at their caps, it waits its turn.
-      if (!admission || input.priority === undefined || !this.#anyAtCap(targets, excludes, tried)) {
-        throw finalDispatchError(attempts, suspect?.error, this.#unavailable(input.plan), this.#options.fundingDetails?.());
+      if (!admission || input.priority === undefined || !this.#anyAtCap(input, excludes, tried)) {
+        throw this.#finalError(input, attempts, suspect?.error);
       }
       const requeued = ticket !== undefined;
-      ticket ??= admission.ticket(input.priority, () => this.#anyServable(targets, excludes, tried));
+      ticket ??= admission.ticket(input.priority, () => this.#anyServable(input, excludes, tried));
       const waiting = admission.wait(ticket, input.signal, requeued);
       // A request that lost the race for a slot it was woken for hands the turn on, if someone else can use it.
       if (requeued) admission.notify();
@@ -178,19 +224,20 @@ export class ChatDispatcher {
   }
 
   /** True when some provider that may serve a target (not tried yet, in rotation) is at its concurrency cap. */
-  #anyAtCap(targets: readonly RouteTarget[], excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[]): boolean {
-    return this.#anyCandidate(targets, excludes, tried, false);
+  #anyAtCap(input: DispatchInput, excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[]): boolean {
+    return this.#anyCandidate(input, excludes, tried, false);
   }
 
   /** True when some provider that may serve a target is in rotation with a free slot. */
-  #anyServable(targets: readonly RouteTarget[], excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[]): boolean {
-    return this.#anyCandidate(targets, excludes, tried, true);
+  #anyServable(input: DispatchInput, excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[]): boolean {
+    return this.#anyCandidate(input, excludes, tried, true);
   }
 
-  #anyCandidate(targets: readonly RouteTarget[], excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[], withCapacity: boolean): boolean {
+  #anyCandidate(input: DispatchInput, excludes: ReadonlyArray<ReadonlySet<string>>, tried: readonly number[], withCapacity: boolean): boolean {
     const now = this.#now();
+    const targets = input.plan.targets;
     for (const entry of this.#options.registry.entries.values()) {
-      if (!entry.isAvailable() || entry.hasCapacity() !== withCapacity) continue;
+      if (!entry.isAvailable() || entry.hasCapacity() !== withCapacity || lacksFor(entry, input, now)) continue;
       for (let index = 0; index < targets.length; index++) {
         if ((tried[index] as number) >= this.#options.maxAttempts || (excludes[index] as ReadonlySet<string>).has(entry.id)) continue;
         if ((targets[index] as RouteTarget).accepts(entry, now)) return true;
@@ -199,32 +246,63 @@ export class ChatDispatcher {
     return false;
   }
 
+  /** The error a request ends with when nothing more can be tried (see {@link finalDispatchError}). */
+  #finalError(input: DispatchInput, attempts: readonly AttemptRecord[], unconfirmed: GatewayError | undefined): GatewayError {
+    return finalDispatchError(attempts, unconfirmed, this.#unavailable(input), this.#options.fundingDetails?.(), this.#capabilityGap(input), input.plan.requestedModel);
+  }
+
+  /**
+   * What the request needs that no provider of its plan serves now, when every provider the plan
+   * accepts (healthy or not) is known to lack it; undefined when some provider may still serve it.
+   */
+  #capabilityGap(input: DispatchInput): CapabilityGap | undefined {
+    const now = this.#now();
+    const providers: string[] = [];
+    let routeMissing = true;
+    let param: string | undefined;
+    for (const entry of this.#options.registry.entries.values()) {
+      if (!input.plan.targets.some((target) => target.accepts(entry, now))) continue;
+      const missing = lacksFor(entry, input, now);
+      if (!missing) return undefined;
+      providers.push(entry.id);
+      if (missing.param !== undefined) {
+        routeMissing = false;
+        param ??= missing.param;
+      }
+    }
+    if (providers.length === 0) return undefined;
+    return { path: ROUTE_PATHS[input.route], route: routeMissing, param: routeMissing ? undefined : param, providers };
+  }
+
   /** The providers that could have served the plan but are out of rotation, with why (for a 503/402). */
-  #unavailable(plan: RoutePlan): Array<{ provider: string; reason: string }> {
+  #unavailable(input: DispatchInput): Array<{ provider: string; reason: string }> {
     const now = this.#now();
     const out: Array<{ provider: string; reason: string }> = [];
     for (const entry of this.#options.registry.entries.values()) {
-      if (!plan.targets.some((target) => target.accepts(entry, now))) continue;
-      const reason = entry.outOfRotationReason() ?? (entry.hasCapacity() ? null : 'at its concurrency cap');
+      if (!input.plan.targets.some((target) => target.accepts(entry, now))) continue;
+      const missing = lacksFor(entry, input, now);
+      const reason = missing
+        ? `does not serve ${missing.param !== undefined ? `\`${missing.param}\` on ` : ''}${ROUTE_PATHS[input.route]}`
+        : (entry.outOfRotationReason() ?? (entry.hasCapacity() ? null : 'at its concurrency cap'));
       if (reason) out.push({ provider: entry.id, reason });
     }
     return out;
   }
 
-  #choose(target: RouteTarget, exclude: ReadonlySet<string>, pinned: string | undefined, request: PickRequest, override: BalancingStrategy | undefined): Choice | undefined {
+  #choose(target: RouteTarget, exclude: ReadonlySet<string>, pinned: string | undefined, input: DispatchInput): Choice | undefined {
     const now = this.#now();
     if (pinned !== undefined && !exclude.has(pinned)) {
       const entry = this.#options.registry.get(pinned);
-      if (entry && target.accepts(entry, now) && entry.isAvailable() && entry.hasCapacity()) return { entry, reason: 'session' };
+      if (entry && target.accepts(entry, now) && entry.isAvailable() && entry.hasCapacity() && !lacksFor(entry, input, now)) return { entry, reason: 'session' };
     }
     const candidates: ProviderEntry[] = [];
     for (const entry of this.#options.registry.entries.values()) {
-      if (exclude.has(entry.id) || !entry.isAvailable() || !entry.hasCapacity() || !target.accepts(entry, now)) continue;
+      if (exclude.has(entry.id) || !entry.isAvailable() || !entry.hasCapacity() || !target.accepts(entry, now) || lacksFor(entry, input, now)) continue;
       candidates.push(entry);
     }
     if (candidates.length === 0) return undefined;
-    const strategy = override ?? this.#options.strategy();
-    const context: PickContext = { now: this.#now, random: this.#random, request };
+    const strategy = input.strategy ?? this.#options.strategy();
+    const context: PickContext = { now: this.#now, random: this.#random, request: input.pick };
     const { provider, reason } = chosenOf(strategy.pick(candidates, context));
     const entry = candidates.find((candidate) => candidate.id === provider.id);
     if (!entry) throw new GatewayError('internal_error', `Balancing strategy "${strategy.name}" picked a provider that was not a candidate`);

@@ -2,6 +2,7 @@ import type { BalancingStrategy } from '../balancer/index.js';
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import type { CompletionRoute, TokenUsage } from '../providers/inference-provider.js';
+import { headerSafe } from '../providers/http/provider-url.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type RelayProgress, type ResponseSink } from './answer-relay.js';
 import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
@@ -119,14 +120,15 @@ function usageOfEndedStream(progress: RelayProgress, body: Record<string, unknow
 }
 
 function answerHeaders(placement: Placement): Record<string, string> {
-  const headers: Record<string, string> = { 'x-provider-address': placement.entry.descriptor.address };
+  // Provider ids come from configuration, the node API or the chain: encoded if not header-safe, so a header can never fail after the upstream answered.
+  const headers: Record<string, string> = { 'x-provider-address': headerSafe(placement.entry.descriptor.address) };
   if (placement.repinnedFrom) {
     headers['x-session-repinned'] = 'true';
-    headers['x-session-previous-provider'] = placement.repinnedFrom;
+    headers['x-session-previous-provider'] = headerSafe(placement.repinnedFrom);
   }
   if (placement.target.fallbackFor !== undefined) headers['x-model-fallback'] = placement.target.model;
   if (placement.routeReason) headers['x-route-reason'] = placement.routeReason;
-  if (placement.entry.pool !== undefined) headers['x-pool'] = placement.entry.pool;
+  if (placement.entry.pool !== undefined) headers['x-pool'] = headerSafe(placement.entry.pool);
   return headers;
 }
 

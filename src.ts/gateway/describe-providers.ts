@@ -53,6 +53,8 @@ export interface ProviderView {
   completionTokens: number;
   /** What its answers cost in all, neuron (decimal string). */
   spendNeuron: string;
+  /** Routes (`completions`) and route parameters (`completions:logprobs`) it said it does not serve, until when: left out of requests that need them, nothing else. */
+  missingCapabilities: Array<{ capability: string; until: string }>;
   lastHealthCheck: string | null;
   lastProbeError: string | null;
   joinedAt: string;
@@ -65,7 +67,7 @@ function note<S extends string>(value: { state: S; since: number; reason: string
 const round = (value: number | undefined): number | null => (value === undefined ? null : Math.round(value * 100) / 100);
 
 /** The view of one provider. */
-export function describeProvider(entry: ProviderEntry): ProviderView {
+export function describeProvider(entry: ProviderEntry, now = Date.now()): ProviderView {
   const descriptor = entry.descriptor;
   const stats = entry.stats;
   const breaker = entry.breaker.snapshot();
@@ -109,6 +111,7 @@ export function describeProvider(entry: ProviderEntry): ProviderView {
     promptTokens: stats.promptTokens,
     completionTokens: stats.completionTokens,
     spendNeuron: entry.spendNeuron.toString(),
+    missingCapabilities: entry.missingCapabilities.list(now),
     lastHealthCheck: entry.lastHealthCheck,
     lastProbeError: entry.lastProbeError,
     joinedAt: new Date(entry.joinedAt).toISOString(),
@@ -117,5 +120,6 @@ export function describeProvider(entry: ProviderEntry): ProviderView {
 
 /** The view of every provider of the fleet, in joining order. */
 export function describeProviders(registry: ProviderRegistry): ProviderView[] {
-  return registry.list().map(describeProvider);
+  const now = Date.now();
+  return registry.list().map((entry) => describeProvider(entry, now));
 }

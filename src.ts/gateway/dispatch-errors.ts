@@ -11,7 +11,30 @@ export interface AttemptRecord {
 }
 
 /** Codes that, when every attempt ended with them, are returned as they are (more precise than "all failed"). */
-const PASS_THROUGH_WHEN_UNANIMOUS = new Set<ErrorCode>(['insufficient_funds', 'upstream_rate_limited', 'upstream_timeout']);
+const PASS_THROUGH_WHEN_UNANIMOUS = new Set<ErrorCode>(['insufficient_funds', 'upstream_rate_limited', 'upstream_timeout', 'route_not_supported', 'unsupported_parameter']);
+
+/** What a request needs that no provider of its model serves: the route, or a parameter of it. */
+export interface CapabilityGap {
+  /** The route as the client called it, e.g. `/v1/completions`. */
+  readonly path: string;
+  /** The parameter, when the route is served but this parameter of it is not (undefined: not known, or the route itself). */
+  readonly param?: string | undefined;
+  /** True when the route itself is not served. */
+  readonly route: boolean;
+  /** The providers that said so. */
+  readonly providers: readonly string[];
+}
+
+/** The client's answer when no provider serves what the request needs: 404 `route_not_supported` or 400 `unsupported_parameter`. */
+export function capabilityGapError(gap: CapabilityGap, model: string | undefined): GatewayError {
+  const of = model ? ` of \`${model}\`` : '';
+  const details = { route: gap.path, providers: gap.providers };
+  if (gap.route) {
+    return new GatewayError('route_not_supported', `No provider${of} serves POST ${gap.path} (each answered 404/405 on it); try another route, e.g. POST /v1/chat/completions`, { details });
+  }
+  const named = gap.param !== undefined ? `the parameter \`${gap.param}\`` : 'a parameter of this request';
+  return new GatewayError('unsupported_parameter', `No provider${of} supports ${named} on POST ${gap.path}`, { param: gap.param ?? null, details });
+}
 
 /** How long a client is asked to wait when no provider is available, ms. */
 const NO_PROVIDER_RETRY_AFTER_MS = 1000;
@@ -20,6 +43,8 @@ const NO_PROVIDER_RETRY_AFTER_MS = 1000;
  * The error a request ends with when no provider served it:
  * - nothing tried: 402 `insufficient_funds` when every provider that could serve needs funds,
  *   else 503 `no_healthy_provider` naming each provider and why it is out of rotation;
+ * - only routes or parameters that no provider of the model serves: 404 `route_not_supported` or
+ *   400 `unsupported_parameter` (see {@link capabilityGapError});
  * - only a provider's 400/422 that no second provider could confirm: that client error;
  * - the same funding, rate-limit or timeout cause on every attempt: that cause;
  * - otherwise 502 `all_providers_failed` listing every attempt.
@@ -29,7 +54,11 @@ export function finalDispatchError(
   unconfirmedClientError: GatewayError | undefined,
   unavailable: ReadonlyArray<{ provider: string; reason: string }>,
   fundingDetails: object | undefined,
+  gap?: CapabilityGap,
+  model?: string,
 ): GatewayError {
+  // Only what no provider serves stopped it (no health, funding or other failure): say that, precisely.
+  if (gap && attempts.every((attempt) => attempt.code === 'route_not_supported' || attempt.code === 'unsupported_parameter')) return capabilityGapError(gap, model);
   if (attempts.length === 0) {
     if (unavailable.length > 0 && unavailable.every((entry) => entry.reason.startsWith('funding'))) {
       const ledger = (fundingDetails as { ledger?: { available?: string } | null } | undefined)?.ledger?.available;

@@ -23,6 +23,8 @@ export interface FleetSource {
   tick(): Promise<void>;
   /** Facts about the wallet's funds for error details and `/admin` (e.g. the ledger balance), when known. */
   fundingSummary?(): object | undefined;
+  /** A request was refused for want of funds: the source may look for a deposit or a top-up now (in the background; quick, must not throw). */
+  fundsWanted?(): void;
   /** A request found no available provider for `model` (the source may bring one in, in the background). */
   demand?(model: string): void;
   /** Models the source knows of beyond the fleet (e.g. discovered but not funded yet), with how many providers offer each. */

@@ -241,6 +241,8 @@ export class Gateway {
       if (GatewayError.isInstance(error) && DEMAND_CODES.has(error.code)) {
         for (const target of plan.targets) this.fleet.demand?.(target.model);
       }
+      // Refused for want of funds: the source looks for a deposit (or a top-up made elsewhere) now, not at its next tick.
+      if (GatewayError.isInstance(error) && error.code === 'insufficient_funds') this.fleet.fundsWanted?.();
       throw error;
     } finally {
       this.#waiting.delete(scope);

@@ -2,6 +2,7 @@ import type { ProviderSnapshot } from '../balancer/index.js';
 import type { CircuitBreaker } from '../health/index.js';
 import type { InferenceProvider, ProviderDescriptor } from '../providers/inference-provider.js';
 import { ProviderStats } from '../stats/index.js';
+import { MissingCapabilities } from './missing-capabilities.js';
 
 /** How a provider takes part in the fleet, as configured. */
 export interface ProviderMembershipOptions {
@@ -71,6 +72,8 @@ export class ProviderEntry implements ProviderSnapshot {
   spendNeuron = 0n;
   /** Models the provider said it does not serve, until when (epoch ms). */
   readonly unservedModels = new Map<string, number>();
+  /** Routes and parameters the provider said it does not serve (404/405 on a route, an "unsupported parameter" 400), until when. */
+  readonly missingCapabilities = new MissingCapabilities();
   lastHealthCheck: string | null = null;
   lastProbeError: string | null = null;
   /** When it joined (epoch ms). */

@@ -13,6 +13,7 @@ import {
 } from '../observability/index.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
 import type { AttemptOutcome } from '../stats/index.js';
+import { MissingCapabilities } from './missing-capabilities.js';
 import { ProviderEntry, type FundingState, type ProviderMembershipOptions, type TrustState } from './provider-entry.js';
 
 /** How an attempt holding a lease ended (the registry adds provider id and duration). */
@@ -40,6 +41,8 @@ export interface ProviderRegistryOptions {
   now?: () => number;
   /** How long a provider that said it does not serve a model is not asked for it again, ms. Default 60000. */
   unservedModelTtlMs?: number;
+  /** How long a provider that said it does not serve a route (or a parameter of one) is not sent requests that need it, ms. Default 60000. */
+  missingCapabilityTtlMs?: number;
   /** The id its events carry on `diagnostics_channel` (see `observability/channels`). Default: a random UUID. */
   gatewayId?: string;
 }
@@ -52,6 +55,8 @@ const BREAKER_NEUTRAL = new Set([
   'upstream_client_error',
   'insufficient_funds',
   'upstream_model_unavailable',
+  'route_not_supported',
+  'unsupported_parameter',
 ]);
 
 type OutcomeListener = (outcome: AttemptOutcome, entry: ProviderEntry) => void;
@@ -276,6 +281,18 @@ export class ProviderRegistry {
   /** Remembers that `entry` does not serve `model` (for a while), so it is not asked again. */
   markModelUnserved(entry: ProviderEntry, model: string): void {
     entry.unservedModels.set(model, this.#now() + (this.#options.unservedModelTtlMs ?? 60_000));
+  }
+
+  /**
+   * Remembers that `entry` does not serve `route` (or, with `param`, that parameter of it) for a
+   * while: requests that need it go to other providers; its breaker and its other requests are untouched.
+   */
+  markCapabilityMissing(entry: ProviderEntry, route: string, param?: string): void {
+    const key = MissingCapabilities.key(route, param);
+    const fresh = !entry.missingCapabilities.lacks(key, this.#now());
+    const ttlMs = this.#options.missingCapabilityTtlMs ?? 60_000;
+    entry.missingCapabilities.mark(key, this.#now() + ttlMs);
+    if (fresh) this.#options.logger.info({ event: 'provider_capability_missing', provider: entry.id, route, ...(param !== undefined ? { param } : {}), ttlMs }, `provider ${entry.id} does not serve ${key}`);
   }
 
   /** Sets a provider's funding state (logged and published when it changes). */

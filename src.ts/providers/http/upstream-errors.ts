@@ -64,12 +64,35 @@ function meansModelNotServed(status: number, body: UpstreamErrorBody): boolean {
   return status === 404 && /model/i.test(body.message);
 }
 
+/** True when an upstream's 404/405 says the route itself is not served (not the model: see {@link meansModelNotServed}). */
+function meansRouteNotServed(status: number): boolean {
+  return status === 404 || status === 405;
+}
+
+/** Error codes and wordings by which an upstream says it does not support a parameter (OpenAI, vLLM/pydantic, llama.cpp...). */
+const UNSUPPORTED_CODES = new Set(['unsupported_parameter', 'unsupported_value', 'extra_forbidden']);
+const UNSUPPORTED_WORDING = /unsupported (request )?(parameter|argument|field|value)|\bnot supported\b|unrecognized (request )?(parameter|argument|field)|unknown (parameter|argument|field)|extra (inputs|fields) (are )?not permitted/i;
+
+/** True when an upstream's 400/422 says the request used something it does not support. */
+function meansParameterUnsupported(status: number, body: UpstreamErrorBody): boolean {
+  if (status !== 400 && status !== 422) return false;
+  return (body.code !== undefined && UNSUPPORTED_CODES.has(body.code)) || UNSUPPORTED_WORDING.test(body.message);
+}
+
+/** The parameter an "unsupported" message names in quotes (`'logprobs'`, `"logprobs"`, `` `logprobs` ``), if any. */
+export function quotedParameter(message: string): string | undefined {
+  return /['"`]([A-Za-z_][A-Za-z0-9_.]{0,63})['"`]/.exec(message)?.[1];
+}
+
 /**
  * Maps an upstream's non-2xx status to the gateway's error, deciding whether another provider
  * may succeed. The gateway built the request, so nearly every status is the provider's problem
  * (retryable, counted against it): 3xx, 401/403, 404, 408, 413, 429, 5xx... Only 400 and 422
  * may be the client's fault: they come back as `upstream_client_error`, which the dispatcher
- * confirms on a second provider before blaming the client.
+ * confirms on a second provider before blaming the client. What a provider does not serve is
+ * neither its fault nor the client's: a model (`upstream_model_unavailable`), a route (404/405:
+ * `route_not_supported`) or a parameter (a 400/422 saying "unsupported": `unsupported_parameter`)
+ * is retried elsewhere and remembered for that provider, without counting against its health.
  */
 export function errorForUpstreamStatus(status: number, body: UpstreamErrorBody, providerId: string, retryAfterMs: number | undefined): GatewayError {
   const { message } = body;
@@ -89,6 +112,17 @@ export function errorForUpstreamStatus(status: number, body: UpstreamErrorBody, 
   }
   if (meansModelNotServed(status, body)) {
     return new GatewayError('upstream_model_unavailable', `Provider ${providerId} does not serve the requested model: ${message}`, { ...base, retryable: true });
+  }
+  if (meansRouteNotServed(status)) {
+    return new GatewayError('route_not_supported', `Provider ${providerId} does not serve this route (HTTP ${status}): ${message}`, { ...base, retryable: true });
+  }
+  if (meansParameterUnsupported(status, body)) {
+    const param = quotedParameter(message);
+    return new GatewayError('unsupported_parameter', `Provider ${providerId} does not support a parameter of the request (HTTP ${status}): ${message}`, {
+      ...base,
+      retryable: true,
+      ...(param !== undefined ? { param } : {}),
+    });
   }
   if (status === 400 || status === 422) {
     return new GatewayError('upstream_client_error', `Provider ${providerId} rejected the request (HTTP ${status}): ${message}`, { ...base, retryable: false });

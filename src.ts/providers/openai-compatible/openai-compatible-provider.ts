@@ -1,6 +1,7 @@
 import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
+import { withoutCredentials } from '../http/provider-url.js';
 import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
 
 /** A model a plain upstream serves: its id, or the id clients use, what the upstream calls it and its price. */
@@ -12,7 +13,7 @@ export type OpenAICompatibleModel =
 export interface OpenAICompatibleProviderOptions {
   /** Stable name (used as its id and address in responses). */
   name: string;
-  /** Base URL up to `/v1`, e.g. `http://127.0.0.1:8000/v1`. */
+  /** Base URL up to `/v1`, e.g. `http://127.0.0.1:8000/v1`. A user name or password in it is dropped (never sent, never shown): use `apiKey`. */
   baseUrl: string;
   /** The models it serves. Empty or absent: it takes whatever model the client names. */
   models?: readonly OpenAICompatibleModel[];
@@ -51,7 +52,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
       id: options.name,
       kind: 'openai-compatible',
       address: options.name,
-      endpoint: options.baseUrl.replace(/\/+$/, ''),
+      endpoint: withoutCredentials(options.baseUrl).replace(/\/+$/, ''),
       models: (options.models ?? []).map(toOffer),
       verifiable: false,
       verifiability: 'none',

@@ -1,8 +1,9 @@
 import { Contract, JsonRpcProvider, Network, Wallet, ZeroAddress, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../errors/index.js';
+import { GatewayError, toGatewayError } from '../../errors/index.js';
 import { installSdkConsoleRouting, runWithSdkLogger } from '../../logging/sdk-console.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
+import { providerUrlProblem } from '../http/provider-url.js';
 import type { ModelOffer } from '../inference-provider.js';
 import { classifyChainError } from './classify-chain-error.js';
 import { SessionHeaderCache } from './session-header-cache.js';
@@ -32,6 +33,17 @@ export interface ZgNetworkOptions {
   ledgerDeposit?: number;
   /** Background auto-funding of each provider sub-account. */
   autoFunding?: { intervalMs?: number; bufferMultiplier?: number };
+  /**
+   * Checks a provider's self-published service URL before anything is sent to it or any funds
+   * move (scheme, deny list); rejects to refuse the provider. Default: http and https only.
+   */
+  checkServiceUrl?: (url: string) => Promise<void>;
+}
+
+/** The default service URL check: http and https only. */
+async function checkSchemeOnly(url: string): Promise<void> {
+  const problem = providerUrlProblem(url);
+  if (problem) throw new GatewayError('invalid_request', `The URL ${problem}`, { param: 'url' });
 }
 
 /** Balances in neuron. */
@@ -193,6 +205,11 @@ export class ZgNetwork {
     const existing = this.#providers.get(address.toLowerCase());
     if (existing) return existing;
     const service = await this.readService(address);
+    try {
+      await (this.#options.checkServiceUrl ?? checkSchemeOnly)(service.url);
+    } catch (error) {
+      throw new GatewayError('provider_init_failed', `Provider ${address}: its service URL is refused: ${toGatewayError(error).message}`, { cause: error, details: { provider: address } });
+    }
     if (!service.teeSignerAcknowledged || service.teeSignerAddress === ZeroAddress) {
       throw new GatewayError('provider_init_failed', `Provider ${address}: its TEE signer is not acknowledged by the contract owner, so its responses cannot be verified`, {
         details: { provider: address },

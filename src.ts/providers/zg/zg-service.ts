@@ -1,4 +1,5 @@
 import type { ModelOffer, PriceTier, ProviderDescriptor, Verifiability } from '../inference-provider.js';
+import { withoutCredentials } from '../http/provider-url.js';
 import { parseMultiModelInfo, parseTieredPricing } from './zg-sdk.js';
 
 /** A 0G inference service as the chain publishes it (`getService` / `listService`). */
@@ -26,7 +27,8 @@ export function serviceFromContract(raw: ZgService): ZgService {
   return {
     provider: raw.provider,
     serviceType: raw.serviceType,
-    url: raw.url.replace(/\/+$/, ''),
+    // A provider's self-published URL: credentials in it are never kept (nor shown).
+    url: withoutCredentials(raw.url).replace(/\/+$/, ''),
     inputPrice: raw.inputPrice,
     outputPrice: raw.outputPrice,
     updatedAt: raw.updatedAt,

@@ -4,6 +4,7 @@
  * (and the tests check) what the routes send.
  */
 import { z } from 'zod';
+import { providerNameSchema, providerUrlSchema } from '../../config/gateway-config-schema.js';
 import { providerViewSchema, queueStatsSchema } from './response-schemas.js';
 
 const poolName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 characters of A-Z a-z 0-9 _ . -');
@@ -22,8 +23,8 @@ const membershipFields = {
 /** `POST /nodes/add`. */
 export const nodeAddRequestSchema = z
   .object({
-    url: z.string().url().max(2048).describe('The server\'s base URL, e.g. `http://10.0.0.5:8000` (`/v1` is appended unless it ends with it); its id in the fleet.'),
-    name: z.string().min(1).max(100).optional().describe('Its id instead of the URL.'),
+    url: providerUrlSchema.describe('The server\'s base URL, e.g. `http://10.0.0.5:8000` (`/v1` is appended unless it ends with it); its id in the fleet. http or https only, no user name or password (use `apiKey`), not a link-local or metadata address, nor a range of `providerUrls.deny`.'),
+    name: providerNameSchema.optional().describe('Its id instead of the URL (visible ASCII, no control characters).'),
     models: z.array(z.string().min(1).max(256)).max(1000).optional().describe('The models it serves. Default: whatever model the client names.'),
     apiKey: z.string().min(1).max(4096).optional().describe('Sent upstream as `Authorization: Bearer`; never shown.'),
     ...membershipFields,

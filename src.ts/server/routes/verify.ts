@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../../gateway/gateway.js';
+import { headerSafe } from '../../providers/http/provider-url.js';
 import { clientClosedReason } from '../../gateway/request-scope.js';
 import type { ClientKeys, KeyTicket } from '../../keys/index.js';
 import { clientKeyOf } from '../client-auth.js';
@@ -26,7 +27,7 @@ export function verifyRoute(gateway: Gateway, bodyLimit: number, clientKeys?: Cl
       });
       const result = await gateway.verify(id, client.signal, key?.id);
       factsOf(response).provider = result.provider;
-      writeJson(response, result, 200, { 'x-provider-address': result.provider });
+      writeJson(response, result, 200, { 'x-provider-address': headerSafe(result.provider) });
     } finally {
       await ticket?.release();
     }
