@@ -27,12 +27,12 @@ export function stallBoundedSink(sink: ResponseSink, ms: number): ResponseSink {
     async drain(signal: AbortSignal): Promise<void> {
       const controller = new AbortController();
       const unfollow = followAbort(signal, controller);
-      const stalled = clientStalledError(ms);
-      const timer = setTimeout(() => controller.abort(stalled), ms);
+      let stalled: GatewayError | undefined;
+      const timer = setTimeout(() => controller.abort((stalled = clientStalledError(ms))), ms);
       try {
         await sink.drain(controller.signal);
       } catch (error) {
-        if (controller.signal.reason === stalled) throw stalled;
+        if (stalled !== undefined && controller.signal.reason === stalled) throw stalled;
         throw error;
       } finally {
         clearTimeout(timer);
