@@ -156,6 +156,11 @@ describe('sendChatOverHttp: answers', () => {
     assert.match(error.message, /in the middle of an event/);
     replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: [DONE]'));
     assert.equal((await drain(await send(true))).length, 1);
+    // Cut in the middle of its JSON: the cut is what is reported; an error it carried is kept.
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: {"id":"s","choi'));
+    assert.match((await failure(drain(await send(true)))).message, /in the middle of an event/);
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: {"error":{"message":"oom at the end"}}'));
+    assert.match((await failure(drain(await send(true)))).message, /oom at the end/);
   });
 
   test('SSE: a consumer that stops reading for longer than the chunk gap is not the provider\'s silence (the reader paused it)', async () => {

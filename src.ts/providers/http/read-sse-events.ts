@@ -44,6 +44,16 @@ function interpret(event: SplitEvent, providerId: string): SseEvent | 'done' {
   return { raw: event.raw, json: body };
 }
 
+function parsesAsJson(data: string | undefined): boolean {
+  if (data === undefined) return false;
+  try {
+    JSON.parse(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How long the end of a body may take to arrive after its `[DONE]` before the connection is dropped, ms. */
 const AFTER_DONE_GRACE_MS = 2000;
 
@@ -157,7 +167,13 @@ class SseEventReader implements AsyncIterator<SseEvent, undefined> {
       // be cut short, and relayed as it is the error event that follows would land on its line, where
       // no client can parse it. Only its meaning is kept: `[DONE]` ends the answer, an error fails it.
       if (last) {
-        const relayed = interpret(last, providerId);
+        let relayed: SseEvent | 'done' | undefined;
+        try {
+          relayed = interpret(last, providerId);
+        } catch (error) {
+          // An error it reports is kept; JSON cut short is just the cut.
+          if (last.type === 'error' || parsesAsJson(last.data)) throw error;
+        }
         if (relayed === 'done') return this.#finish(true, true);
         dropped = true;
       }
