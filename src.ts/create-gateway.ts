@@ -137,7 +137,12 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     routing: routingOptions(config, () => fleet.catalogModels()),
     maxAttempts: config.maxRetries,
     timeouts: config.timeouts,
-    limits: { maxResponseBytes: config.limits.maxResponseBytes, maxSseEventBytes: config.limits.maxSseEventBytes },
+    limits: {
+      maxResponseBytes: config.limits.maxResponseBytes,
+      maxSseEventBytes: config.limits.maxSseEventBytes,
+      maxPreambleBytes: config.limits.maxPreambleBytes,
+      maxPreambleEvents: config.limits.maxPreambleEvents,
+    },
     retryBudget: config.retryBudget,
     trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
     queue: config.queue,

@@ -222,10 +222,12 @@ export const gatewayConfigSchema = z
       .object({
         /** TCP connect. Default 5000. */
         connect: positiveMs.default(5000),
-        /** Until the provider's first byte (JSON: the whole answer; streams: the first event). Default 30000. */
+        /** Until the provider's first content (JSON: the whole answer; streams: the first event of substance, not a comment or a role-only chunk). Default 30000. */
         firstByte: positiveMs.default(30_000),
-        /** Longest silence between two stream chunks. Default 30000. */
+        /** Longest silence between two stream chunks (not counted while the gateway paused the provider for a slow client). Default 30000. */
         chunkGap: positiveMs.default(30_000),
+        /** Longest a streaming client may stop reading (the gateway pauses the provider meanwhile, without counting it as the provider's silence); then the client is cut. Default 60000. */
+        clientStall: positiveMs.default(60_000),
         /** Whole request, streams included. Default 600000. */
         total: positiveMs.default(600_000),
         /** A `/v1/verify` call (asking the provider for its signature). Default 10000. */
@@ -240,6 +242,10 @@ export const gatewayConfigSchema = z
         maxResponseBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
         /** Largest single SSE event from a provider, bytes. Default 1 MiB. */
         maxSseEventBytes: z.number().int().min(1024).default(1024 * 1024),
+        /** Most bytes a stream may send before its first content (comments, role-only chunks), all held for a retry elsewhere; past it the provider is replaced. Default 256 KiB. */
+        maxPreambleBytes: z.number().int().min(1024).default(256 * 1024),
+        /** Most events a stream may send before its first content; past it the provider is replaced. Default 1000. */
+        maxPreambleEvents: z.number().int().min(1).default(1000),
         /** Longest a client may take to send its whole request (headers and body), ms. Default 60000. */
         requestTimeout: positiveMs.default(60_000),
         /** Longest a client may take to send its headers, ms. Default 10000. */

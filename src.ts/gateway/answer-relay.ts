@@ -18,6 +18,8 @@ export interface ResponseSink {
   drain(signal: AbortSignal): Promise<void>;
   /** Ends the response, with a last chunk. */
   end(chunk?: Buffer | string): void;
+  /** Cuts the connection at once, whatever is still buffered (a client that stopped reading). */
+  destroy?(): void;
 }
 
 /** What the relay learnt of a complete answer. */

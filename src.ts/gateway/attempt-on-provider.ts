@@ -6,11 +6,27 @@ import type { ProviderEntry } from './provider-entry.js';
 
 /** Timeouts the dispatcher enforces on one attempt, ms. */
 export interface DispatchTimeouts {
-  /** Until the provider's first byte (JSON: the whole answer; streams: the first event). */
+  /** Until the provider's first byte (JSON: the whole answer; streams: the first event of substance). */
   firstByte: number;
-  /** Longest silence between two stream events. */
+  /** Longest silence between two stream events (not counted while the gateway itself paused the provider). */
   chunkGap: number;
 }
+
+/**
+ * Bounds on what a stream may send before its first event of substance (comments, role-only
+ * chunks, empty deltas): all of it is held so the request can still go to another provider.
+ */
+export interface PreambleLimits {
+  /** Most bytes held before the first content. Default {@link DEFAULT_MAX_PREAMBLE_BYTES}. */
+  readonly maxPreambleBytes?: number;
+  /** Most events held before the first content. Default {@link DEFAULT_MAX_PREAMBLE_EVENTS}. */
+  readonly maxPreambleEvents?: number;
+}
+
+/** Default of {@link PreambleLimits.maxPreambleBytes}: 256 KiB. */
+export const DEFAULT_MAX_PREAMBLE_BYTES = 256 * 1024;
+/** Default of {@link PreambleLimits.maxPreambleEvents}. */
+export const DEFAULT_MAX_PREAMBLE_EVENTS = 1000;
 
 /** A stream whose start has been received: events up to the first one of substance (or the whole, short stream). */
 export interface StartedStream {
@@ -29,16 +45,20 @@ export type PlacedAnswer = (ProviderJsonResult & { readonly ttfbMs: number }) | 
 
 /**
  * One call on one provider, bounded by the first-byte timeout until the provider's first event
- * (JSON: its whole answer). A stream counts as placed only once an event of substance arrived
- * (content, a tool call, a finish reason), so a role-only first chunk followed by a failure is
- * still retryable elsewhere. On success the call stays linked to `requestSignal` until `detach`.
+ * of substance (JSON: its whole answer). A stream counts as placed only once an event of
+ * substance arrived (content, a tool call, a finish reason), so a role-only first chunk followed
+ * by a failure is still retryable elsewhere. What comes before is held, bounded by `limits`
+ * (bytes and events) and by the first-byte deadline: a provider that sends comments or empty
+ * chunks without end fails, retryably. A chunk before the content that is not a completion chunk
+ * (no `choices`) is the provider's failure too, as for a JSON answer. On success the call stays
+ * linked to `requestSignal` until `detach`.
  */
 export async function attemptOnProvider(
   entry: ProviderEntry,
   call: UpstreamCall,
   requestSignal: AbortSignal,
   timeouts: DispatchTimeouts,
-  limits: ResponseLimits,
+  limits: ResponseLimits & PreambleLimits,
   now: () => number,
 ): Promise<{ answer: PlacedAnswer; detach: () => void }> {
   const controller = new AbortController();
@@ -58,17 +78,31 @@ export async function attemptOnProvider(
     }
     events = result.events;
     const received: SseEvent[] = [];
+    const maxBytes = limits.maxPreambleBytes ?? DEFAULT_MAX_PREAMBLE_BYTES;
+    const maxEvents = limits.maxPreambleEvents ?? DEFAULT_MAX_PREAMBLE_EVENTS;
+    let heldBytes = 0;
     for (;;) {
       const next = await events.next();
-      clearTimeout(firstByteTimer);
       if (next.done) {
+        clearTimeout(firstByteTimer);
         if (received.length === 0) throw new GatewayError('upstream_error', `Provider ${entry.id} sent an empty stream`, { retryable: true, details: { provider: entry.id } });
         return { answer: { kind: 'stream', chatId: result.chatId, received, events, complete: true, ttfbMs: now() - sentAt }, detach: unfollow };
       }
-      received.push(next.value);
-      if (next.value.json !== undefined && chunkHasSubstance(next.value.json)) {
+      const { json, raw } = next.value;
+      if (json !== undefined && chunkHasSubstance(json)) {
+        clearTimeout(firstByteTimer);
+        received.push(next.value);
         return { answer: { kind: 'stream', chatId: result.chatId, received, events, complete: false, ttfbMs: now() - sentAt }, detach: unfollow };
       }
+      if (json !== undefined && !Array.isArray(json.choices)) {
+        throw new GatewayError('upstream_error', `Provider ${entry.id} sent an unusable answer: a stream chunk before any content has no choices`, {
+          retryable: true,
+          details: { provider: entry.id },
+        });
+      }
+      heldBytes += raw.length;
+      if (heldBytes > maxBytes || received.length >= maxEvents) throw preambleTooLarge(entry.id, heldBytes, received.length + 1, maxBytes, maxEvents);
+      received.push(next.value);
     }
   } catch (thrown) {
     clearTimeout(firstByteTimer);
@@ -80,4 +114,13 @@ export async function attemptOnProvider(
     unfollow();
     throw error;
   }
+}
+
+/** A stream that sent more than the preamble bounds before its first content: retryable elsewhere. */
+function preambleTooLarge(providerId: string, bytes: number, events: number, maxBytes: number, maxEvents: number): GatewayError {
+  const what = bytes > maxBytes ? `more than ${maxBytes} bytes` : `more than ${maxEvents} events`;
+  return new GatewayError('upstream_response_too_large', `Provider ${providerId} sent ${what} before any content`, {
+    retryable: true,
+    details: { provider: providerId, limitBytes: maxBytes, limitEvents: maxEvents, preambleBytes: bytes, preambleEvents: events },
+  });
 }

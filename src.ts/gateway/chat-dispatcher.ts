@@ -5,7 +5,7 @@ import type { RetryBudget } from '../health/index.js';
 import type { CompletionRoute, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
-import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer } from './attempt-on-provider.js';
+import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer, type PreambleLimits } from './attempt-on-provider.js';
 
 export type { DispatchTimeouts };
 import { finalDispatchError, type AttemptRecord, type CapabilityGap } from './dispatch-errors.js';
@@ -60,7 +60,8 @@ export interface ChatDispatcherOptions {
   /** Most providers tried per model group. */
   maxAttempts: number;
   timeouts: DispatchTimeouts;
-  limits: ResponseLimits;
+  /** Bounds on a provider's answer, and on what a stream may send before its first content. */
+  limits: ResponseLimits & PreambleLimits;
   logger: Logger;
   now?: () => number;
   random?: () => number;
@@ -186,6 +187,7 @@ export class ChatDispatcher {
               message: error.message,
               durationMs: this.#now() - started,
               ...(error.upstreamStatus ? { upstreamStatus: error.upstreamStatus } : {}),
+              ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
             });
             if (input.signal.aborted) throw toGatewayError(input.signal.reason);
             if (error.code === 'upstream_model_unavailable') registry.markModelUnserved(entry, target.model);

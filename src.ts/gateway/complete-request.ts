@@ -5,6 +5,7 @@ import type { CompletionRoute, TokenUsage } from '../providers/inference-provide
 import { headerSafe } from '../providers/http/provider-url.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type RelayProgress, type ResponseSink } from './answer-relay.js';
+import { DEFAULT_CLIENT_STALL_MS, stallBoundedSink } from './client-stall.js';
 import type { ChatDispatcher, Placement } from './chat-dispatcher.js';
 import type { ProviderEntry } from './provider-entry.js';
 import { costOfUsage, estimatePromptTokens, pricesFor } from '../providers/model-pricing.js';
@@ -28,7 +29,7 @@ export interface ServedAnswerFacts {
 /** How a completion request ended, for the request log line, metrics and client keys. */
 export interface CompletionReport {
   status: number;
-  /** `ok`, `stream_error` (failed after the stream started), `client_closed`. */
+  /** `ok`, `stream_error` (failed after the stream started), `client_closed` (it left, or stopped reading: `errorCode` `client_stalled`). */
   outcome: 'ok' | 'stream_error' | 'client_closed';
   errorCode: string | undefined;
   provider: string | undefined;
@@ -78,6 +79,8 @@ export interface CompletionContext {
   readonly now: () => number;
   /** Told once per served answer (trust sampling, billing). Must not throw. */
   readonly onServed?: (entry: ProviderEntry, answer: ServedAnswerFacts) => void;
+  /** Longest a streaming client may stop reading before it is cut, ms. Default {@link DEFAULT_CLIENT_STALL_MS}. */
+  readonly clientStallMs?: number;
 }
 
 /** One completion request as the HTTP layer hands it over (validated, gateway-only fields removed). */
@@ -251,7 +254,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
     const clientWantsUsage = (input.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const progress: RelayProgress = { contentChars: 0, usage: undefined };
     try {
-      await relayStream(answer, sink, input.signal, clientWantsUsage, entry.id, record, progress);
+      // A client that stops reading pauses the provider (backpressure) and, after clientStallMs, is cut.
+      await relayStream(answer, stallBoundedSink(sink, context.clientStallMs ?? DEFAULT_CLIENT_STALL_MS), input.signal, clientWantsUsage, entry.id, record, progress);
     } catch (thrown) {
       const error = input.signal.aborted && GatewayError.isInstance(input.signal.reason) ? input.signal.reason : toGatewayError(thrown);
       await answer.events.return?.(undefined).catch(() => undefined);
@@ -261,8 +265,10 @@ export async function completeRequest(context: CompletionContext, input: Complet
       if (produced) report.unfinished = { ...produced, costNeuron: offer ? costOfUsage(offer, produced.usage) : undefined };
       lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, ttfbMs: answer.ttfbMs, stream });
       report.errorCode = error.code;
-      if (error.code === 'client_closed_request') {
+      if (error.code === 'client_closed_request' || error.code === 'client_stalled') {
         report.outcome = 'client_closed';
+        // A client that stopped reading gets nothing more: its connection is cut, buffers and all.
+        if (error.code === 'client_stalled') sink.destroy?.();
         return report;
       }
       report.outcome = 'stream_error';

@@ -43,6 +43,8 @@ export interface ProviderView {
   attempts: number;
   served: number;
   failures: number;
+  /** Attempts that ended because the client left (or stopped reading): not counted in `failures`. */
+  clientAborts: number;
   errorRate: number;
   lastError: ProviderLastError | null;
   ewmaTtfbMs: number | null;
@@ -102,6 +104,7 @@ export function describeProvider(entry: ProviderEntry, now = Date.now()): Provid
     attempts: stats.attempts,
     served: stats.served,
     failures: stats.failures,
+    clientAborts: stats.clientAborts,
     errorRate: Math.round(stats.errorRate * 1000) / 1000,
     lastError: stats.lastError,
     ewmaTtfbMs: round(stats.ewmaTtfbMs),

@@ -8,6 +8,8 @@ export interface AttemptRecord {
   message: string;
   durationMs: number;
   upstreamStatus?: number;
+  /** How long the provider asked to be left alone (`Retry-After`), ms. */
+  retryAfterMs?: number;
 }
 
 /** Codes that, when every attempt ended with them, are returned as they are (more precise than "all failed"). */
@@ -81,8 +83,15 @@ export function finalDispatchError(
     const last = attempts[attempts.length - 1] as AttemptRecord;
     return new GatewayError(onlyCode as ErrorCode, `${last.message} (${attempts.length} attempt${plural}: ${summary})`, {
       details: { attempts, ...(onlyCode === 'insufficient_funds' && fundingDetails ? { funding: fundingDetails } : {}) },
-      ...(onlyCode === 'upstream_rate_limited' ? { retryAfterMs: NO_PROVIDER_RETRY_AFTER_MS } : {}),
+      ...(onlyCode === 'upstream_rate_limited' ? { retryAfterMs: soonestRetry(attempts) } : {}),
     });
   }
   return new GatewayError('all_providers_failed', `All ${attempts.length} attempted provider${plural} failed: ${summary}`, { details: { attempts } });
+}
+
+/** When every provider asked to wait: the soonest any of them will take a request again (1 s when one did not say). */
+function soonestRetry(attempts: readonly AttemptRecord[]): number {
+  let soonest = Number.POSITIVE_INFINITY;
+  for (const attempt of attempts) soonest = Math.min(soonest, attempt.retryAfterMs ?? NO_PROVIDER_RETRY_AFTER_MS);
+  return Number.isFinite(soonest) ? Math.max(soonest, NO_PROVIDER_RETRY_AFTER_MS) : NO_PROVIDER_RETRY_AFTER_MS;
 }

@@ -7,6 +7,8 @@ import type { CompletionRoute, ResponseLimits } from '../providers/inference-pro
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
+import type { PreambleLimits } from './attempt-on-provider.js';
+import { DEFAULT_CLIENT_STALL_MS } from './client-stall.js';
 import { completeRequest, type CompletionReport, type RequestTiming, type ServedAnswerFacts } from './complete-request.js';
 import type { FleetSource } from './fleet-source.js';
 import type { ProviderEntry } from './provider-entry.js';
@@ -49,8 +51,9 @@ export interface GatewayCoreOptions {
   fleet: FleetSource;
   routing: RoutePlannerOptions;
   maxAttempts: number;
-  timeouts: DispatchTimeouts & { total: number; verify: number };
-  limits: ResponseLimits;
+  /** `clientStall`: longest a streaming client may stop reading before it is cut, ms (default {@link DEFAULT_CLIENT_STALL_MS}). */
+  timeouts: DispatchTimeouts & { total: number; verify: number; clientStall?: number };
+  limits: ResponseLimits & PreambleLimits;
   retryBudget: { ratio: number; minPerSecond: number };
   now?: () => number;
   random?: () => number;
@@ -220,6 +223,7 @@ export class Gateway {
           logger: this.logger,
           now: this.#now,
           onServed: (entry, answer) => this.#served(entry, answer),
+          clientStallMs: this.#options.timeouts.clientStall ?? DEFAULT_CLIENT_STALL_MS,
         },
         {
           route: request.route,

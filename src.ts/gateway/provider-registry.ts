@@ -50,6 +50,7 @@ export interface ProviderRegistryOptions {
 /** Codes that say nothing about a provider's health (the breaker is told "neutral"). */
 const BREAKER_NEUTRAL = new Set([
   'client_closed_request',
+  'client_stalled',
   'shutting_down',
   'invalid_request',
   'upstream_client_error',

@@ -19,6 +19,9 @@ export function responseSink(response: ServerResponse, extraHeaders?: Readonly<R
     async drain(signal) {
       await once(response, 'drain', { signal });
     },
+    destroy() {
+      response.destroy();
+    },
     end(chunk) {
       if (chunk === undefined) response.end();
       else response.end(chunk);

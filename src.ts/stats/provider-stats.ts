@@ -61,13 +61,18 @@ export interface ProviderStatsOptions {
   latencyWindow?: number;
 }
 
-const NEUTRAL_CODES = new Set(['client_closed_request', 'shutting_down']);
+const NEUTRAL_CODES = new Set(['client_closed_request', 'client_stalled', 'shutting_down']);
+
+/** Codes of attempts the client ended: counted apart, never as the provider's failure. */
+const CLIENT_ABORT_CODES = new Set(['client_closed_request', 'client_stalled']);
 
 /** The figures of one provider. Not thread-shared; updated once per finished attempt. */
 export class ProviderStats implements ProviderStatsView {
   attempts = 0;
   served = 0;
   failures = 0;
+  /** Attempts ended by the client (it left, or stopped reading): neither failures nor successes of the provider. */
+  clientAborts = 0;
   ewmaTtfbMs: number | undefined;
   ewmaLatencyMs: number | undefined;
   errorRate = 0;
@@ -92,6 +97,11 @@ export class ProviderStats implements ProviderStatsView {
   record(outcome: AttemptOutcome, now: number): void {
     this.attempts += 1;
     this.lastAttemptAt = now;
+    if (!outcome.ok && CLIENT_ABORT_CODES.has(outcome.errorCode ?? '')) {
+      // The client left (or stopped reading): nothing about the provider, not its last error either.
+      this.clientAborts += 1;
+      return;
+    }
     if (!outcome.ok) {
       this.failures += 1;
       this.lastError = { code: outcome.errorCode ?? 'unknown_error', message: outcome.errorMessage ?? '', at: new Date(now).toISOString() };

@@ -85,6 +85,28 @@ describe('sendChatOverHttp: status mapping', () => {
   }
 });
 
+describe('sendChatOverHttp: error bodies of any size', () => {
+  for (const size of [1024, 64 * 1024, 10 * 1024 * 1024]) {
+    test(`a ${size} B error body keeps its status, Retry-After and message (JSON and stream)`, async () => {
+      for (const stream of [false, true]) {
+        for (const [status, code] of [
+          [500, 'upstream_error'],
+          [400, 'upstream_client_error'],
+          [429, 'upstream_rate_limited'],
+        ] as const) {
+          const body = JSON.stringify({ error: { message: `busy ${status}`, code: 'busy' }, padding: 'p'.repeat(size) });
+          replies.push((response) => response.writeHead(status, { 'content-type': 'application/json', 'retry-after': '7' }).end(body));
+          const error = await failure(send(stream));
+          assert.equal(error.code, code, `${size} B, ${status}, stream ${stream}: ${error.message}`);
+          assert.equal(error.upstreamStatus, status);
+          assert.match(error.message, new RegExp(`busy ${status}`), 'the message is read from the first bytes even when the JSON is cut');
+          if (status === 429) assert.equal(error.retryAfterMs, 7000);
+        }
+      }
+    });
+  }
+});
+
 describe('sendChatOverHttp: answers', () => {
   test('a JSON answer keeps its exact bytes and reads id and usage; a 200 that is not a completion fails', async () => {
     const body = '{"id":"c1","model":"m","choices":[{"message":{"content":"漢"}}],"usage":{"prompt_tokens":2,"completion_tokens":1}}';
@@ -123,6 +145,50 @@ describe('sendChatOverHttp: answers', () => {
     assert.match((await failure(drain(await send(true)))).message, /mid-stream/);
     replies.push(json(200, { id: 'j', choices: [{}] }));
     assert.match((await failure(send(true))).message, /a stream was requested/);
+  });
+
+  test('SSE: an event left unterminated at the end of the body is never yielded (its [DONE] still ends the answer)', async () => {
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: {"id":"s","choices":[{"delta":{"content":"cut"}}]}'));
+    const result = await send(true);
+    assert.equal(result.kind, 'stream');
+    if (result.kind !== 'stream') return;
+    const first = await result.events.next();
+    assert.equal(first.value?.raw.toString(), 'data: {"id":"s","choices":[]}\n\n');
+    const error = await failure(result.events.next());
+    assert.equal(error.code, 'stream_interrupted');
+    assert.match(error.message, /in the middle of an event/);
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: [DONE]'));
+    assert.equal((await drain(await send(true))).length, 1);
+    // Cut in the middle of its JSON: the cut is what is reported; an error it carried is kept.
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: {"id":"s","choi'));
+    assert.match((await failure(drain(await send(true)))).message, /in the middle of an event/);
+    replies.push((response) => response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"s","choices":[]}\n\ndata: {"error":{"message":"oom at the end"}}'));
+    assert.match((await failure(drain(await send(true)))).message, /oom at the end/);
+  });
+
+  test('SSE: a consumer that stops reading for longer than the chunk gap is not the provider\'s silence (the reader paused it)', async () => {
+    replies.push((response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const event = `data: {"id":"slow","choices":[{"delta":{"content":"${'x'.repeat(1000)}"}}]}\n\n`;
+      let written = 0;
+      const pump = (): void => {
+        while (written < 3000) {
+          written += 1;
+          if (!response.write(event)) return void response.once('drain', pump);
+        }
+        response.end('data: [DONE]\n\n');
+      };
+      pump();
+    });
+    const result = await send(true);
+    assert.equal(result.kind, 'stream');
+    if (result.kind !== 'stream') return;
+    assert.equal((await result.events.next()).done, false);
+    // Longer than the chunk gap (1000 ms): the upstream is paused by the reader, not silent.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    let count = 1;
+    for (let next = await result.events.next(); !next.done; next = await result.events.next()) count += 1;
+    assert.equal(count, 3000);
   });
 
   test('SSE: silence longer than the chunk gap aborts with upstream_timeout', async () => {

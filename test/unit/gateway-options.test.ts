@@ -43,13 +43,20 @@ describe('parseGatewayOptions', () => {
     assert.equal(config.port, 3000);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.allowUnauthenticated, false);
-    assert.deepEqual({ ...config.limits }, { maxResponseBytes: 32 * 1024 * 1024, maxSseEventBytes: 1024 * 1024, requestTimeout: 60_000, headersTimeout: 10_000 });
+    assert.deepEqual({ ...config.limits }, {
+      maxResponseBytes: 32 * 1024 * 1024,
+      maxSseEventBytes: 1024 * 1024,
+      maxPreambleBytes: 256 * 1024,
+      maxPreambleEvents: 1000,
+      requestTimeout: 60_000,
+      headersTimeout: 10_000,
+    });
     assert.equal(config.upstream.connectionsPerOrigin, 4096);
     assert.equal(config.strategy, 'round-robin');
     assert.equal(config.healthCheckInterval, 30_000);
     assert.equal(config.maxRetries, 3);
     assert.equal(config.sessionTimeout, 1_800_000);
-    assert.deepEqual({ ...config.timeouts }, { connect: 5000, firstByte: 30_000, chunkGap: 30_000, total: 600_000, verify: 10_000 });
+    assert.deepEqual({ ...config.timeouts }, { connect: 5000, firstByte: 30_000, chunkGap: 30_000, clientStall: 60_000, total: 600_000, verify: 10_000 });
     assert.deepEqual(config.providers, [ADDRESS_A]);
     assert.deepEqual([...config.openAICompatibleProviders], []);
     assert.equal(config.key, KEY);
@@ -91,7 +98,7 @@ describe('parseGatewayOptions', () => {
 
   it('fills partial timeouts with defaults', () => {
     const config = parseGatewayOptions({ providers: [ADDRESS_A], key: KEY, rpc: RPC, timeouts: { connect: 1234 } }, {});
-    assert.deepEqual({ ...config.timeouts }, { connect: 1234, firstByte: 30_000, chunkGap: 30_000, total: 600_000, verify: 10_000 });
+    assert.deepEqual({ ...config.timeouts }, { connect: 1234, firstByte: 30_000, chunkGap: 30_000, clientStall: 60_000, total: 600_000, verify: 10_000 });
   });
 
   it('returns a deeply frozen config', () => {

@@ -44,6 +44,16 @@ function interpret(event: SplitEvent, providerId: string): SseEvent | 'done' {
   return { raw: event.raw, json: body };
 }
 
+function parsesAsJson(data: string | undefined): boolean {
+  if (data === undefined) return false;
+  try {
+    JSON.parse(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How long the end of a body may take to arrive after its `[DONE]` before the connection is dropped, ms. */
 const AFTER_DONE_GRACE_MS = 2000;
 
@@ -54,8 +64,9 @@ type Settle = { resolve: (result: IteratorResult<SseEvent, undefined>) => void; 
 
 /**
  * The events of an SSE answer, as exact bytes with their data parsed. Bounded: one event may
- * not exceed `limits.maxSseEventBytes`, and silence longer than `chunkTimeoutMs` aborts.
- * Ends normally only after `[DONE]`.
+ * not exceed `limits.maxSseEventBytes`, and silence longer than `chunkTimeoutMs` aborts (not
+ * counted while the body is paused because the consumer is behind). Ends normally only after
+ * `[DONE]`; an unterminated last event is never yielded.
  *
  * Push-based: the body's chunks are split as they arrive (no async iteration per chunk) and the
  * events queue here until asked for; more than {@link READ_AHEAD_EVENTS} waiting pause the body.
@@ -79,16 +90,7 @@ class SseEventReader implements AsyncIterator<SseEvent, undefined> {
     this.#input = input;
     this.#splitter = new SseEventSplitter(input.limits.maxSseEventBytes);
     const { body } = input.response;
-    if (input.chunkTimeoutMs !== undefined) {
-      const ms = input.chunkTimeoutMs;
-      this.#gapTimer = setTimeout(() => {
-        this.#gapError = new GatewayError('upstream_timeout', `Provider ${input.providerId} sent nothing for ${ms} ms in the middle of a stream`, {
-          retryable: true,
-          details: { provider: input.providerId },
-        });
-        this.#fail(this.#gapError);
-      }, ms);
-    }
+    this.#armGapTimer();
     body.on('data', this.#onData);
     body.once('end', this.#onEnd);
     body.once('error', this.#onError);
@@ -100,7 +102,11 @@ class SseEventReader implements AsyncIterator<SseEvent, undefined> {
       if (this.#head === this.#queue.length) {
         this.#queue.length = 0;
         this.#head = 0;
-        if (this.#ended === undefined && this.#input.response.body.isPaused()) this.#input.response.body.resume();
+        if (this.#ended === undefined && this.#input.response.body.isPaused()) {
+          // Reading again: the provider's silence counts from now.
+          this.#armGapTimer();
+          this.#input.response.body.resume();
+        }
       }
       return Promise.resolve({ value, done: false });
     }
@@ -128,20 +134,55 @@ class SseEventReader implements AsyncIterator<SseEvent, undefined> {
       this.#fail(this.#splitFailure(error));
       return;
     }
-    if (this.#queue.length - this.#head >= READ_AHEAD_EVENTS) this.#input.response.body.pause();
+    if (this.#queue.length - this.#head >= READ_AHEAD_EVENTS) {
+      // The gateway stops reading (its consumer, the client, is behind): whatever silence follows
+      // is the gateway's doing, not the provider's, so the chunk-gap timer stops until it reads again.
+      this.#input.response.body.pause();
+      clearTimeout(this.#gapTimer);
+      this.#gapTimer = undefined;
+    }
   };
+
+  /** (Re)starts the chunk-gap timer: silence longer than `chunkTimeoutMs` from now ends the read. */
+  #armGapTimer(): void {
+    const { chunkTimeoutMs: ms, providerId } = this.#input;
+    if (ms === undefined) return;
+    clearTimeout(this.#gapTimer);
+    this.#gapTimer = setTimeout(() => {
+      this.#gapError = new GatewayError('upstream_timeout', `Provider ${providerId} sent nothing for ${ms} ms in the middle of a stream`, {
+        retryable: true,
+        details: { provider: providerId },
+      });
+      this.#fail(this.#gapError);
+    }, ms);
+  }
 
   readonly #onEnd = (): void => {
     if (this.#ended !== undefined) return;
+    const { providerId } = this.#input;
+    let dropped = false;
     try {
       const last = this.#splitter.end();
-      if (last && !this.#take(last)) return;
+      // An event the stream ended in the middle of (no blank line after it) is never relayed: it may
+      // be cut short, and relayed as it is the error event that follows would land on its line, where
+      // no client can parse it. Only its meaning is kept: `[DONE]` ends the answer, an error fails it.
+      if (last) {
+        let relayed: SseEvent | 'done' | undefined;
+        try {
+          relayed = interpret(last, providerId);
+        } catch (error) {
+          // An error it reports is kept; JSON cut short is just the cut.
+          if (last.type === 'error' || parsesAsJson(last.data)) throw error;
+        }
+        if (relayed === 'done') return this.#finish(true, true);
+        dropped = true;
+      }
     } catch (error) {
-      this.#fail(this.#splitFailure(error));
+      this.#fail(error instanceof SseEventTooLarge ? this.#splitFailure(error) : toGatewayError(error));
       return;
     }
-    const { providerId } = this.#input;
-    this.#fail(new GatewayError('stream_interrupted', `Provider ${providerId} ended the stream without [DONE]`, { retryable: true, details: { provider: providerId } }));
+    const why = dropped ? 'ended the stream in the middle of an event, without [DONE]' : 'ended the stream without [DONE]';
+    this.#fail(new GatewayError('stream_interrupted', `Provider ${providerId} ${why}`, { retryable: true, details: { provider: providerId } }));
   };
 
   readonly #onError = (error: unknown): void => {

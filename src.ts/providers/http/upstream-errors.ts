@@ -26,7 +26,10 @@ export interface UpstreamErrorBody {
   code: string | undefined;
 }
 
-/** Reads at most a few KiB of an error body (whole characters only) and lets the rest go. */
+/**
+ * Reads at most a few KiB of an error body and lets the rest go (whatever its size: the status and
+ * headers already say what happened, the start of the body only adds the message).
+ */
 export async function readErrorBody(response: UpstreamResponse): Promise<UpstreamErrorBody> {
   const pieces: Buffer[] = [];
   let size = 0;
@@ -54,7 +57,22 @@ export function errorBodyFromBytes(bytes: Buffer, status: number): UpstreamError
     const message = error !== undefined ? describeErrorValue(error) : typeof parsed.message === 'string' ? parsed.message.slice(0, 300) : undefined;
     return { message: message ?? `HTTP ${status}`, code: typeof code === 'string' ? code : undefined };
   } catch {
-    return { message: text.slice(0, 300) || `HTTP ${status}`, code: undefined };
+    // Not JSON, or a large JSON body of which only the start was read: its message and code, when
+    // they are among the first bytes, still say what happened.
+    const message = STRING_FIELD('message').exec(text)?.[1];
+    const code = STRING_FIELD('code').exec(text)?.[1];
+    return { message: message !== undefined ? unescapeJsonString(message).slice(0, 300) : text.slice(0, 300) || `HTTP ${status}`, code: code !== undefined ? unescapeJsonString(code) : undefined };
+  }
+}
+
+/** Finds `"name": "value"` in (possibly truncated) JSON text. */
+const STRING_FIELD = (name: string): RegExp => new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,1000})"`);
+
+function unescapeJsonString(value: string): string {
+  try {
+    return JSON.parse(`"${value}"`) as string;
+  } catch {
+    return value;
   }
 }
 

@@ -132,11 +132,13 @@ export class UpstreamHttpClient {
           if (settled) return;
           if (size + chunk.length > limit) {
             if (limit !== maxBytes) {
-              // An error body: keep its start, stop reading the rest.
+              // An error body: keep its start (enough to classify it), answer with it, then stop
+              // reading the rest. Settled first: aborting reports an error synchronously, which
+              // must not turn an answered status into a transport failure.
               pieces.push(chunk.subarray(0, limit - size));
               size = limit;
-              controller.abort(new Error('error body read'));
               finish(undefined);
+              controller.abort(new Error('error body read'));
               return;
             }
             const error = new ResponseTooLarge(maxBytes);

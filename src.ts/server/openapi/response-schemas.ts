@@ -212,6 +212,7 @@ export const providerViewSchema = z.object({
   attempts: z.number().int(),
   served: z.number().int(),
   failures: z.number().int(),
+  clientAborts: z.number().int().describe('Attempts that ended because the client left or stopped reading: not failures of the provider.'),
   errorRate: z.number(),
   lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
   ewmaTtfbMs: nullableNumber,
