@@ -5,6 +5,7 @@ import { Wallet, formatEther, isError } from 'ethers';
 import { runMultiProviderInferenceServer, type GatewayHandle, type ProviderView } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 /** The default top-up cool-down (`funding.topUpCooldownMs`): a provider with funds must not wait for it. */
 const DEFAULT_TOP_UP_COOLDOWN_MS = 10_000;
@@ -16,7 +17,7 @@ async function chat(gateway: GatewayHandle, model: string, content: string): Pro
 }
 
 async function providers(gateway: GatewayHandle): Promise<ProviderView[]> {
-  return ((await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: ProviderView[] }).providers;
+  return ((await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] }).providers;
 }
 
 /** Sends a chat every `everyMs` until one is served; returns how long that took and how many 402s came meanwhile. */

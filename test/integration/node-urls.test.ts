@@ -186,11 +186,12 @@ describe('a credential in a configured URL never leaves', () => {
       const chat = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
       assert.equal(chat.status, 200);
       const seen: string[] = [JSON.stringify([...chat.headers]), await chat.text()];
+      const adminHeaders = { ...headers, authorization: `Bearer ${gateway.adminToken}` };
       for (const path of ['/health', '/admin/providers', '/nodes/status', '/metrics', '/status', '/v1/models']) {
-        const response = await fetch(`${gateway.url}${path}`, { headers });
+        const response = await fetch(`${gateway.url}${path}`, { headers: adminHeaders });
         seen.push(`${path} ${response.status} ${JSON.stringify([...response.headers])} ${await response.text()}`);
       }
-      const endpoint = ((await (await fetch(`${gateway.url}/admin/providers`, { headers })).json()) as { providers: Array<{ endpoint: string }> }).providers[0]?.endpoint;
+      const endpoint = ((await (await fetch(`${gateway.url}/admin/providers`, { headers: adminHeaders })).json()) as { providers: Array<{ endpoint: string }> }).providers[0]?.endpoint;
       assert.equal(endpoint, upstream.baseUrl, 'the endpoint is shown without its credential');
       seen.push(logs.text());
       const everything = seen.join('\n');

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { runMultiProviderInferenceServer, type GatewayHandle, type ProviderView } from 'zg-gateway';
 import { startDevnetGateway, type DevnetGateway } from '../helpers/devnet-gateway.js';
 import { silentLogger } from '../helpers/fakes.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 interface Answer {
   status: number;
@@ -18,7 +19,7 @@ async function post(gateway: GatewayHandle, path: string, body: Record<string, u
 }
 
 async function providers(gateway: GatewayHandle): Promise<ProviderView[]> {
-  return ((await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: ProviderView[] }).providers;
+  return ((await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] }).providers;
 }
 
 describe('a route the devnet providers do not serve cannot take the fleet down', () => {

@@ -13,6 +13,7 @@ import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOption
 import { silentLogger } from '../helpers/fakes.js';
 import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.js';
 import { startScriptedUpstream, type Script, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { asAdmin } from '../helpers/admin-fetch.js';
 
 const ask = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'm', messages: [{ role: 'user', content }], ...extra });
 
@@ -22,7 +23,7 @@ async function post(gateway: GatewayHandle, body: Record<string, unknown>): Prom
 }
 
 async function adminView(gateway: GatewayHandle, id: string): Promise<ProviderView & { clientAborts: number }> {
-  const body = (await (await fetch(`${gateway.url}/admin/providers`)).json()) as { providers: Array<ProviderView & { clientAborts: number }> };
+  const body = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: Array<ProviderView & { clientAborts: number }> };
   const view = body.providers.find((provider) => provider.id === id);
   assert.ok(view, `no ${id} in /admin/providers`);
   return view;

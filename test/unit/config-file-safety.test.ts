@@ -45,7 +45,7 @@ describe('config problems are described without quoting the input', () => {
       [{ queue: { [SECRET]: 1 } }, 'queue', /^Invalid option queue: an unknown key$/],
       [{ strategy: SECRET }, 'strategy', /Invalid option strategy: /],
       [{ port: SECRET }, 'port', /expected number/],
-      [{ openAICompatibleProviders: [{ name: 'up', baseUrl: SECRET }] }, 'openAICompatibleProviders.0.baseUrl', /Invalid URL/],
+      [{ openAICompatibleProviders: [{ name: 'up', baseUrl: SECRET }] }, 'openAICompatibleProviders.0.baseUrl', /must be an http or https URL/],
       [{ pools: { p: { models: [SECRET, SECRET] } } }, 'pools.p.models.1', /another pool|already/],
       [{ pools: { p: { overflow: [SECRET] } } }, 'pools.p.overflow.0', /names no pool/],
       [{ openAICompatibleProviders: [{ name: SECRET, baseUrl: 'http://127.0.0.1:9/v1' }, { name: SECRET, baseUrl: 'http://127.0.0.1:9/v1' }] }, 'providers', /openAICompatibleProviders\.1\.name names a provider listed before/],
@@ -70,7 +70,7 @@ describe('config problems are described without quoting the input', () => {
     assertQuotesNothing(located);
     const badValue = `openAICompatibleProviders:\n  - name: up\n    baseUrl: "${SECRET}"\n`;
     const valueError = rejection(() => parseGatewayConfig(parseConfigText(badValue) as GatewayOptions, {}));
-    assert.match(String((locateConfigError(valueError, badValue, 'c.yaml') as Error).message), /baseUrl: Invalid URL \(at line 3 of c\.yaml\)/);
+    assert.match(String((locateConfigError(valueError, badValue, 'c.yaml') as Error).message), /baseUrl: must be an http or https URL .*\(at line 3 of c\.yaml\)/);
   });
 
   it('a YAML alias bomb and a syntax error are invalid_config, their text kept out of the error', () => {
