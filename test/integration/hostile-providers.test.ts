@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions, type ProviderView } from 'zg-gateway';
-import { silentLogger } from '../helpers/fakes.js';
+import type { GatewayHandle, GatewayOptions } from 'zg-gateway';
+import { adminView, besideHonest, type HostilePair } from '../helpers/hostile-pair.js';
 import { startHostileUpstream, type HostileUpstream, type UpstreamMode } from '../helpers/hostile-upstream.js';
-import { asAdmin } from '../helpers/admin-fetch.js';
 
 interface Answer {
   status: number;
@@ -26,40 +25,8 @@ async function post(gateway: GatewayHandle, body: Record<string, unknown>): Prom
 
 const ask = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'm', messages: [{ role: 'user', content }], ...extra });
 
-async function adminView(gateway: GatewayHandle, id: string): Promise<ProviderView> {
-  const body = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: ProviderView[] };
-  const view = body.providers.find((provider) => provider.id === id);
-  assert.ok(view, `no ${id} in /admin/providers`);
-  return view;
-}
-
-/** A gateway in front of one hostile and one honest upstream; round-robin starts with the hostile one. */
-async function pair(mode: UpstreamMode, options: Partial<GatewayOptions> = {}): Promise<{ gateway: GatewayHandle; bad: HostileUpstream; good: HostileUpstream; close: () => Promise<void> }> {
-  const bad = await startHostileUpstream('bad', mode);
-  const good = await startHostileUpstream('good');
-  const gateway = await runMultiProviderInferenceServer(
-    {
-      openAICompatibleProviders: [
-        { name: 'bad', baseUrl: bad.baseUrl, model: 'm' },
-        { name: 'good', baseUrl: good.baseUrl, model: 'm' },
-      ],
-      port: 0,
-      healthCheckInterval: 3_600_000,
-      ...options,
-    },
-    { logger: silentLogger },
-  );
-  return {
-    gateway,
-    bad,
-    good,
-    close: async () => {
-      await gateway.close();
-      await bad.close();
-      await good.close();
-    },
-  };
-}
+/** The gateway in front of one hostile and one honest upstream. */
+const pair = async (mode: UpstreamMode, options: Partial<GatewayOptions> = {}): Promise<HostilePair<HostileUpstream>> => besideHonest(await startHostileUpstream('bad', mode), options);
 
 describe('provider-side failures are the provider\'s: excluded, counted, retried elsewhere', () => {
   const cases: Array<[string, UpstreamMode, string]> = [

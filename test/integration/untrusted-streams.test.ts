@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions, type ProviderView } from 'zg-gateway';
+import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 import { silentLogger } from '../helpers/fakes.js';
-import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.js';
+import { adminView, besideHonest, type HostilePair } from '../helpers/hostile-pair.js';
+import { startHostileUpstream } from '../helpers/hostile-upstream.js';
 import { startScriptedUpstream, type Script, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { asAdmin } from '../helpers/admin-fetch.js';
 
 const ask = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'm', messages: [{ role: 'user', content }], ...extra });
 
@@ -22,40 +22,8 @@ async function post(gateway: GatewayHandle, body: Record<string, unknown>): Prom
   return { status: response.status, provider: response.headers.get('x-provider-address'), retryAfter: response.headers.get('retry-after'), text: await response.text() };
 }
 
-async function adminView(gateway: GatewayHandle, id: string): Promise<ProviderView & { clientAborts: number }> {
-  const body = (await (await fetch(`${gateway.url}/admin/providers`, asAdmin(gateway))).json()) as { providers: Array<ProviderView & { clientAborts: number }> };
-  const view = body.providers.find((provider) => provider.id === id);
-  assert.ok(view, `no ${id} in /admin/providers`);
-  return view;
-}
-
-/** A gateway in front of a scripted (hostile) upstream and an honest one; round-robin starts with the scripted one. */
-async function pair(script: Script, options: Partial<GatewayOptions> = {}): Promise<{ gateway: GatewayHandle; bad: ScriptedUpstream; good: HostileUpstream; close: () => Promise<void> }> {
-  const bad = await startScriptedUpstream('bad', script);
-  const good = await startHostileUpstream('good');
-  const gateway = await runMultiProviderInferenceServer(
-    {
-      openAICompatibleProviders: [
-        { name: 'bad', baseUrl: bad.baseUrl, model: 'm' },
-        { name: 'good', baseUrl: good.baseUrl, model: 'm' },
-      ],
-      port: 0,
-      healthCheckInterval: 3_600_000,
-      ...options,
-    },
-    { logger: silentLogger },
-  );
-  return {
-    gateway,
-    bad,
-    good,
-    close: async () => {
-      await gateway.close();
-      await bad.close();
-      await good.close();
-    },
-  };
-}
+/** The gateway in front of a scripted (hostile) upstream and an honest one. */
+const pair = async (script: Script, options: Partial<GatewayOptions> = {}): Promise<HostilePair<ScriptedUpstream>> => besideHonest(await startScriptedUpstream('bad', script), options);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
