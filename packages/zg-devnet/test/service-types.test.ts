@@ -352,6 +352,38 @@ describe('providers of every service type', () => {
     assert.ok(stalled instanceof Error, 'the signature route never answers');
   });
 
+  it('byte-drip serves the same answer one byte per packet; oversized-body sends about that many bytes; stall never answers', async () => {
+    const provider = byType('text-to-image');
+    const request = { prompt: 'drip', response_format: 'b64_json' };
+    const normal = (await (await send(provider, '/images/generations', request)).response.json()) as ImagesBody;
+    await provider.setFault({ mode: 'byte-drip' });
+    const { response } = await send(provider, '/images/generations', request);
+    let pieces = 0;
+    const received: Uint8Array[] = [];
+    for await (const piece of response.body as ReadableStream<Uint8Array>) {
+      pieces += 1;
+      received.push(piece);
+    }
+    const dripped = JSON.parse(Buffer.concat(received).toString('utf8')) as ImagesBody;
+    assert.deepEqual(dripped.data, normal.data);
+    assert.ok(pieces > 10, `${pieces} pieces`);
+
+    await provider.setFault({ mode: 'oversized-body', bytes: 3_000_000 });
+    const oversized = await send(provider, '/images/generations', request);
+    const size = (await oversized.response.arrayBuffer()).byteLength;
+    assert.ok(size >= 3_000_000 && size < 3_000_100, String(size));
+
+    await provider.setFault({ mode: 'stall' });
+    const headers = (await user.broker.inference.getRequestHeaders(provider.address)) as unknown as Record<string, string>;
+    const stalled = await fetch(`${provider.url}/v1/proxy/images/generations`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(300),
+    }).catch((error: unknown) => error);
+    assert.ok(stalled instanceof Error, 'a stalled provider never answers');
+  });
+
   it('settles image and transcription fees on chain like chat fees', async () => {
     for (const type of ['text-to-image', 'speech-to-text'] as const) {
       const provider = byType(type);
