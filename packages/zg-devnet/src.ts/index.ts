@@ -10,6 +10,7 @@ export type { ProviderFault, ProviderFaultMode } from './provider/fault-modes.js
 export type { ModelSpec, ServedModel, ModelListEntry } from './provider/model-catalog.js';
 export type { SettlementRecord, SettlementReport } from './provider/fees-and-settlement.js';
 export type { SimulatedProviderStats } from './provider/provider-stats.js';
+export { SERVICE_TYPES, SERVICE_ROUTES, type ServiceType } from './provider/service-types.js';
 export type { SessionToken, TokenRejection } from './provider/session-token.js';
 export { CODE_POINTS_PER_PIECE } from './provider/chat-reply.js';
 export type { ServingContractAddresses } from './chain/deploy-serving-contracts.js';

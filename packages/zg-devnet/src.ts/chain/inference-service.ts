@@ -6,6 +6,8 @@ export const PROVIDER_STAKE = parseEther('100');
 
 /** A service as a provider registers it with `addOrUpdateService`. */
 export interface ServiceRegistration {
+  /** `chatbot`, `text-to-image`, `image-editing` or `speech-to-text`. */
+  readonly serviceType: string;
   readonly url: string;
   /** The on-chain default model. */
   readonly model: string;
@@ -38,7 +40,7 @@ async function mined(what: string, send: () => Promise<{ wait(): Promise<unknown
  * signer's acknowledgement on every update.
  */
 export function registerService(inferenceAsProvider: Contract, registration: ServiceRegistration, isNew: boolean): Promise<void> {
-  const service = { serviceType: 'chatbot', verifiability: 'TeeML', ...registration };
+  const service = { verifiability: 'TeeML', ...registration };
   return mined(isNew ? 'registering the service' : 'updating the service', () =>
     inferenceAsProvider.getFunction('addOrUpdateService')(service, isNew ? { value: PROVIDER_STAKE } : {}),
   );

@@ -2,15 +2,28 @@
 /**
  * `zg-devnet` (root: `npm run devnet`): a local 0G devnet in the foreground, for experiments.
  * Prints the RPC URL, contract addresses, providers and a funded user key; Ctrl-C stops it.
- * PROVIDERS (default 3) sets how many simulated providers. This is a command, not library code:
- * it is not exported from the package.
+ * PROVIDERS (default 3) sets how many simulated chat providers; SERVICES (default
+ * `text-to-image,image-editing,speech-to-text`, `none` for none) adds one provider of each
+ * service type listed. This is a command, not library code: it is not exported from the package.
  */
 import { startLocalDevnet } from '../devnet/start-local-devnet.js';
+import { isServiceType, SERVICE_ROUTES, type ServiceType } from '../provider/service-types.js';
+
+function servicesFromEnvironment(value: string | undefined): ServiceType[] {
+  const text = value ?? 'text-to-image,image-editing,speech-to-text';
+  if (text.trim() === '' || text.trim() === 'none') return [];
+  return text.split(',').map((name) => {
+    const trimmed = name.trim();
+    if (!isServiceType(trimmed)) throw new Error(`SERVICES lists chatbot, text-to-image, image-editing or speech-to-text, not ${JSON.stringify(trimmed)}`);
+    return trimmed;
+  });
+}
 
 async function main(): Promise<void> {
   const count = Number(process.env.PROVIDERS ?? 3);
   if (!Number.isInteger(count) || count < 1 || count > 50) throw new Error(`PROVIDERS must be 1..50, not ${process.env.PROVIDERS}`);
-  const devnet = await startLocalDevnet({ providers: count, settleIntervalMs: 30_000 });
+  const services = servicesFromEnvironment(process.env.SERVICES);
+  const devnet = await startLocalDevnet({ providers: count, services, settleIntervalMs: 30_000 });
   // Everything the devnet starts is stopped by stop(): the process then ends by itself.
   const stop = (): void => {
     process.stderr.write('\nstopping the devnet...\n');
@@ -30,7 +43,10 @@ async function main(): Promise<void> {
     `  user address   ${devnet.userAddress}   (10000 0G, ledger with 100 0G)`,
     `  user key       ${devnet.userPrivateKey}   (throw-away key of this devnet only)`,
     '  providers:',
-    ...devnet.providers.map((provider) => `    ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}  TEE signer ${provider.signerAddress}`),
+    ...devnet.providers.map(
+      (provider) =>
+        `    ${provider.name}  ${provider.address}  ${provider.url}  ${provider.serviceType} (POST ${SERVICE_ROUTES[provider.serviceType]})  model ${provider.model}  TEE signer ${provider.signerAddress}`,
+    ),
     '',
     'Ctrl-C stops it.',
     '',

@@ -4,6 +4,7 @@ import type { ProviderFault } from '../provider/fault-modes.js';
 import type { SettlementRecord, SettlementReport } from '../provider/fees-and-settlement.js';
 import type { ModelSpec, ServedModel } from '../provider/model-catalog.js';
 import type { SimulatedProviderStats } from '../provider/provider-stats.js';
+import type { ServiceType } from '../provider/service-types.js';
 
 /**
  * How one simulated provider is set up. Every field is optional. Give either `model` (with
@@ -12,11 +13,29 @@ import type { SimulatedProviderStats } from '../provider/provider-stats.js';
 export interface ProviderSpec {
   /** Name shown in its replies. Default `provider-<n>` (n counts every provider the devnet created). */
   name?: string;
-  /** Its one model, registered on chain and answered with. Default the devnet's `model` option. */
+  /**
+   * What it sells, registered on chain as the service's `serviceType`. Default `chatbot`. It serves
+   * only its type's route (others answer 404 `service_type_mismatch`):
+   * - `chatbot`: `POST /v1/proxy/chat/completions`;
+   * - `text-to-image`: `POST /v1/proxy/images/generations` (JSON `prompt`, `n` 1–10, `size`,
+   *   `response_format` `url` (default) | `b64_json`): `n` 16×16 PNGs derived from the prompt;
+   *   billed n × inputPrice; signs `sha256(request body):sha256(png0),sha256(png1),...`;
+   * - `image-editing`: `POST /v1/proxy/images/edits` (multipart `image` PNG, optional `mask`,
+   *   `prompt`, `n`, `response_format`): the image with its colours inverted (where the mask is
+   *   transparent, when one is sent); billed and signed as text-to-image;
+   * - `speech-to-text`: `POST /v1/proxy/audio/transcriptions` (multipart `file`, `model`,
+   *   `language`, `prompt`, `response_format` `json` | `text` | `verbose_json`): a text naming the
+   *   audio's duration (WAV header; other audio by size at 16000 B/s), JSON answers carrying
+   *   `usage: {type: 'duration', seconds}`; billed max(round(seconds), 1) × inputPrice; signs
+   *   `sha256(request body):sha256(response body)`.
+   * Images answered as URLs are served by the provider at `GET /v1/proxy/images/<chat id>/<index>`.
+   */
+  serviceType?: ServiceType;
+  /** Its one model, registered on chain and answered with. Default the devnet's `model` option (chat), `zg-devnet-image`, `zg-devnet-image-edit` or `zg-devnet-whisper`. */
   model?: string;
-  /** Neuron per prompt token (single-model). Default 1e9 (1 gwei). */
+  /** Neuron per prompt token (single-model). Default 1e9 (1 gwei); per image 1e14 (text-to-image) or 2e14 (image-editing); per billable second 1e13 (speech-to-text). */
   inputPrice?: bigint;
-  /** Neuron per completion token (single-model). Default 2e9. */
+  /** Neuron per completion token (single-model). Default 2e9; images: equal to the default inputPrice; speech-to-text 0. */
   outputPrice?: bigint;
   /**
    * A multi-model provider: `additionalInfo` carries `MultiModel: true`, the first model is the
@@ -66,6 +85,8 @@ export interface DevnetProvider {
   readonly url: string;
   /** Where its server listens (equal to `url` unless an update announced another URL). */
   readonly serverUrl: string;
+  /** The service type registered on chain. */
+  readonly serviceType: ServiceType;
   /** The on-chain default model. */
   readonly model: string;
   /** Every model it serves, the default first. */
@@ -99,8 +120,13 @@ export interface DevnetProvider {
 
 /** Options of `startLocalDevnet`. Every field is optional. */
 export interface LocalDevnetOptions {
-  /** How many simulated providers (1–50), or one spec each. Default 3. */
+  /** How many simulated providers (1–50), or one spec each. Default 3 (chat providers). */
   providers?: number | ProviderSpec[];
+  /**
+   * One more provider of each service type listed, started after those of `providers` (at most
+   * 50 in all), e.g. `['text-to-image', 'image-editing', 'speech-to-text']`. Default none.
+   */
+  services?: ServiceType[];
   /** Default model name for providers without one (interchangeable providers). Default `zg-devnet-chat`. */
   model?: string;
   /** Native balance given to the user wallet, in 0G (decimal string). Default `'10000'`. */

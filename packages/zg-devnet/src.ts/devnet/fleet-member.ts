@@ -6,6 +6,7 @@ import type { ProviderFault } from '../provider/fault-modes.js';
 import type { SettlementRecord, SettlementReport } from '../provider/fees-and-settlement.js';
 import type { ModelCatalog, ServedModel } from '../provider/model-catalog.js';
 import type { SimulatedProviderStats } from '../provider/provider-stats.js';
+import type { ServiceType } from '../provider/service-types.js';
 import type { SimulatedProvider } from '../provider/simulated-provider.js';
 import type { DevnetProvider, LeaveOptions, ServiceUpdate } from './devnet-types.js';
 import { catalogAfterUpdate, checkUpdateUrl } from './validate-options.js';
@@ -21,7 +22,7 @@ export interface FleetHooks {
 /** The registration a service update sends (also used for the first one). */
 export function registrationOf(url: string, catalog: ModelCatalog, teeSignerAddress: string): Parameters<typeof registerService>[1] {
   const model = catalog.defaultModel;
-  return { url, model: model.id, inputPrice: model.inputPrice, outputPrice: model.outputPrice, additionalInfo: catalog.additionalInfo(), teeSignerAddress };
+  return { serviceType: catalog.serviceType, url, model: model.id, inputPrice: model.inputPrice, outputPrice: model.outputPrice, additionalInfo: catalog.additionalInfo(), teeSignerAddress };
 }
 
 /** One provider of the devnet: its server, and its service on chain. */
@@ -55,6 +56,9 @@ export class FleetMember implements DevnetProvider {
   }
   get models(): readonly ServedModel[] {
     return this.simulated.catalog().models;
+  }
+  get serviceType(): ServiceType {
+    return this.simulated.catalog().serviceType;
   }
   get multiModel(): boolean {
     return this.simulated.catalog().multiModel;

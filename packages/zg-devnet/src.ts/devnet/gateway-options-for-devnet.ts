@@ -1,3 +1,4 @@
+import type { ServiceType } from '../provider/service-types.js';
 import type { LocalDevnet } from './devnet-types.js';
 
 /**
@@ -5,7 +6,7 @@ import type { LocalDevnet } from './devnet-types.js';
  * A plain object: structurally compatible with the gateway's options, without depending on it.
  */
 export interface DevnetGatewayOptions {
-  /** Addresses of the devnet's providers (in `devnet.providers` order). */
+  /** Addresses of the devnet's providers (in `devnet.providers` order; only those of the service types asked for). */
   providers: string[];
   /** The devnet's funded user key (a throw-away key of this devnet only). */
   key: string;
@@ -24,11 +25,13 @@ export interface DevnetGatewayOptions {
 /**
  * The gateway options that point at a local devnet: all its providers (as they are now), its
  * funded user key, RPC, chain id, contract addresses, a fixed gas price and fast receipt polling.
- * Spread your own options (port, strategy...) over it.
+ * Spread your own options (port, strategy...) over it. `serviceTypes` keeps only providers of
+ * these service types (default: every provider, whatever it sells).
  */
-export function gatewayOptionsForDevnet(devnet: LocalDevnet): DevnetGatewayOptions {
+export function gatewayOptionsForDevnet(devnet: LocalDevnet, options: { serviceTypes?: readonly ServiceType[] } = {}): DevnetGatewayOptions {
+  const { serviceTypes } = options;
   return {
-    providers: devnet.providers.map((provider) => provider.address),
+    providers: devnet.providers.filter((provider) => serviceTypes === undefined || serviceTypes.includes(provider.serviceType)).map((provider) => provider.address),
     key: devnet.userPrivateKey,
     rpc: devnet.rpcUrl,
     chainId: devnet.chainId,

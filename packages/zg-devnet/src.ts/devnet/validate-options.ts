@@ -1,6 +1,7 @@
 import { parseEther } from 'ethers';
 import { DevnetError } from '../devnet-error.js';
 import { ModelCatalog, toServedModel, type ModelSpec } from '../provider/model-catalog.js';
+import { DEFAULT_MODEL_OF_TYPE, DEFAULT_PRICES_OF_TYPE, isServiceType, SERVICE_TYPES, type ServiceType } from '../provider/service-types.js';
 import type { LocalDevnetOptions, ProviderSpec, ServiceUpdate } from './devnet-types.js';
 
 /** Default prices of a single-model provider, neuron per token. */
@@ -40,7 +41,16 @@ export function checkDevnetOptions(options: LocalDevnetOptions): CheckedDevnetOp
   const providers = options.providers ?? 3;
   if (typeof providers === 'number' && (!Number.isInteger(providers) || providers < 1 || providers > 50)) throw invalid(`providers must be 1..50 or a list of specs, not ${providers}`);
   if (Array.isArray(providers) && providers.length === 0) throw invalid('a devnet needs at least one provider');
-  const specs = typeof providers === 'number' ? Array.from({ length: providers }, (): ProviderSpec => ({})) : providers;
+  const services = options.services ?? [];
+  if (!Array.isArray(services)) throw invalid('services must be a list of service types');
+  services.forEach((service, index) => {
+    if (!isServiceType(service)) throw invalid(`services[${index}] must be one of ${SERVICE_TYPES.join(', ')}, not ${JSON.stringify(service)}`);
+  });
+  const specs = [
+    ...(typeof providers === 'number' ? Array.from({ length: providers }, (): ProviderSpec => ({})) : providers),
+    ...services.map((serviceType): ProviderSpec => ({ serviceType })),
+  ];
+  if (specs.length > 50) throw invalid(`a devnet has at most 50 providers, not ${specs.length}`);
   const defaultModel = options.model ?? 'zg-devnet-chat';
   if (typeof defaultModel !== 'string' || defaultModel.trim() === '') throw invalid('model must be a non-empty string');
   specs.forEach((spec, index) => catalogForSpec(spec, defaultModel, `providers[${index}]`));
@@ -68,20 +78,27 @@ export function catalogForSpec(spec: ProviderSpec, defaultModel: string, where =
   if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.trim() === '')) throw invalid(`${where}.name must be a non-empty string`);
   if (spec.chunkIntervalMs !== undefined && (!Number.isFinite(spec.chunkIntervalMs) || spec.chunkIntervalMs < 0)) throw invalid(`${where}.chunkIntervalMs must be a number ≥ 0`);
   const acceptAnyModel = spec.acceptAnyModel === true;
+  if (spec.serviceType !== undefined && !isServiceType(spec.serviceType)) throw invalid(`${where}.serviceType must be one of ${SERVICE_TYPES.join(', ')}, not ${JSON.stringify(spec.serviceType)}`);
+  const serviceType: ServiceType = spec.serviceType ?? 'chatbot';
   if (spec.models !== undefined) {
     if (spec.model !== undefined || spec.inputPrice !== undefined || spec.outputPrice !== undefined) {
       throw invalid(`${where}: give either models, or model with inputPrice/outputPrice`);
     }
     if (!Array.isArray(spec.models) || spec.models.length === 0) throw invalid(`${where}.models must list at least one model`);
-    return new ModelCatalog(spec.models.map((model, index) => toServedModel(model, `${where}.models[${index}]`)), { multiModel: true, acceptAnyModel });
+    return new ModelCatalog(spec.models.map((model, index) => toServedModel(model, `${where}.models[${index}]`)), { multiModel: true, acceptAnyModel, serviceType });
   }
-  const single: ModelSpec = { id: spec.model ?? defaultModel, inputPrice: spec.inputPrice ?? DEFAULT_INPUT_PRICE, outputPrice: spec.outputPrice ?? DEFAULT_OUTPUT_PRICE };
-  return new ModelCatalog([toServedModel(single, where)], { multiModel: false, acceptAnyModel });
+  const prices = DEFAULT_PRICES_OF_TYPE[serviceType];
+  const single: ModelSpec = {
+    id: spec.model ?? (serviceType === 'chatbot' ? defaultModel : DEFAULT_MODEL_OF_TYPE[serviceType]),
+    inputPrice: spec.inputPrice ?? prices.inputPrice,
+    outputPrice: spec.outputPrice ?? prices.outputPrice,
+  };
+  return new ModelCatalog([toServedModel(single, where)], { multiModel: false, acceptAnyModel, serviceType });
 }
 
 /** The models a provider serves after `update` (checked). */
 export function catalogAfterUpdate(current: ModelCatalog, update: ServiceUpdate): ModelCatalog {
-  const options = { acceptAnyModel: current.acceptAnyModel };
+  const options = { acceptAnyModel: current.acceptAnyModel, serviceType: current.serviceType };
   const pricesGiven = update.inputPrice !== undefined || update.outputPrice !== undefined;
   if (update.models !== undefined) {
     if (update.model !== undefined || pricesGiven) throw invalid('update: give either models, or model and/or prices');

@@ -2,6 +2,7 @@ import { DevnetError } from '../devnet-error.js';
 
 /**
  * Faults a simulated provider can be told to show, at run time. They apply to chat requests
+ * (and to image and transcription requests where a JSON answer has them: not the stream-only ones)
  * (`down` to every route, `verify-stall` to the signature route, `overcharge` to settlement).
  * Modes marked "streams" change only `stream: true` chats; JSON chats are answered normally.
  */

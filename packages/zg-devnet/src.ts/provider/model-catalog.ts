@@ -1,4 +1,5 @@
 import { DevnetError } from '../devnet-error.js';
+import type { ServiceType } from './service-types.js';
 
 /** One model a simulated provider serves, as given in a provider spec. */
 export interface ModelSpec {
@@ -41,7 +42,12 @@ export interface ModelListEntry {
 
 const DEFAULT_CONTEXT_LENGTH = 8192;
 const DEFAULT_MAX_COMPLETION_TOKENS = 4096;
-const SUPPORTED_PARAMETERS = ['messages', 'model', 'stream', 'stream_options', 'max_tokens', 'temperature', 'top_p'];
+const SUPPORTED_PARAMETERS: Readonly<Record<ServiceType, string[]>> = {
+  chatbot: ['messages', 'model', 'stream', 'stream_options', 'max_tokens', 'temperature', 'top_p'],
+  'text-to-image': ['prompt', 'model', 'n', 'size', 'response_format'],
+  'image-editing': ['image', 'mask', 'prompt', 'model', 'n', 'size', 'response_format'],
+  'speech-to-text': ['file', 'model', 'language', 'prompt', 'response_format'],
+};
 
 function positiveInteger(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
@@ -74,15 +80,18 @@ export class ModelCatalog {
   readonly multiModel: boolean;
   /** Whether a chat naming a model not served here is answered with the default model instead of 404. */
   readonly acceptAnyModel: boolean;
+  /** The service type registered on chain (`chatbot` unless the spec said otherwise). */
+  readonly serviceType: ServiceType;
   private readonly created = Math.floor(Date.now() / 1000);
 
-  constructor(models: readonly ServedModel[], options: { multiModel: boolean; acceptAnyModel: boolean }) {
+  constructor(models: readonly ServedModel[], options: { multiModel: boolean; acceptAnyModel: boolean; serviceType?: ServiceType }) {
     if (models.length === 0) throw new DevnetError('invalid_options', 'a provider serves at least one model');
     const ids = new Set(models.map((model) => model.id));
     if (ids.size !== models.length) throw new DevnetError('invalid_options', 'model ids of one provider must be distinct');
     this.models = Object.freeze([...models]);
     this.multiModel = options.multiModel;
     this.acceptAnyModel = options.acceptAnyModel;
+    this.serviceType = options.serviceType ?? 'chatbot';
   }
 
   /** The on-chain default model: the one used when a chat names none. */
@@ -124,7 +133,7 @@ export class ModelCatalog {
         name: model.id,
         context_length: model.contextLength,
         max_completion_tokens: model.maxCompletionTokens,
-        supported_parameters: SUPPORTED_PARAMETERS,
+        supported_parameters: SUPPORTED_PARAMETERS[this.serviceType],
         pricing: { prompt: model.inputPrice.toString(), completion: model.outputPrice.toString() },
         verifiability: 'TeeML',
         tee_attested: true,

@@ -2,7 +2,9 @@
 export interface SimulatedProviderStats {
   /** Chat requests received (whatever became of them). */
   chatRequests: number;
-  /** Chats answered in full, signed and billed. */
+  /** Image generation, image edit and transcription requests received (whatever became of them). */
+  mediaRequests: number;
+  /** Chats (and media requests) answered in full, signed and billed. */
   served: number;
   /** Requests refused with 401 (bad session token, or the `reject-auth` fault). */
   rejectedAuth: number;
@@ -16,5 +18,5 @@ export interface SimulatedProviderStats {
 
 /** Fresh counters. */
 export function newStats(): SimulatedProviderStats {
-  return { chatRequests: 0, served: 0, rejectedAuth: 0, unknownModel: 0, faulted: 0, settlements: 0 };
+  return { chatRequests: 0, mediaRequests: 0, served: 0, rejectedAuth: 0, unknownModel: 0, faulted: 0, settlements: 0 };
 }

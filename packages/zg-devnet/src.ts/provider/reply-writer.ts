@@ -52,6 +52,28 @@ export function byteDripWriter(response: ServerResponse, signal: AbortSignal): B
   };
 }
 
+/** Thrown by {@link readBodyBytes} when a body is longer than its limit. */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`body too large: more than ${limit} bytes`);
+  }
+}
+
+/** Reads a request body as bytes, at most `limit` of them (else {@link BodyTooLarge}, as soon as the limit is passed). */
+export async function readBodyBytes(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) throw new BodyTooLarge(limit);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** Reads a request body as UTF-8 (at most `limit` bytes). */
 export async function readBody(request: IncomingMessage, limit = 4 * 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = [];

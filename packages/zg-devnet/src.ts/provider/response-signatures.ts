@@ -20,7 +20,7 @@ interface SignedResponse {
   claimedAddress: string;
 }
 
-function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
@@ -42,7 +42,16 @@ export class ResponseSignatures {
       requestSha256: sha256Hex(input.requestText),
       responseSha256: sha256Hex(input.responseText),
     });
-    this.responses.set(input.chatId, { text, signer: input.forged ? this.forgingKey : input.teeSigner, claimedAddress: input.teeSigner.address });
+    this.recordText(input.chatId, text, input.teeSigner, input.forged);
+  }
+
+  /**
+   * Remembers a served answer whose signed text is given, as real providers sign other service
+   * types: `sha256(request):sha256(response)` (speech-to-text) or
+   * `sha256(request):sha256(image0),sha256(image1),...` (images).
+   */
+  recordText(chatId: string, text: string, teeSigner: Wallet, forged: boolean): void {
+    this.responses.set(chatId, { text, signer: forged ? this.forgingKey : teeSigner, claimedAddress: teeSigner.address });
     if (this.responses.size > MAX_SIGNED_RESPONSES) {
       const oldest = this.responses.keys().next().value;
       if (oldest !== undefined) this.responses.delete(oldest);

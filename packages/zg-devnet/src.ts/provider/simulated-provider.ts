@@ -9,10 +9,13 @@ import { answerChat, type ChatServing } from './chat-handler.js';
 import { NO_FAULT, validateFault, type ProviderFault } from './fault-modes.js';
 import { FeeLedger, type SettlementReport, type SettlementRecord } from './fees-and-settlement.js';
 import { routeRequest } from './http-routes.js';
+import { ImageStore } from './image-store.js';
+import { answerMedia, type MediaServing } from './media-handlers.js';
 import type { ModelCatalog } from './model-catalog.js';
 import { newStats, type SimulatedProviderStats } from './provider-stats.js';
 import { readBody, sendError } from './reply-writer.js';
 import { ResponseSignatures } from './response-signatures.js';
+import type { ServiceType } from './service-types.js';
 import { ChainAccounts } from './session-auth.js';
 
 /** How a simulated provider is built. */
@@ -34,18 +37,20 @@ export interface SimulatedProviderOptions {
 
 /**
  * A real HTTP server speaking the provider side of the 0G inference protocol: session tokens
- * checked cryptographically and against the chain, OpenAI-compatible chats (JSON and SSE)
+ * checked cryptographically and against the chain, OpenAI-compatible chats (JSON and SSE) — or,
+ * for a provider of another service type, image generations, image edits or transcriptions —
  * answered deterministically for any model it serves, every answer signed with the TEE key, fees
  * accounted per user and settled on chain, faults on demand. Its on-chain registration is the
  * devnet's business; this object only serves.
  */
-export class SimulatedProvider implements ChatServing {
+export class SimulatedProvider implements ChatServing, MediaServing {
   readonly name: string;
   readonly address: string;
   readonly stats: SimulatedProviderStats = newStats();
   readonly accounts: ChainAccounts;
   readonly fees: FeeLedger;
   readonly signatures = new ResponseSignatures();
+  readonly images = new ImageStore();
   readonly chunkIntervalMs: number;
 
   private currentCatalog: ModelCatalog;
@@ -159,6 +164,11 @@ export class SimulatedProvider implements ChatServing {
     this.stats.chatRequests += 1;
     const requestText = await readBody(request);
     await answerChat(this, request, response, requestText, this.currentFault, signal);
+  }
+
+  /** A media route (images, transcriptions): answered under the fault of the moment. */
+  media(type: Exclude<ServiceType, 'chatbot'>, request: IncomingMessage, response: ServerResponse, signal: AbortSignal): Promise<void> {
+    return answerMedia(this, type, request, response, this.currentFault, signal);
   }
 
   /** Starts listening on 127.0.0.1 (a free port the first time, the same port after `down`). */
