@@ -229,6 +229,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
       costNeuron: report.costNeuron,
       servedAt: stored.createdAt,
     });
+    // An embeddings list has no id the client sees, and nothing to verify: no response record.
+    if (input.route === 'embeddings') return;
     try {
       await context.responses.set(relayed.responseId, stored);
       if (relayed.chatId !== relayed.responseId) await context.responses.set(relayed.chatId, stored);

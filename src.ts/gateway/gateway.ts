@@ -3,7 +3,7 @@ import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } fro
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
 import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
-import type { CompletionRoute, ResponseLimits } from '../providers/inference-provider.js';
+import { serviceTypeOfRoute, type CompletionRoute, type ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
@@ -210,7 +210,7 @@ export class Gateway {
    */
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
-    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel);
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel, serviceTypeOfRoute(request.route));
     const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
     this.#active.add(scope);
