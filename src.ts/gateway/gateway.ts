@@ -260,8 +260,8 @@ export class Gateway {
    * An upper bound of what a request for `model` may cost, neuron (see {@link estimateRequestCost}):
    * what a client key's budget reserves at admission.
    */
-  estimateCost(model: string, promptTokens: number, maxTokens: number | undefined, mayUseModel?: (model: string) => boolean): bigint {
-    return estimateRequestCost(this.registry, this.planner, model, promptTokens, maxTokens, mayUseModel);
+  estimateCost(model: string, promptTokens: number, maxTokens: number | undefined, mayUseModel?: (model: string) => boolean, route?: CompletionRoute): bigint {
+    return estimateRequestCost(this.registry, this.planner, model, promptTokens, maxTokens, mayUseModel, route === undefined ? undefined : serviceTypeOfRoute(route));
   }
 
   /** Listens to every served answer, once each, right after it (billing): quick, must not throw. Returns the unsubscribe. */

@@ -77,7 +77,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         ticket = await options.clientKeys.admit(key, {
           model,
           estimatedTokens: promptTokens + (maxTokens ?? ASSUMED_COMPLETION_TOKENS),
-          estimatedCostNeuron: options.gateway.estimateCost(model, promptTokens, maxTokens, mayUseModel),
+          estimatedCostNeuron: options.gateway.estimateCost(model, promptTokens, maxTokens, mayUseModel, route),
         });
         const cap = capPriority(hints.priority, key.limits.maxPriority, options.gateway);
         if (cap !== undefined) {
