@@ -210,6 +210,18 @@ describe('POST /v1/embeddings', () => {
     }
   });
 
+  test('X-Session-Id: a chat pin is neither followed nor moved by embeddings', async () => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key('open')}`, 'x-session-id': 'conversation-1' };
+    const chat = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'chat-model', messages: [{ role: 'user', content: 'hi' }] }) });
+    assert.equal(chat.status, 200);
+    const embedding = await fetch(`${gateway.url}/v1/embeddings`, { method: 'POST', headers, body: JSON.stringify({ model: 'embed-small', input: 'x' }) });
+    assert.equal(embedding.status, 200);
+    assert.equal(embedding.headers.get('x-session-repinned'), null);
+    const again = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'chat-model', messages: [{ role: 'user', content: 'hi' }] }) });
+    assert.equal(again.headers.get('x-provider-address'), chat.headers.get('x-provider-address'));
+    assert.equal(again.headers.get('x-session-repinned'), null);
+  });
+
   test('/v1/models lists each model with its service type', async () => {
     const response = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${key('open')}` } });
     const list = (await response.json()) as { data: Array<{ id: string; service_type: string; service_types?: string[]; providers: number }> };
