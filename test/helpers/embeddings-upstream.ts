@@ -27,8 +27,9 @@ export interface EmbeddingsUpstream {
   readonly baseUrl: string;
   /** Every POST received, in order. */
   readonly requests: RecordedRequest[];
-  /** While set, every request is answered with this status and an OpenAI-style error body. */
+  /** While set, every request (or, with `failPath`, every request to that path) is answered with this status and an OpenAI-style error body. */
   failWith: number | undefined;
+  failPath: string | undefined;
   delayMs: number;
   /** The exact bytes of the last embeddings answer sent. */
   lastAnswer: Buffer | undefined;
@@ -70,6 +71,7 @@ export async function startEmbeddingsUpstream(name: string, options: EmbeddingsU
     baseUrl: '',
     requests: [],
     failWith: undefined,
+    failPath: undefined,
     delayMs: options.delayMs ?? 0,
     lastAnswer: undefined,
     close: async () => {
@@ -88,7 +90,7 @@ export async function startEmbeddingsUpstream(name: string, options: EmbeddingsU
     const body = JSON.parse(text) as Record<string, unknown>;
     state.requests.push({ path, body });
     if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
-    if (state.failWith !== undefined) {
+    if (state.failWith !== undefined && (state.failPath === undefined || state.failPath === path)) {
       response.writeHead(state.failWith, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `${name} is failing`, type: 'server_error' } }));
       return;
     }

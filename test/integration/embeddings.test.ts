@@ -259,3 +259,36 @@ describe('POST /v1/embeddings', () => {
     }
   });
 });
+
+describe('an upstream that does not serve /v1/embeddings', () => {
+  let upstream: EmbeddingsUpstream;
+  let own: GatewayHandle;
+
+  before(async () => {
+    upstream = await startEmbeddingsUpstream('no-embed');
+    upstream.failWith = 404;
+    upstream.failPath = '/v1/embeddings';
+    own = await runMultiProviderInferenceServer(
+      { openAICompatibleProviders: [{ name: 'no-embed', baseUrl: upstream.baseUrl, models: ['c', { id: 'e', type: 'embedding' }] }], port: 0 },
+      { logger: silentLogger },
+    );
+  });
+
+  after(async () => {
+    await own?.close();
+    await upstream?.close();
+  });
+
+  test('is 404 route_not_supported naming the route, remembered, and its chats go on (no breaker opened)', async () => {
+    const send = (path: string, body: unknown): Promise<Response> => fetch(`${own.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (let index = 0; index < 6; index++) {
+      const answer = await send('/v1/embeddings', { model: 'e', input: 'x' });
+      assert.equal(answer.status, 404);
+      const error = ((await answer.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'route_not_supported');
+      assert.match(error.message, /\/v1\/embeddings/);
+    }
+    assert.equal(paths(upstream, '/v1/embeddings'), 1, 'asked once, then remembered');
+    for (let index = 0; index < 3; index++) assert.equal((await send('/v1/chat/completions', { model: 'c', messages: [{ role: 'user', content: 'hi' }] })).status, 200);
+  });
+});
