@@ -34,6 +34,7 @@ export type {
   ChatCompletionRequest,
   ChatMessage,
   CompletionRoute,
+  EmbeddingRequest,
   InferenceProvider,
   ModelOffer,
   PriceTier,
@@ -45,9 +46,11 @@ export type {
   SseEvent,
   TextCompletionRequest,
   TokenUsage,
+  ServiceType,
   UpstreamCall,
   Verifiability,
 } from './providers/inference-provider.js';
+export { serviceTypeOf, serviceTypeOfRoute } from './providers/inference-provider.js';
 export { chunkHasSubstance, readUsage } from './providers/openai-wire.js';
 export { sendChatOverHttp, DEFAULT_RESPONSE_LIMITS } from './providers/http/chat-over-http.js';
 export { SseEventSplitter } from './providers/http/sse-event-splitter.js';
@@ -112,7 +115,7 @@ export { describeProvider, describeProviders, type ProviderView } from './gatewa
 export { describeModels, type ModelView } from './gateway/describe-models.js';
 export { ModelListCache } from './gateway/model-list-cache.js';
 export { ASSUMED_COMPLETION_TOKENS, estimateRequestCost } from './gateway/estimate-request-cost.js';
-export { costOfUsage, estimatePromptTokens } from './providers/model-pricing.js';
+export { costOfUsage, estimateInputTokens, estimatePromptTokens } from './providers/model-pricing.js';
 export * from './billing/index.js';
 export { ZgWalletAccounts, type ChainAccount, type ChainRefund, type ChainSettlement, type ZgWalletAccountsOptions } from './providers/zg/zg-wallet-accounts.js';
 export { WalletTransactions, isNonceClash } from './providers/zg/wallet-transactions.js';
@@ -123,8 +126,11 @@ export { resolveAdminToken, generateAdminToken, type ResolvedAdminToken } from '
 export {
   chatCompletionRequestSchema,
   textCompletionRequestSchema,
+  embeddingRequestSchema,
   verifyRequestSchema,
   validateChatRequest,
+  validateEmbeddingRequest,
+  MAX_EMBEDDING_INPUTS,
   validateTextCompletionRequest,
   validateVerifyRequest,
   MAX_JSON_DEPTH,

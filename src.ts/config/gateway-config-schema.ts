@@ -72,7 +72,10 @@ export const membershipShape = {
   tpm: z.number().int().positive().optional(),
 };
 
-/** A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength? }` (prices in neuron per token). */
+/**
+ * A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength?, type? }`
+ * (prices in neuron per token; `type`: `chat`, the default, or `embedding` for a model served on `POST /v1/embeddings`).
+ */
 export const upstreamModelSchema = z.union([
   z.string().min(1).max(256),
   z
@@ -82,6 +85,7 @@ export const upstreamModelSchema = z.union([
       inputPrice: neuron.optional(),
       outputPrice: neuron.optional(),
       contextLength: z.number().int().positive().optional(),
+      type: z.enum(['chat', 'embedding']).optional(),
     })
     .strict(),
 ]);

@@ -72,7 +72,7 @@ export interface ChatDispatcherOptions {
 }
 
 /** The path a client calls for each route (named in errors). */
-const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions' };
+const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions', embeddings: '/v1/embeddings' };
 
 /** What `input` needs that `entry` is remembered not to serve (its route, or a parameter the body sets), if anything. */
 function lacksFor(entry: ProviderEntry, input: DispatchInput, now: number): { route: string; param?: string } | undefined {
@@ -99,7 +99,7 @@ function asRouteFailure(error: GatewayError, route: CompletionRoute): GatewayErr
  * Fields (nearly) every request of a route carries: never remembered as unsupported, as that would
  * take the provider out of (nearly) the whole route; such a request is just tried elsewhere.
  */
-const CORE_FIELDS = new Set(['model', 'messages', 'prompt', 'stream']);
+const CORE_FIELDS = new Set(['model', 'messages', 'prompt', 'input', 'stream']);
 
 /**
  * The body field an "unsupported parameter" error is about: the one the provider named (`param`,

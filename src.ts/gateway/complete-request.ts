@@ -144,7 +144,8 @@ function answerHeaders(placement: Placement): Record<string, string> {
 export async function completeRequest(context: CompletionContext, input: CompletionInput, sink: ResponseSink): Promise<CompletionReport> {
   const stream = input.body.stream === true;
   let pinned: string | undefined;
-  const sessionKey = input.sessionId ? scopedSessionId(input.sessionId, input.keyId) : undefined;
+  // Embeddings take no part in sessions: a conversation's pin is neither read nor moved by them.
+  const sessionKey = input.sessionId && input.route !== 'embeddings' ? scopedSessionId(input.sessionId, input.keyId) : undefined;
   if (sessionKey) {
     try {
       pinned = await context.sessions.get(sessionKey);
@@ -229,6 +230,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
       costNeuron: report.costNeuron,
       servedAt: stored.createdAt,
     });
+    // An embeddings list has no id the client sees, and nothing to verify: no response record (and no pin).
+    if (input.route === 'embeddings') return;
     try {
       await context.responses.set(relayed.responseId, stored);
       if (relayed.chatId !== relayed.responseId) await context.responses.set(relayed.chatId, stored);

@@ -1,3 +1,4 @@
+import { serviceTypeOf, type ServiceType } from '../providers/inference-provider.js';
 import type { RoutePlanner } from './route-planner.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
@@ -29,6 +30,10 @@ export interface ModelView {
   /** How its providers prove their answers (TeeML, ZKML, ...; none for plain upstreams). */
   verifiability: string[];
   context_length: number | null;
+  /** What it is served as: `chat` when any provider offers it as chat (or only the catalog does), else the type its providers offer. */
+  service_type: ServiceType;
+  /** Every type it is served as, when providers offer the same id as more than one. */
+  service_types?: ServiceType[];
   /** For an alias: the model it stands for. */
   alias_of?: string;
 }
@@ -47,9 +52,11 @@ export function describeModels(registry: ProviderRegistry, planner: RoutePlanner
     let maxOut: bigint | undefined;
     let context: number | null = null;
     const verifiability = new Set<string>();
+    const types = new Set<ServiceType>();
     for (const entry of registry.entries.values()) {
       const offer = entry.descriptor.models.find((candidate) => candidate.id === model);
-      if (!offer || !entry.serves(model, now)) continue;
+      if (!offer || !entry.serves(model, now, serviceTypeOf(offer))) continue;
+      types.add(serviceTypeOf(offer));
       providers += 1;
       if (entry.isAvailable()) healthy += 1;
       verifiability.add(entry.descriptor.verifiability);
@@ -75,6 +82,8 @@ export function describeModels(registry: ProviderRegistry, planner: RoutePlanner
           : { unit: '0G per 1M tokens', prompt: { min: perMillionTokens(minIn), max: perMillionTokens(maxIn) }, completion: { min: perMillionTokens(minOut), max: perMillionTokens(maxOut) } },
       verifiability: [...verifiability].sort(),
       context_length: context,
+      service_type: types.size === 0 || types.has('chat') ? 'chat' : ([...types][0] as ServiceType),
+      ...(types.size > 1 ? { service_types: [...types].sort() } : {}),
     });
   }
   for (const [alias, model] of planner.visibleAliases()) {

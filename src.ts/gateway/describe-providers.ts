@@ -9,6 +9,8 @@ export interface ModelOfferView {
   inputPrice: string;
   outputPrice: string;
   contextLength?: number;
+  /** What it is offered as, when not `chat`. */
+  type?: string;
 }
 
 /**
@@ -85,6 +87,7 @@ export function describeProvider(entry: ProviderEntry, now = Date.now()): Provid
       inputPrice: offer.inputPrice.toString(),
       outputPrice: offer.outputPrice.toString(),
       ...(offer.contextLength !== undefined ? { contextLength: offer.contextLength } : {}),
+      ...(offer.serviceType !== undefined && offer.serviceType !== 'chat' ? { type: offer.serviceType } : {}),
     })),
     verifiable: descriptor.verifiable,
     verifiability: descriptor.verifiability,

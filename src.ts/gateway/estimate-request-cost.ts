@@ -1,3 +1,4 @@
+import { serviceTypeOf, type ServiceType } from '../providers/inference-provider.js';
 import { estimateCost } from '../providers/model-pricing.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { RoutePlanner } from './route-planner.js';
@@ -10,7 +11,8 @@ export const ASSUMED_COMPLETION_TOKENS = 256;
  * among the fleet's providers of the model it names (after aliases) and of its fallbacks the key may
  * use, for its prompt estimate and `maxTokens` completion tokens (or {@link ASSUMED_COMPLETION_TOKENS}).
  * Tiered prices are applied. 0n when no such provider states a price (a model served only through the
- * catalog, or free upstreams). Never throws: an unknown model is the planner's error to raise.
+ * catalog, or free upstreams). With `serviceType`, only offers of that type count (model groups are per
+ * type). Never throws: an unknown model is the planner's error to raise.
  */
 export function estimateRequestCost(
   registry: ProviderRegistry,
@@ -19,6 +21,7 @@ export function estimateRequestCost(
   promptTokens: number,
   maxTokens: number | undefined,
   mayUse?: (model: string) => boolean,
+  serviceType?: ServiceType,
 ): bigint {
   const primary = planner.resolve(requestedModel);
   const models = new Set([primary]);
@@ -29,7 +32,7 @@ export function estimateRequestCost(
   let highest = 0n;
   for (const entry of registry.entries.values()) {
     for (const offer of entry.descriptor.models) {
-      if (!models.has(offer.id)) continue;
+      if (!models.has(offer.id) || (serviceType !== undefined && serviceTypeOf(offer) !== serviceType)) continue;
       const cost = estimateCost(offer, promptTokens, maxTokens, ASSUMED_COMPLETION_TOKENS);
       if (cost > highest) highest = cost;
     }

@@ -3,7 +3,7 @@ import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } fro
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
 import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
-import type { CompletionRoute, ResponseLimits } from '../providers/inference-provider.js';
+import { serviceTypeOfRoute, type CompletionRoute, type ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
@@ -210,7 +210,7 @@ export class Gateway {
    */
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
-    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel);
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel, serviceTypeOfRoute(request.route));
     const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
     this.#active.add(scope);
@@ -260,8 +260,8 @@ export class Gateway {
    * An upper bound of what a request for `model` may cost, neuron (see {@link estimateRequestCost}):
    * what a client key's budget reserves at admission.
    */
-  estimateCost(model: string, promptTokens: number, maxTokens: number | undefined, mayUseModel?: (model: string) => boolean): bigint {
-    return estimateRequestCost(this.registry, this.planner, model, promptTokens, maxTokens, mayUseModel);
+  estimateCost(model: string, promptTokens: number, maxTokens: number | undefined, mayUseModel?: (model: string) => boolean, route?: CompletionRoute): bigint {
+    return estimateRequestCost(this.registry, this.planner, model, promptTokens, maxTokens, mayUseModel, route === undefined ? undefined : serviceTypeOfRoute(route));
   }
 
   /** Listens to every served answer, once each, right after it (billing): quick, must not throw. Returns the unsubscribe. */

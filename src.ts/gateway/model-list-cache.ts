@@ -1,3 +1,4 @@
+import { serviceTypeOf } from '../providers/inference-provider.js';
 import { describeModels, type ModelView } from './describe-models.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { RoutePlanner } from './route-planner.js';
@@ -82,7 +83,8 @@ export class ModelListCache {
     for (const entry of this.#registry.entries.values()) {
       parts.push(`${entry.id}\u0001${entry.isAvailable() ? 1 : 0}`);
       for (const offer of entry.descriptor.models) {
-        parts.push(`${offer.id}\u0002${offer.inputPrice}\u0002${offer.outputPrice}\u0002${offer.contextLength ?? ''}\u0002${entry.serves(offer.id, now) ? 1 : 0}`);
+        const type = serviceTypeOf(offer);
+        parts.push(`${offer.id}\u0002${offer.inputPrice}\u0002${offer.outputPrice}\u0002${offer.contextLength ?? ''}\u0002${type}\u0002${entry.serves(offer.id, now, type) ? 1 : 0}`);
       }
       parts.push(entry.descriptor.verifiability);
     }

@@ -1,6 +1,6 @@
 import type { ProviderSnapshot } from '../balancer/index.js';
 import type { CircuitBreaker } from '../health/index.js';
-import type { InferenceProvider, ProviderDescriptor } from '../providers/inference-provider.js';
+import { serviceTypeOf, type InferenceProvider, type ProviderDescriptor, type ServiceType } from '../providers/inference-provider.js';
 import { ProviderStats } from '../stats/index.js';
 import { MissingCapabilities } from './missing-capabilities.js';
 
@@ -111,12 +111,15 @@ export class ProviderEntry implements ProviderSnapshot {
     return this.maxConcurrent === undefined || this.inFlight < this.maxConcurrent;
   }
 
-  /** True when it serves `model` (a provider listing no models takes any) and has not said otherwise recently. */
-  serves(model: string, now: number): boolean {
+  /**
+   * True when it serves `model` as a `serviceType` model (default `chat`; a provider listing no
+   * models takes any chat model, never an embedding one) and has not said otherwise recently.
+   */
+  serves(model: string, now: number, serviceType: ServiceType = 'chat'): boolean {
     const models = this.provider.descriptor.models;
-    let listed = models.length === 0;
+    let listed = models.length === 0 && serviceType === 'chat';
     for (const offer of models) {
-      if (offer.id === model) {
+      if (offer.id === model && serviceTypeOf(offer) === serviceType) {
         listed = true;
         break;
       }

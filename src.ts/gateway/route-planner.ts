@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/index.js';
+import { serviceTypeOf, type ServiceType } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
@@ -75,6 +76,17 @@ export interface RoutePlannerOptions {
 
 const ANY_MODEL = '';
 
+/**
+ * Whether a provider may take a request that names no model (the fleet serves no listed model):
+ * a chat request only goes to a provider with no models listed or with a chat offer, never to an
+ * embedding-only one; other service types always name their model.
+ */
+function takesAny(entry: ProviderEntry, serviceType: ServiceType): boolean {
+  if (serviceType !== 'chat') return false;
+  const models = entry.descriptor.models;
+  return models.length === 0 || models.some((offer) => serviceTypeOf(offer) === 'chat');
+}
+
 function idMatches(set: ReadonlySet<string> | undefined, entry: ProviderEntry): boolean {
   return set !== undefined && (set.has(entry.id.toLowerCase()) || set.has(entry.descriptor.address.toLowerCase()));
 }
@@ -112,9 +124,11 @@ class ModelTarget implements RouteTarget {
   readonly overflowFrom: string | undefined;
   readonly #filter: ProviderFilter | undefined;
   readonly #rule: PoolRule;
+  readonly #serviceType: ServiceType;
 
-  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined, rule: PoolRule = { kind: 'any' }) {
+  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined, rule: PoolRule = { kind: 'any' }, serviceType: ServiceType = 'chat') {
     this.model = model;
+    this.#serviceType = serviceType;
     this.fallbackFor = fallbackFor;
     this.#filter = filter;
     this.#rule = rule;
@@ -126,12 +140,12 @@ class ModelTarget implements RouteTarget {
     const rule = this.#rule;
     if (rule.kind === 'in' && entry.pool !== rule.pool) return false;
     if (rule.kind === 'outside' && (entry.pool === rule.pool || (entry.pool !== undefined && rule.closed.has(entry.pool)))) return false;
-    if (this.model !== ANY_MODEL && !entry.serves(this.model, now)) return false;
+    if (this.model === ANY_MODEL ? !takesAny(entry, this.#serviceType) : !entry.serves(this.model, now, this.#serviceType)) return false;
     return passesFilter(entry, this.model, this.#filter);
   }
 
   upstreamModel(entry: ProviderEntry): string {
-    for (const offer of entry.descriptor.models) if (offer.id === this.model) return offer.upstreamId ?? offer.id;
+    for (const offer of entry.descriptor.models) if (offer.id === this.model && serviceTypeOf(offer) === this.#serviceType) return offer.upstreamId ?? offer.id;
     return this.model;
   }
 }
@@ -167,16 +181,21 @@ export class RoutePlanner {
     return model;
   }
 
-  /** True when some provider of the fleet (whatever its health) or of the catalog serves `model`. */
-  isServed(model: string, now = Date.now()): boolean {
-    for (const entry of this.#registry.entries.values()) if (entry.serves(model, now)) return true;
-    return this.#options.catalogModels?.().has(model) ?? false;
+  /** True when some provider of the fleet (whatever its health) or of the catalog (chat only) serves `model` as a `serviceType` model. */
+  isServed(model: string, now = Date.now(), serviceType: ServiceType = 'chat'): boolean {
+    for (const entry of this.#registry.entries.values()) if (entry.serves(model, now, serviceType)) return true;
+    return serviceType === 'chat' && (this.#options.catalogModels?.().has(model) ?? false);
   }
 
-  /** The model groups served: the fleet's providers' models and the catalog's (a provider listing none adds none). */
-  servedModels(): string[] {
-    const models = new Set<string>(this.#options.catalogModels?.().keys() ?? []);
-    for (const entry of this.#registry.entries.values()) for (const offer of entry.descriptor.models) models.add(offer.id);
+  /**
+   * The model groups served: the fleet's providers' models and the catalog's (a provider listing none
+   * adds none); with `serviceType`, only the models offered as that type (the catalog's are chat).
+   */
+  servedModels(serviceType?: ServiceType): string[] {
+    const models = new Set<string>(serviceType === undefined || serviceType === 'chat' ? (this.#options.catalogModels?.().keys() ?? []) : []);
+    for (const entry of this.#registry.entries.values()) {
+      for (const offer of entry.descriptor.models) if (serviceType === undefined || serviceTypeOf(offer) === serviceType) models.add(offer.id);
+    }
     return [...models];
   }
 
@@ -200,10 +219,10 @@ export class RoutePlanner {
 
   #defaultModel(): string {
     if (this.#options.defaultModel) return this.resolve(this.#options.defaultModel);
-    const models = this.servedModels();
+    const models = this.servedModels('chat');
     if (models.length === 1) return models[0] as string;
-    const takesAny = [...this.#registry.entries.values()].some((entry) => entry.descriptor.models.length === 0);
-    if (models.length === 0 && takesAny) return ANY_MODEL;
+    const anyTaken = [...this.#registry.entries.values()].some((entry) => entry.descriptor.models.length === 0);
+    if (models.length === 0 && anyTaken) return ANY_MODEL;
     throw new GatewayError('invalid_request', `The request names no model and this gateway serves several; set \`model\` to one of: ${models.sort().join(', ')}`, {
       param: 'model',
     });
@@ -248,7 +267,7 @@ export class RoutePlanner {
    * `mayUse` (a client key's models, see {@link reachableBy}) leaves out the fallbacks the key may
    * not use; the requested model itself is the key limiter's to check.
    */
-  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter, requestedPool?: string, mayUse?: (model: string) => boolean): RoutePlan {
+  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter, requestedPool?: string, mayUse?: (model: string) => boolean, serviceType: ServiceType = 'chat'): RoutePlan {
     const now = Date.now();
     const filter = this.#options.requireVerifiable ? { ...requestFilter, requireVerifiable: true } : requestFilter;
     const pools = this.#options.pools ?? {};
@@ -256,22 +275,28 @@ export class RoutePlanner {
       throw new GatewayError('invalid_request', `No pool \`${requestedPool}\`; the pools are: ${Object.keys(pools).sort().join(', ') || 'none'}`, { param: 'X-Pool' });
     }
     const model = requestedModel === undefined || requestedModel === '' ? this.#defaultModel() : this.resolve(requestedModel);
-    if (model !== ANY_MODEL && !this.isServed(model, now)) {
-      throw new GatewayError('model_not_found', `The model \`${requestedModel ?? model}\` does not exist or no provider serves it; GET /v1/models lists the models served`, {
+    if (model !== ANY_MODEL && !this.isServed(model, now, serviceType)) {
+      // Model groups are per service type: a chat model asked for embeddings (or the reverse) is not served.
+      const otherType = serviceType === 'chat' ? this.isServed(model, now, 'embedding') : this.isServed(model, now, 'chat');
+      const why = otherType ? ` as ${serviceType === 'chat' ? 'a chat' : 'an embedding'} model (it is served as ${serviceType === 'chat' ? 'an embedding' : 'a chat'} model)` : '';
+      throw new GatewayError('model_not_found', `The model \`${requestedModel ?? model}\` does not exist or no provider serves it${why}; GET /v1/models lists the models served`, {
         param: 'model',
       });
     }
+    if (model === ANY_MODEL && serviceType !== 'chat') {
+      throw new GatewayError('invalid_request', 'The request names no model; set `model` to an embedding model listed by GET /v1/models', { param: 'model' });
+    }
     const rules = this.#poolRules(requestedPool ?? this.#poolOfModel(requestedModel, model));
-    const targets: RouteTarget[] = rules.map((rule) => new ModelTarget(model, undefined, filter, rule));
+    const targets: RouteTarget[] = rules.map((rule) => new ModelTarget(model, undefined, filter, rule, serviceType));
     const seen = new Set([model]);
     for (const fallback of this.#options.fallbacks?.[model] ?? []) {
       const resolved = this.resolve(fallback);
       if (seen.has(resolved) || (mayUse !== undefined && !mayUse(resolved))) continue;
       seen.add(resolved);
-      for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule));
+      for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule, serviceType));
     }
     if (filter && !this.#anyAccepts(targets, now)) {
-      const servedInFleet = [...this.#registry.entries.values()].some((entry) => entry.serves(model, now));
+      const servedInFleet = [...this.#registry.entries.values()].some((entry) => entry.serves(model, now, serviceType));
       if (servedInFleet) {
         throw new GatewayError('no_matching_provider', `No provider of \`${model}\` matches ${requestFilter ? 'the request\'s provider preferences' : 'the gateway\'s requireVerifiable setting'}${describeFilter(filter)}`, {
           param: requestFilter ? 'provider' : null,

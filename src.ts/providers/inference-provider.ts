@@ -30,8 +30,44 @@ export interface TextCompletionRequest {
   [field: string]: unknown;
 }
 
-/** Which OpenAI endpoint a call is for. */
-export type CompletionRoute = 'chat' | 'completions';
+/**
+ * An embeddings request body (`POST /v1/embeddings`): `input` is a string, strings, or token
+ * arrays. Fields the gateway does not know are passed through.
+ */
+export interface EmbeddingRequest {
+  model?: string;
+  input: unknown;
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+  user?: string;
+  stream?: undefined;
+  stream_options?: undefined;
+  [field: string]: unknown;
+}
+
+/**
+ * Which OpenAI endpoint a call is for. Added in v2 without a version bump (additive): `embeddings`
+ * (`POST /v1/embeddings`, answered as one JSON body, never streamed). An adapter that does not
+ * serve a route rejects with `route_not_supported`; the planner sends a route only to providers
+ * whose offer of the model has the route's service type ({@link serviceTypeOfRoute}).
+ */
+export type CompletionRoute = 'chat' | 'completions' | 'embeddings';
+
+/**
+ * What kind of service a model offer is: `chat` (chat and text completions, the default) or
+ * `embedding`. Model groups are per service type: a request only goes to offers of its type.
+ */
+export type ServiceType = 'chat' | 'embedding';
+
+/** The service type a route needs from the model offer it is sent to. */
+export function serviceTypeOfRoute(route: CompletionRoute): ServiceType {
+  return route === 'embeddings' ? 'embedding' : 'chat';
+}
+
+/** The service type of an offer (`chat` when it declares none). */
+export function serviceTypeOf(offer: ModelOffer): ServiceType {
+  return offer.serviceType ?? 'chat';
+}
 
 /** Token counts as OpenAI reports them. */
 export interface TokenUsage {
@@ -66,6 +102,8 @@ export interface ModelOffer {
   readonly maxCompletionTokens?: number;
   /** Multipliers by prompt size; absent: flat price. */
   readonly tiers?: readonly PriceTier[];
+  /** What it is offered as; absent: `chat`. */
+  readonly serviceType?: ServiceType;
 }
 
 /** Facts about a provider: who it is, where, which models at which prices, whether it can prove its answers. */
@@ -88,7 +126,7 @@ export interface ProviderDescriptor {
 /** A request as an adapter sends it: the body is final (model chosen, gateway-only fields removed). */
 export interface UpstreamCall {
   readonly route: CompletionRoute;
-  readonly body: ChatCompletionRequest | TextCompletionRequest;
+  readonly body: ChatCompletionRequest | TextCompletionRequest | EmbeddingRequest;
 }
 
 /** Bounds an adapter enforces on what a provider sends back. */

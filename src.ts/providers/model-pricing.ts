@@ -49,8 +49,27 @@ export function estimatePromptTokens(body: Record<string, unknown>): number {
       messages += 1;
       if (typeof message === 'object' && message !== null) count((message as { content?: unknown }).content);
     }
-  } else {
+  } else if (body.prompt !== undefined) {
     count(body.prompt);
+  } else if (body.input !== undefined) {
+    return estimateInputTokens(body.input);
   }
   return Math.ceil(characters / 4) + messages * 4;
+}
+
+/**
+ * A rough token count of an embeddings `input`, for limits before the provider counts: a string is
+ * about four characters a token (rounded up per string), a token array counts its tokens exactly.
+ * Never used for billing.
+ */
+export function estimateInputTokens(input: unknown): number {
+  if (typeof input === 'string') return Math.ceil(input.length / 4);
+  if (!Array.isArray(input)) return 0;
+  let tokens = 0;
+  for (const item of input) {
+    if (typeof item === 'string') tokens += Math.ceil(item.length / 4);
+    else if (typeof item === 'number') tokens += 1;
+    else if (Array.isArray(item)) tokens += item.length;
+  }
+  return tokens;
 }

@@ -93,3 +93,28 @@ export function isUsageOnlyChunk(chunk: Record<string, unknown>): boolean {
 export function sseEvent(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
+
+/**
+ * Why a 200 answer to `POST /v1/embeddings` is not a usable embeddings list, or undefined when it is
+ * one: a JSON object without an `error` member whose `data` is a non-empty array.
+ */
+export function unusableEmbeddings(body: Record<string, unknown>): string | undefined {
+  if (body.error !== undefined && body.error !== null) return `it carries an error: ${describeErrorValue(body.error)}`;
+  if (!Array.isArray(body.data)) return 'it has no data';
+  if (body.data.length === 0) return 'its data is empty';
+  return undefined;
+}
+
+/**
+ * The model and usage of an embeddings answer. Its usage has no completion tokens (OpenAI sends
+ * `{ prompt_tokens, total_tokens }`): they are 0. It has no id.
+ */
+export function readEmbeddingFacts(body: Record<string, unknown>): AnswerFacts {
+  const raw = body.usage;
+  let usage: TokenUsage | undefined;
+  if (typeof raw === 'object' && raw !== null) {
+    const prompt = (raw as Record<string, unknown>).prompt_tokens;
+    if (isTokenCount(prompt)) usage = { ...(raw as Record<string, unknown>), prompt_tokens: prompt, completion_tokens: 0, total_tokens: prompt };
+  }
+  return { responseId: undefined, model: typeof body.model === 'string' ? body.model : undefined, usage };
+}

@@ -73,6 +73,33 @@ export const textCompletionRequestSchema = z
   })
   .passthrough();
 
+/** Most items in an embeddings `input` array (OpenAI's limit). */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
+/** `POST /v1/embeddings` bodies (unknown fields are passed through to the provider). */
+export const embeddingRequestSchema = z
+  .object({
+    model: z.string().min(1, 'must name an embedding model').max(256).describe('The embedding model (or alias) to serve; required.'),
+    input: z.union(
+      [
+        z.string(),
+        z.array(z.string()).min(1, 'must not be empty').max(MAX_EMBEDDING_INPUTS, `must have at most ${MAX_EMBEDDING_INPUTS} items`),
+        z.array(z.number().int().min(0)).min(1, 'must not be empty').max(MAX_EMBEDDING_INPUTS, `must have at most ${MAX_EMBEDDING_INPUTS} items`),
+        z
+          .array(z.array(z.number().int().min(0)).min(1, 'must not contain an empty token array'))
+          .min(1, 'must not be empty')
+          .max(MAX_EMBEDDING_INPUTS, `must have at most ${MAX_EMBEDDING_INPUTS} items`),
+      ],
+      { error: `must be a string, an array of at most ${MAX_EMBEDDING_INPUTS} strings, a token array, or an array of token arrays` },
+    ),
+    encoding_format: z.enum(['float', 'base64']).optional().describe('How each vector is encoded; default float.'),
+    dimensions: z.number().int().positive().max(65536).optional().describe('Dimensions of the vectors, for models that can shorten them.'),
+    user: z.string().max(256).optional(),
+    provider: providerPreferencesSchema.optional().describe('Routing preferences (not forwarded).'),
+    user_level: z.number().int().min(0).max(10).optional().describe('Admission priority, 0-10 (not forwarded; the X-Priority header wins).'),
+  })
+  .passthrough();
+
 /** `POST /v1/verify` bodies. */
 export const verifyRequestSchema = z.object({ id: z.string().min(1).max(512).describe('A response id (or chat id) this gateway served.') }).passthrough();
 
@@ -112,6 +139,18 @@ export function validateChatRequest(body: unknown): Record<string, unknown> {
 /** Validates a text completions body, throwing `invalid_request` naming the bad field. */
 export function validateTextCompletionRequest(body: unknown): Record<string, unknown> {
   return validate(textCompletionRequestSchema, body, 'with a `prompt`') as Record<string, unknown>;
+}
+
+/**
+ * Validates an embeddings body, throwing `invalid_request` naming the bad field. An `input` array
+ * longer than {@link MAX_EMBEDDING_INPUTS} is named as `input` (not one of its items).
+ */
+export function validateEmbeddingRequest(body: unknown): Record<string, unknown> {
+  const input = typeof body === 'object' && body !== null ? (body as { input?: unknown }).input : undefined;
+  if (Array.isArray(input) && input.length > MAX_EMBEDDING_INPUTS) {
+    throw invalid(`Invalid input: must have at most ${MAX_EMBEDDING_INPUTS} items (it has ${input.length})`, 'input');
+  }
+  return validate(embeddingRequestSchema, body, 'with a `model` and an `input`') as Record<string, unknown>;
 }
 
 /** Validates `POST /v1/verify` bodies: `{ id: string }`. */

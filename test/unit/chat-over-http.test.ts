@@ -250,3 +250,27 @@ describe('sendChatOverHttp: answers', () => {
   });
 });
 
+
+describe('embeddings over HTTP', () => {
+  const embed = (): Promise<ProviderChatResult> =>
+    sendChatOverHttp({ client, providerId: 'p', baseUrl, headers: {}, call: { route: 'embeddings', body: { model: 'e', input: 'hi' } }, options: { signal: AbortSignal.timeout(5000) } });
+
+  test('a list is kept byte for byte, named by the gateway (it has no id), its usage read with 0 completion tokens', async () => {
+    const body = '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5]}],"model":"e","usage":{"prompt_tokens":3,"total_tokens":3}}';
+    replies.push((response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    const result = await embed();
+    assert.equal(result.kind, 'json');
+    if (result.kind !== 'json') return;
+    assert.equal(result.bytes.toString('utf8'), body);
+    assert.match(result.chatId, /^emb-/);
+    assert.equal(result.facts.usage?.prompt_tokens, 3);
+    assert.equal(result.facts.usage?.completion_tokens, 0);
+  });
+
+  test('a 200 that is not an embeddings list is the provider\'s failure, retryable', async () => {
+    replies.push((response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[]}'));
+    const error = await failure(embed());
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(error.retryable, true);
+  });
+});

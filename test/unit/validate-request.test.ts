@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GatewayError, MAX_JSON_DEPTH, validateChatRequest, validateTextCompletionRequest, validateVerifyRequest } from 'zg-gateway';
+import { estimateInputTokens, estimatePromptTokens, GatewayError, MAX_EMBEDDING_INPUTS, MAX_JSON_DEPTH, validateChatRequest, validateEmbeddingRequest, validateTextCompletionRequest, validateVerifyRequest } from 'zg-gateway';
 
 function invalid(action: () => unknown): { code: string; param: string | null; message: string } {
   try {
@@ -48,5 +48,35 @@ describe('validateTextCompletionRequest and validateVerifyRequest', () => {
   test('verify needs a non-empty string id', () => {
     assert.deepEqual(validateVerifyRequest({ id: 'chatcmpl-1' }), { id: 'chatcmpl-1' });
     for (const body of [{}, { id: 7 }, { id: '' }, null]) assert.equal(invalid(() => validateVerifyRequest(body)).param, 'id');
+  });
+});
+
+describe('validateEmbeddingRequest', () => {
+  test('accepts a string, strings, a token array and token arrays, keeping unknown fields', () => {
+    for (const input of ['x', ['a', 'b'], [1, 2, 3], [[1, 2], [3]]]) {
+      const body = { model: 'e', input, encoding_format: 'base64', dimensions: 8, user: 'u', extra: true };
+      assert.deepEqual(validateEmbeddingRequest(body), body);
+    }
+  });
+
+  test('names the offending field; an over-long input array is named as `input` with the limit', () => {
+    assert.equal(invalid(() => validateEmbeddingRequest({ input: 'x' })).param, 'model');
+    assert.equal(invalid(() => validateEmbeddingRequest({ model: 'e' })).param, 'input');
+    assert.equal(invalid(() => validateEmbeddingRequest({ model: 'e', input: [] })).param, 'input');
+    assert.equal(invalid(() => validateEmbeddingRequest({ model: 'e', input: [[]] })).param, 'input.0');
+    assert.equal(invalid(() => validateEmbeddingRequest({ model: 'e', input: 'x', encoding_format: 'hex' })).param, 'encoding_format');
+    assert.equal(invalid(() => validateEmbeddingRequest({ model: 'e', input: 'x', dimensions: 1.5 })).param, 'dimensions');
+    const over = invalid(() => validateEmbeddingRequest({ model: 'e', input: Array.from({ length: MAX_EMBEDDING_INPUTS + 1 }, () => 'a') }));
+    assert.equal(over.param, 'input');
+    assert.match(over.message, /at most 2048 items/);
+    assert.equal(validateEmbeddingRequest({ model: 'e', input: Array.from({ length: MAX_EMBEDDING_INPUTS }, () => 'a') }).model, 'e');
+  });
+
+  test('the input token estimate: four characters a token per string, token arrays exactly', () => {
+    assert.equal(estimateInputTokens('abcdefgh'), 2);
+    assert.equal(estimateInputTokens(['abc', 'abcde']), 3);
+    assert.equal(estimateInputTokens([5, 6, 7]), 3);
+    assert.equal(estimateInputTokens([[5, 6], [7]]), 3);
+    assert.equal(estimatePromptTokens({ model: 'e', input: ['abcd', 'abcd'] }), 2);
   });
 });

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors/index.js';
 import type { ChatCallOptions, ProviderChatResult, ProviderJsonResult, ResponseLimits, UpstreamCall } from '../inference-provider.js';
-import { readAnswerFacts, unusableCompletion } from '../openai-wire.js';
+import { randomUUID } from 'node:crypto';
+import { readAnswerFacts, readEmbeddingFacts, unusableCompletion, unusableEmbeddings } from '../openai-wire.js';
 import { readSseEvents } from './read-sse-events.js';
 import { errorBodyFromBytes, errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, readErrorBody, unusableAnswer } from './upstream-errors.js';
 import { discardBody, ResponseTooLarge, type BufferedResponse, type UpstreamHttpClient, type UpstreamResponse } from './upstream-http-client.js';
@@ -22,6 +23,9 @@ export interface ChatOverHttpInput {
 const JSON_HEADERS: Record<string, string> = Object.freeze({ 'content-type': 'application/json', accept: 'application/json' }) as Record<string, string>;
 const SSE_HEADERS: Record<string, string> = Object.freeze({ 'content-type': 'application/json', accept: 'text/event-stream' }) as Record<string, string>;
 
+/** The path under the base URL of each route. */
+const ROUTE_SUFFIXES: Readonly<Record<UpstreamCall['route'], string>> = { chat: 'chat/completions', completions: 'completions', embeddings: 'embeddings' };
+
 /** The body sent upstream: streams always ask for usage in their final chunk (fees are computed from it). */
 export function upstreamBody(call: UpstreamCall): string {
   const { body } = call;
@@ -42,11 +46,11 @@ export async function sendChatOverHttp(input: ChatOverHttpInput): Promise<Provid
   const limits = options.limits ?? DEFAULT_RESPONSE_LIMITS;
   const streaming = call.body.stream === true;
   const signal = options.signal;
-  const url = `${input.baseUrl}/${call.route === 'chat' ? 'chat/completions' : 'completions'}`;
+  const url = `${input.baseUrl}/${ROUTE_SUFFIXES[call.route]}`;
   const base = streaming ? SSE_HEADERS : JSON_HEADERS;
   const headers = Object.keys(input.headers).length === 0 ? base : { ...base, ...input.headers };
   const body = upstreamBody(call);
-  if (!streaming) return exchangeJson(client, url, headers, body, signal, providerId, limits.maxResponseBytes);
+  if (!streaming) return exchangeJson(client, url, headers, body, signal, providerId, limits.maxResponseBytes, call.route === 'embeddings');
   let response: UpstreamResponse;
   try {
     response = await client.send('POST', url, { headers, body, signal });
@@ -75,6 +79,7 @@ async function exchangeJson(
   signal: AbortSignal,
   providerId: string,
   maxBytes: number,
+  embeddings = false,
 ): Promise<ProviderJsonResult> {
   let response: BufferedResponse;
   try {
@@ -99,6 +104,13 @@ async function exchangeJson(
     parsed = value as Record<string, unknown>;
   } catch (error) {
     throw unusableAnswer(providerId, 'the body is not a JSON completion', error);
+  }
+  if (embeddings) {
+    const why = unusableEmbeddings(parsed);
+    if (why) throw unusableAnswer(providerId, why);
+    // An embeddings list has no id: the gateway names it (nothing is signed for a plain upstream).
+    const facts = readEmbeddingFacts(parsed);
+    return { kind: 'json', chatId: headerValue(response.headers, 'zg-res-key') ?? `emb-${randomUUID()}`, bytes, facts };
   }
   const why = unusableCompletion(parsed);
   if (why) throw unusableAnswer(providerId, why);

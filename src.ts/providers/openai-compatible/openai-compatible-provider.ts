@@ -2,12 +2,20 @@ import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
 import { withoutCredentials } from '../http/provider-url.js';
-import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
+import type { ChatCallOptions, InferenceProvider, ModelOffer, ServiceType, ProviderChatResult, ProviderDescriptor, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
 
 /** A model a plain upstream serves: its id, or the id clients use, what the upstream calls it and its price. */
 export type OpenAICompatibleModel =
   | string
-  | { id: string; upstreamId?: string; inputPrice?: bigint | number | string; outputPrice?: bigint | number | string; contextLength?: number };
+  | {
+      id: string;
+      upstreamId?: string;
+      inputPrice?: bigint | number | string;
+      outputPrice?: bigint | number | string;
+      contextLength?: number;
+      /** What it is offered as: `chat` (default) or `embedding` (served on `POST /v1/embeddings` only). */
+      type?: ServiceType;
+    };
 
 /** A plain OpenAI-compatible upstream. */
 export interface OpenAICompatibleProviderOptions {
@@ -30,6 +38,7 @@ function toOffer(model: OpenAICompatibleModel): ModelOffer {
     inputPrice: BigInt(model.inputPrice ?? 0),
     outputPrice: BigInt(model.outputPrice ?? 0),
     ...(model.contextLength !== undefined ? { contextLength: model.contextLength } : {}),
+    ...(model.type !== undefined && model.type !== 'chat' ? { serviceType: model.type } : {}),
   };
 }
 

@@ -66,6 +66,10 @@ export class ZgProvider implements InferenceProvider {
   }
 
   async chat(call: UpstreamCall, options: ChatCallOptions): Promise<ProviderChatResult> {
+    // No 0G service type offers embeddings (SDK 0.9.0: chatbot, text-to-image, image-editing, speech-to-text); the planner never sends one here.
+    if (call.route === 'embeddings') {
+      throw new GatewayError('route_not_supported', `Provider ${this.id} (0G) does not serve POST /v1/embeddings`, { retryable: true, details: { provider: this.id } });
+    }
     const headers = this.#init.headers.current() ?? (await this.#init.headers.get());
     if (options.signal.aborted) throw errorForTransportFailure(undefined, options.signal, this.id);
     try {

@@ -59,6 +59,20 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
   },
   {
     method: 'post',
+    path: '/v1/embeddings',
+    operationId: 'createEmbedding',
+    tag: 'Inference',
+    summary: 'Embeddings (JSON)',
+    description:
+      "Placed like a chat, only on providers offering the model as an embedding model (`type: 'embedding'` on a plain upstream's model entry; no 0G service type offers embeddings), with failover, breakers, admission and pools as chat. `input` is a string, up to 2048 strings, a token array, or up to 2048 token arrays. A key's `tpm` counts the input tokens; the cost is `usage.prompt_tokens` × the model's `inputPrice` (`X-Request-Cost`). The upstream's list is relayed byte for byte.",
+    auth: 'client',
+    request: 'EmbeddingRequest',
+    parameters: COMPLETION_PARAMETERS,
+    success: [{ status: 200, description: 'The embeddings list, as the provider sent it.', json: 'EmbeddingList', headers: ANSWER_HEADERS }],
+    errors: COMPLETION_ERRORS,
+  },
+  {
+    method: 'post',
     path: '/v1/verify',
     operationId: 'verifyResponse',
     tag: 'Inference',

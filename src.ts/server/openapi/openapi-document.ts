@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
 import { packageRequire } from '../../internal/package-require.js';
-import { chatCompletionRequestSchema, textCompletionRequestSchema, verifyRequestSchema } from '../validate-request.js';
+import { chatCompletionRequestSchema, embeddingRequestSchema, textCompletionRequestSchema, verifyRequestSchema } from '../validate-request.js';
 import { API_ROUTES, type ApiRouteDoc, type RouteAuth, type SchemaName } from './api-routes.js';
 import {
+  embeddingListSchema,
   adminKeysSchema,
   adminProvidersSchema,
   chatCompletionChunkSchema,
@@ -38,6 +39,8 @@ export interface OpenApiOptions {
 const SCHEMAS: Record<SchemaName, z.ZodType> = {
   ChatCompletionRequest: chatCompletionRequestSchema,
   TextCompletionRequest: textCompletionRequestSchema,
+  EmbeddingRequest: embeddingRequestSchema,
+  EmbeddingList: embeddingListSchema,
   VerifyRequest: verifyRequestSchema,
   ChatCompletion: chatCompletionSchema,
   ChatCompletionChunk: chatCompletionChunkSchema,

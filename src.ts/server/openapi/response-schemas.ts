@@ -54,6 +54,24 @@ export const chatCompletionChunkSchema = z
   })
   .passthrough();
 
+/** `POST /v1/embeddings`: the upstream's list, relayed byte for byte. */
+export const embeddingListSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(
+      z
+        .object({
+          object: z.literal('embedding'),
+          index: z.number().int(),
+          embedding: z.union([z.array(z.number()), z.string()]).describe('The vector: numbers, or base64 of little-endian float32 with `encoding_format: "base64"`.'),
+        })
+        .passthrough(),
+    ),
+    model: z.string().optional(),
+    usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).passthrough().optional(),
+  })
+  .passthrough();
+
 /** A legacy text completion. */
 export const textCompletionSchema = z
   .object({
@@ -92,6 +110,10 @@ export const modelSchema = z.object({
     .describe('Price range over its providers; null when none states a price.'),
   verifiability: z.array(z.string()).describe('How its providers prove their answers (TeeML, ZKML, ...; none for plain upstreams).'),
   context_length: z.number().int().nullable(),
+  service_type: z
+    .enum(['chat', 'embedding'])
+    .describe('What it is served as: `chat` (chat and text completions) or `embedding` (`POST /v1/embeddings`). Model groups are per service type.'),
+  service_types: z.array(z.enum(['chat', 'embedding'])).optional().describe('Every type it is served as, when providers offer the same id as more than one.'),
   alias_of: z.string().optional().describe('For an alias: the model it stands for.'),
 });
 

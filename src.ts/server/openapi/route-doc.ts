@@ -7,6 +7,8 @@ export type RouteAuth = 'client' | 'admin' | 'metrics' | 'none';
 export type SchemaName =
   | 'ChatCompletionRequest'
   | 'TextCompletionRequest'
+  | 'EmbeddingRequest'
+  | 'EmbeddingList'
   | 'VerifyRequest'
   | 'ChatCompletion'
   | 'ChatCompletionChunk'

@@ -14,7 +14,7 @@ import { takeAdmissionHints } from '../admission-hints.js';
 import { readJsonBody } from '../read-json-body.js';
 import { beginRequest } from '../request-log.js';
 import { responseSink } from '../response-sink.js';
-import { SESSION_ID_PATTERN, validateChatRequest, validateTextCompletionRequest } from '../validate-request.js';
+import { SESSION_ID_PATTERN, validateChatRequest, validateEmbeddingRequest, validateTextCompletionRequest } from '../validate-request.js';
 import { writeError } from '../write-error.js';
 
 /** What the completions routes need besides the gateway. */
@@ -28,14 +28,23 @@ export interface CompletionRouteOptions {
   extraHeaders: (request: IncomingMessage) => Record<string, string> | undefined;
 }
 
+/** Each route's body validation and path. */
+const ROUTES: Readonly<Record<CompletionRoute, { validate: (body: unknown) => Record<string, unknown>; path: string }>> = {
+  chat: { validate: validateChatRequest, path: '/v1/chat/completions' },
+  completions: { validate: validateTextCompletionRequest, path: '/v1/completions' },
+  embeddings: { validate: validateEmbeddingRequest, path: '/v1/embeddings' },
+};
+
 /**
- * `POST /v1/chat/completions` and `POST /v1/completions`: read and validate the body, then hand
- * it to the core, which places it and relays the answer byte for byte. Runs on Node's HTTP
- * objects directly (no framework on the hot path).
+ * `POST /v1/chat/completions`, `POST /v1/completions` and `POST /v1/embeddings`: read and validate
+ * the body, then hand it to the core, which places it (on a provider offering the model as the
+ * route's service type) and relays the answer byte for byte. Runs on Node's HTTP objects directly
+ * (no framework on the hot path).
  */
 export function completionRoute(route: CompletionRoute, options: CompletionRouteOptions) {
-  const validateBody = route === 'chat' ? validateChatRequest : validateTextCompletionRequest;
-  const path = route === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  const { validate: validateBody, path } = ROUTES[route];
+  // Embeddings produce no completion tokens: a key's tpm and budget reserve the input alone.
+  const producesTokens = route !== 'embeddings';
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const facts = beginRequest(request, response, options.logger, path, options.gateway.id);
     facts.timing = {};
@@ -60,7 +69,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       }
       let mayUseModel: ((model: string) => boolean) | undefined;
       if (key && options.clientKeys) {
-        const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
+        const maxTokens = !producesTokens ? 0 : typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
         const model = typeof body.model === 'string' && body.model !== '' ? body.model : options.gateway.planner.defaultModelName();
         if (key.limits.models) mayUseModel = options.gateway.planner.reachableBy(key.limits.models);
         const promptTokens = estimatePromptTokens(body);
@@ -68,7 +77,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         ticket = await options.clientKeys.admit(key, {
           model,
           estimatedTokens: promptTokens + (maxTokens ?? ASSUMED_COMPLETION_TOKENS),
-          estimatedCostNeuron: options.gateway.estimateCost(model, promptTokens, maxTokens, mayUseModel),
+          estimatedCostNeuron: options.gateway.estimateCost(model, promptTokens, maxTokens, mayUseModel, route),
         });
         const cap = capPriority(hints.priority, key.limits.maxPriority, options.gateway);
         if (cap !== undefined) {
