@@ -46,4 +46,17 @@ export interface ResponseRecord {
    * it existed). `POST /v1/verify` by another key answers as if the id were unknown.
    */
   keyId?: string | undefined;
+  /**
+   * For a Responses API answer (stored under its `resp_…` id): the Response object, and the conversation
+   * up to and including it as chat messages (what `previous_response_id` sends back), and `session`, the
+   * session the conversation's provider is pinned under. Absent in every other record.
+   */
+  conversation?: StoredConversation | undefined;
+}
+
+/** What a `resp_…` record keeps of a Responses conversation (plain JSON, bounded by the Responses route). */
+export interface StoredConversation {
+  response: Record<string, unknown>;
+  history: Array<Record<string, unknown>>;
+  session: string;
 }

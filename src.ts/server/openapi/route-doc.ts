@@ -8,6 +8,8 @@ export type SchemaName =
   | 'ChatCompletionRequest'
   | 'TextCompletionRequest'
   | 'VerifyRequest'
+  | 'ResponsesRequest'
+  | 'ResponseObject'
   | 'ChatCompletion'
   | 'ChatCompletionChunk'
   | 'TextCompletion'
