@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
+import { runMultiProviderInferenceServer, type GatewayHandle, type KeyView } from 'zg-gateway';
 import { silentLogger } from '../helpers/fakes.js';
 
 /**
@@ -147,6 +147,8 @@ describe('the Responses API over chat providers', () => {
       .withResponse();
     const provider = http.headers.get('x-provider-address') ?? '';
     assert.match(response.id, /^resp_/);
+    // Billed as the chat it was: usage × the provider's prices (20 × 1000 + 7 × 2000 neuron).
+    assert.equal(http.headers.get('x-request-cost'), String(20 * 1000 + 7 * 2000));
     assert.equal(response.object, 'response');
     assert.equal(response.status, 'completed');
     assert.equal(response.output_text, `${provider} heard hello after 2 messages`);
@@ -326,6 +328,22 @@ describe('the Responses API over chat providers', () => {
     assert.equal(verdict.model, 'm');
     assert.equal(verdict.verifiable, false, 'plain upstreams cannot sign');
     assert.equal((await verify(KEY_B)).status, 404);
+  });
+
+  test("the client key is charged the chat's usage and cost, JSON and streamed (the chat route's limits and reservations)", async () => {
+    const view = async (): Promise<KeyView> => {
+      const keys = (await (await fetch(`${gateway.url}/admin/keys`, { headers: { authorization: `Bearer ${gateway.adminToken}` } })).json()) as { keys: KeyView[] };
+      return keys.keys.find((entry) => entry.id === 'bob') as KeyView;
+    };
+    const before = await view();
+    await bob.responses.create({ model: 'm', input: 'count me' });
+    const stream = await bob.responses.create({ model: 'm', input: 'count me too', stream: true });
+    for await (const event of stream) void event;
+    const afterwards = await view();
+    assert.equal(afterwards.usage.requests - before.usage.requests, 2);
+    assert.equal(afterwards.usage.promptTokens - before.usage.promptTokens, 20);
+    assert.equal(afterwards.usage.completionTokens - before.usage.completionTokens, 14);
+    assert.equal(BigInt(afterwards.spend.totalNeuron) - BigInt(before.spend.totalNeuron), 2n * (10n * 1000n + 7n * 2000n));
   });
 
   test('a provider failing mid-stream ends the stream with response.failed and an error event', async () => {
