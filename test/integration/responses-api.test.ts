@@ -346,6 +346,19 @@ describe('the Responses API over chat providers', () => {
     assert.equal(BigInt(afterwards.spend.totalNeuron) - BigInt(before.spend.totalNeuron), 2n * (10n * 1000n + 7n * 2000n));
   });
 
+  test('the stored conversation is bounded: past 256 KiB it is not kept (continuing is a 404 that says so), the id still verifies', async () => {
+    const big = await alice.responses.create({ model: 'm', input: 'x'.repeat(200 * 1024) });
+    assert.match(big.output_text, /after 1 messages$/);
+    // The input and the echoed answer: about 400 KiB of conversation.
+    await assert.rejects(alice.responses.create({ model: 'm', input: 'more', previous_response_id: big.id }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.NotFoundError);
+      assert.match(error.message, /larger than 262144 bytes/);
+      return true;
+    });
+    const verified = await fetch(`${gateway.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY_A}` }, body: JSON.stringify({ id: big.id }) });
+    assert.equal(verified.status, 200);
+  });
+
   test('a provider failing mid-stream ends the stream with response.failed and an error event', async () => {
     const stream = await alice.responses.create({ model: 'm', input: 'please cut-me now', stream: true });
     const types: string[] = [];
