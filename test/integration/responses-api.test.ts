@@ -311,6 +311,24 @@ describe('the Responses API over chat providers', () => {
     assert.equal(alpha.bodies.length + beta.bodies.length, before);
   });
 
+  test('message items: developer becomes system, assistant output_text is history, a user image by URL becomes an image_url part', async () => {
+    await alice.responses.create({
+      model: 'm',
+      input: [
+        { role: 'developer', content: 'Answer in French.' },
+        { role: 'user', content: 'hi' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'salut', annotations: [] }] } as never,
+        { role: 'user', content: [{ type: 'input_text', text: 'what is this?' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'low' }] },
+      ],
+    });
+    assert.deepEqual(lastBody().messages, [
+      { role: 'system', content: 'Answer in French.' },
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'salut' },
+      { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
+    ]);
+  });
+
   test('text.format json_schema becomes response_format', async () => {
     const schema = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'], additionalProperties: false };
     await alice.responses.create({ model: 'm', input: 'json please', text: { format: { type: 'json_schema', name: 'count', schema, strict: true } } });

@@ -59,7 +59,8 @@ export function responseObject(frame: ResponseFrame, output: OutputItem[], outco
     error: null,
     incomplete_details: status === undefined && incomplete ? { reason: incomplete } : null,
     ...frame.echo,
-    model: outcome?.model ?? frame.echo.model ?? '',
+    // The model group asked for (as chat answers name the provider's model, the provider's when none was).
+    model: frame.echo.model ?? outcome?.model ?? '',
     output,
     truncation: 'disabled',
     usage: responsesUsage(outcome?.usage),

@@ -106,7 +106,8 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id },
         translation ? translation.sink(responseSink(response)) : responseSink(response),
       );
-      await translation?.finish(report);
+      // A translation that fails here (nothing written yet) is answered as an error after the key is charged: the provider was paid.
+      const finishError: unknown = translation ? await translation.finish(report).then(() => undefined, (error: unknown) => error) : undefined;
       facts.provider = report.provider;
       facts.model = report.model;
       facts.attempts = report.attempts;
@@ -129,6 +130,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
           options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, keyId: ticket?.key.id, err: error }, 'could not record the key\'s spend');
         });
       }
+      if (finishError !== undefined) throw finishError;
     } catch (error) {
       const written = writeError(response, error, options.logger);
       if (written.code === 'client_closed_request') facts.outcome = 'client_closed';
