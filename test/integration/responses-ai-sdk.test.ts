@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, streamText } from 'ai';
+import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import { runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
 import { silentLogger } from '../helpers/fakes.js';
 
@@ -15,7 +15,8 @@ import { silentLogger } from '../helpers/fakes.js';
 
 interface ChatBody {
   stream?: boolean;
-  messages: Array<{ role: string; content: unknown }>;
+  tools?: unknown[];
+  messages: Array<{ role: string; content: unknown; tool_calls?: unknown[]; tool_call_id?: string }>;
 }
 
 let upstream: Server;
@@ -35,8 +36,14 @@ before(async () => {
     const body = JSON.parse(text) as ChatBody;
     bodies.push(body);
     const id = `chatcmpl-sdk-${bodies.length}`;
-    const content = `You said: ${String(body.messages.at(-1)?.content)}`;
+    const last = body.messages.at(-1);
+    const content = last?.role === 'tool' ? `The tool said: ${String(last.content)}` : `You said: ${String(last?.content)}`;
     const usage = { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 };
+    if (body.tools && last?.role !== 'tool' && !body.stream) {
+      const message = { role: 'assistant', content: null, tool_calls: [{ id: `call_${bodies.length}`, type: 'function', function: { name: 'lookup', arguments: '{"q":"zg"}' } }] };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, object: 'chat.completion', model: 'm', choices: [{ index: 0, message, finish_reason: 'tool_calls' }], usage }));
+      return;
+    }
     if (!body.stream) {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage }));
       return;
@@ -83,4 +90,51 @@ test('AI SDK streamText: the text stream is the upstream text, usage reported', 
   assert.equal(usage.inputTokens, 5);
   assert.equal(usage.outputTokens, 4);
   assert.equal(bodies.at(-1)?.stream, true);
+});
+
+test('AI SDK: a follow-up turn with the first answer in `messages` (sent back as item_reference) reaches the provider as history', async () => {
+  // What the SDK sends the gateway, recorded on the way out.
+  const sentToGateway: string[] = [];
+  const openai = createOpenAI({
+    baseURL: `${gateway.url}/v1`,
+    apiKey: KEY,
+    fetch: async (url, init) => {
+      if (typeof init?.body === 'string') sentToGateway.push(init.body);
+      return fetch(url, init);
+    },
+  });
+  const first = await generateText({ model: openai('m'), prompt: 'first' });
+  const second = await generateText({ model: openai('m'), messages: [{ role: 'user', content: 'first' }, ...first.response.messages, { role: 'user', content: 'second' }] });
+  assert.equal(second.text, 'You said: second');
+  assert.match(sentToGateway.at(-1) ?? '', /"type":"item_reference","id":"msg_[0-9a-f]+_0"/);
+  assert.deepEqual(bodies.at(-1)?.messages, [
+    { role: 'user', content: 'first' },
+    { role: 'assistant', content: 'You said: first' },
+    { role: 'user', content: 'second' },
+  ]);
+});
+
+test('AI SDK: a tool loop (generateText with an executed tool, two steps) over /v1/responses', async () => {
+  const openai = createOpenAI({ baseURL: `${gateway.url}/v1`, apiKey: KEY });
+  const seen: unknown[] = [];
+  const result = await generateText({
+    model: openai('m'),
+    prompt: 'look it up',
+    stopWhen: stepCountIs(2),
+    tools: {
+      lookup: tool({
+        description: 'Looks a word up',
+        inputSchema: jsonSchema<{ q: string }>({ type: 'object', properties: { q: { type: 'string' } }, required: ['q'] }),
+        execute: async (input) => {
+          seen.push(input);
+          return 'a gateway';
+        },
+      }),
+    },
+  });
+  assert.deepEqual(seen, [{ q: 'zg' }]);
+  assert.equal(result.text, 'The tool said: a gateway');
+  const sent = bodies.at(-1);
+  assert.equal(sent?.messages.at(-2)?.role, 'assistant');
+  assert.equal(sent?.messages.at(-1)?.role, 'tool');
 });

@@ -284,6 +284,11 @@ describe('the Responses API over chat providers', () => {
       return true;
     });
     await assert.rejects(bob.responses.retrieve(stored.id), (error: unknown) => error instanceof OpenAI.NotFoundError);
+    // An item_reference resolves only to the same key's stored items.
+    const item = stored.output[0]?.id ?? '';
+    await assert.rejects(bob.responses.create({ model: 'm', input: [{ type: 'item_reference', id: item }] }), (error: unknown) => error instanceof OpenAI.NotFoundError);
+    const referenced = await alice.responses.create({ model: 'm', input: [{ type: 'item_reference', id: item }, { role: 'user', content: 'again' }] });
+    assert.ok(referenced.output_text.endsWith('heard again after 2 messages'));
     await assert.rejects(alice.responses.retrieve('resp_unknown'), (error: unknown) => error instanceof OpenAI.NotFoundError);
   });
 

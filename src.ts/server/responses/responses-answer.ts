@@ -11,9 +11,23 @@ import type { ChatMessage, ResponseEcho } from './responses-request.js';
 export type ResponseObject = Record<string, unknown> & { id: string; output: OutputItem[]; status: string };
 type OutputItem = Record<string, unknown> & { type: string; id: string };
 
-/** A new id with OpenAI's prefixes (`resp_`, `msg_`, `fc_`). */
+/** A new id with OpenAI's prefixes (`resp_`, `call_`). */
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+/**
+ * An output item's id: its Response's id and its place in `output` (`msg_<hex>_0`, `fc_<hex>_1`), so an
+ * `item_reference` to it leads back to the stored Response without an index of items.
+ */
+export function itemId(prefix: 'msg' | 'fc', responseId: string, outputIndex: number): string {
+  return `${prefix}_${responseId.replace(/^resp_/, '')}_${outputIndex}`;
+}
+
+/** The Response id and output index an item id names; undefined for an id not made by {@link itemId}. */
+export function parseItemId(id: string): { responseId: string; outputIndex: number } | undefined {
+  const match = /^(?:msg|fc)_([0-9a-f]{48})_(\d{1,4})$/.exec(id);
+  return match ? { responseId: `resp_${match[1]}`, outputIndex: Number(match[2]) } : undefined;
 }
 
 /** What a Response is built around: its id, when, and the request fields it echoes. */
@@ -88,10 +102,10 @@ export function responseFromChat(frame: ResponseFrame, chat: Record<string, unkn
   const text = typeof message.content === 'string' ? message.content : '';
   const refusal = typeof message.refusal === 'string' ? message.refusal : undefined;
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<{ id?: unknown; function?: { name?: unknown; arguments?: unknown } }>) : [];
-  if (text !== '' || refusal !== undefined || calls.length === 0) output.push(messageItem(newId('msg'), text, 'completed', refusal));
+  if (text !== '' || refusal !== undefined || calls.length === 0) output.push(messageItem(itemId('msg', frame.id, output.length), text, 'completed', refusal));
   for (const call of calls) {
     const callId = typeof call.id === 'string' ? call.id : newId('call');
-    output.push(functionCallItem(newId('fc'), callId, String(call.function?.name ?? ''), String(call.function?.arguments ?? ''), 'completed'));
+    output.push(functionCallItem(itemId('fc', frame.id, output.length), callId, String(call.function?.name ?? ''), String(call.function?.arguments ?? ''), 'completed'));
   }
   return responseObject(frame, output, {
     chatId: typeof chat.id === 'string' ? chat.id : undefined,
@@ -185,7 +199,7 @@ export class ResponsesStreamTranslator {
   #text(piece: string): ResponsesEvent[] {
     const events: ResponsesEvent[] = [];
     if (!this.#message) {
-      const item = messageItem(newId('msg'), '', 'in_progress');
+      const item = messageItem(itemId('msg', this.#frame.id, this.#output.length), '', 'in_progress');
       item.content = [];
       const outputIndex = this.#output.length;
       this.#output.push(item);
@@ -220,7 +234,7 @@ export class ResponsesStreamTranslator {
     if (!open) {
       // Text before the calls is its own item, done before the first call starts (as OpenAI orders them).
       events.push(...this.#closeMessage());
-      const item = functionCallItem(newId('fc'), typeof call.id === 'string' ? call.id : newId('call'), typeof call.function?.name === 'string' ? call.function.name : '', '', 'in_progress');
+      const item = functionCallItem(itemId('fc', this.#frame.id, this.#output.length), typeof call.id === 'string' ? call.id : newId('call'), typeof call.function?.name === 'string' ? call.function.name : '', '', 'in_progress');
       open = { item, outputIndex: this.#output.length, args: '' };
       this.#output.push(item);
       this.#calls.set(index, open);

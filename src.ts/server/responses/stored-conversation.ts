@@ -1,6 +1,6 @@
 import { GatewayError } from '../../errors/index.js';
 import type { ResponseRecord, SessionStore, StoredConversation } from '../../sessions/index.js';
-import type { ResponseObject } from './responses-answer.js';
+import { parseItemId, type ResponseObject } from './responses-answer.js';
 import type { ChatMessage } from './responses-request.js';
 
 /**
@@ -52,4 +52,33 @@ export async function storeConversation(
   const size = Buffer.byteLength(JSON.stringify(conversation));
   await responses.set(response.id, size <= MAX_STORED_CONVERSATION_BYTES ? { ...chat, conversation } : chat);
   return true;
+}
+
+/**
+ * Replaces each `item_reference` in a Responses body's `input` by the output item it names, read from
+ * the stored Response of the same client key (the AI SDK sends references to earlier answers' items
+ * when `store` is on). A reference to an item this gateway did not make, or whose Response is not
+ * stored for this key, is a 404 `response_not_found` naming the item. Returns the body, changed in place.
+ */
+export async function resolveItemReferences(responses: SessionStore<ResponseRecord>, body: unknown, keyId: string | undefined): Promise<unknown> {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { input?: unknown }).input)) return body;
+  const input = (body as { input: unknown[] }).input;
+  const read = new Map<string, StoredConversation>();
+  for (const [index, item] of input.entries()) {
+    if (typeof item !== 'object' || item === null || (item as { type?: unknown }).type !== 'item_reference') continue;
+    const id = (item as { id?: unknown }).id;
+    const param = `input[${index}].id`;
+    const named = typeof id === 'string' ? parseItemId(id) : undefined;
+    if (!named) throw notFound(String(id), param, 'not an item of a Response this gateway made');
+    let stored = read.get(named.responseId);
+    if (!stored) {
+      stored = await readConversation(responses, named.responseId, keyId, param);
+      read.set(named.responseId, stored);
+    }
+    const output = stored.response.output;
+    const referenced = Array.isArray(output) ? (output[named.outputIndex] as { id?: unknown } | undefined) : undefined;
+    if (!referenced || referenced.id !== id) throw notFound(String(id), param, 'no such item in its Response');
+    input[index] = referenced;
+  }
+  return body;
 }

@@ -5,7 +5,7 @@ import { clientKeyOf } from '../client-auth.js';
 import { newId, outputToMessages, type ResponseFrame } from '../responses/responses-answer.js';
 import { translateResponsesRequest, withHistory, type ChatMessage, type TranslatedRequest } from '../responses/responses-request.js';
 import { ResponsesSink } from '../responses/responses-sink.js';
-import { readConversation, storeConversation } from '../responses/stored-conversation.js';
+import { readConversation, resolveItemReferences, storeConversation } from '../responses/stored-conversation.js';
 import { writeJson } from '../write-error.js';
 import { completionRoute, type ChatTranslation, type CompletionRouteOptions } from './completions.js';
 
@@ -32,7 +32,7 @@ export function responsesRoute(options: CompletionRouteOptions) {
       let frame: ResponseFrame | undefined;
       return {
         async prepare(raw, keyId) {
-          request = translateResponsesRequest(raw);
+          request = translateResponsesRequest(await resolveItemReferences(responses, raw, keyId));
           frame = { id: newId('resp'), createdAt: Math.floor(Date.now() / 1000), echo: request.echo };
           session = conversationSession(frame.id);
           if (request.previousResponseId !== undefined) {
