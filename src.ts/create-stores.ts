@@ -9,7 +9,7 @@ import { RedisConnection } from './sessions/redis/redis-connection.js';
 import { RedisCounterStore } from './sessions/redis/redis-counter-store.js';
 import { RedisKeyDirectory } from './sessions/redis/redis-key-directory.js';
 import { RedisSessionStore } from './sessions/redis/redis-session-store.js';
-import type { ResponseRecord, SessionStore } from './sessions/session-store.js';
+import { responseRecordBytes, type ResponseRecord, type SessionStore } from './sessions/session-store.js';
 
 /** The state stores of one gateway, built from the `store` option (or taken from the dependencies). */
 export interface GatewayStores {
@@ -33,6 +33,13 @@ export interface GatewayStores {
 }
 
 /**
+ * Most bytes the in-memory response store keeps (records count about 1 KiB each, plus their Responses
+ * conversation): the least recently used go first past it, so conversations cannot grow memory without
+ * bound (10,000 entries of 256 KiB would be 2.5 GiB).
+ */
+export const MAX_RESPONSE_STORE_BYTES = 256 * 1024 * 1024;
+
+/**
  * Builds the stores of a gateway: in-process ones for `store: { type: 'memory' }`; for
  * `{ type: 'redis' }` Redis stores on one shared connection, each behind a fail-soft wrapper
  * (records: a read it cannot answer rejects, so `/v1/verify` says 503; pins: such a read misses;
@@ -46,7 +53,7 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
     let counters = dependencies.counterStore;
     return {
       kind: 'memory',
-      responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>(local),
+      responses: dependencies.responseStore ?? new LruSessionStore<ResponseRecord>({ ...local, maxBytes: MAX_RESPONSE_STORE_BYTES, sizeOf: responseRecordBytes }),
       sessions: dependencies.sessionStore ?? new LruSessionStore<string>(local),
       counters: () => (counters ??= new MemoryCounterStore({ now })),
       ready: async () => true,

@@ -19,6 +19,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { modelRoute, modelsRoute } from './routes/models.js';
 import { statusPageRoute, statusViewRoute } from './routes/status.js';
 import { verifyRoute } from './routes/verify.js';
+import { getResponseRoute } from './routes/responses.js';
 import { writeError } from './write-error.js';
 
 /** What the non-hot routes need. */
@@ -80,6 +81,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   });
   app.use('/v1', clientAuth(options.clientKeys));
   serve('POST', '/v1/verify', route(verifyRoute(gateway, options.bodyLimit, options.clientKeys)));
+  serve('GET', '/v1/responses/:id', route(getResponseRoute(gateway, options.clientKeys)));
   serve('GET', '/v1/models', route(modelsRoute(gateway)));
   serve('GET', '/v1/models/*id', route(modelRoute(gateway)));
   serve('GET', '/health', route(healthRoute(gateway)));

@@ -15,6 +15,7 @@ import { writeError } from './write-error.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { parseByteLimit } from './read-json-body.js';
 import { completionRoute } from './routes/completions.js';
+import { responsesRoute } from './routes/responses.js';
 
 /** How the HTTP server listens and what it bounds. */
 export interface HttpServerOptions {
@@ -107,6 +108,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const chat = completionRoute('chat', routeOptions);
   const completions = completionRoute('completions', routeOptions);
   const embeddings = completionRoute('embeddings', routeOptions);
+  const responses = responsesRoute(routeOptions);
   const knownRoutes = new Set<string>();
   const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true });
   const openApiDocument = buildOpenApiDocument({ clientKeys: options.clientKeys !== undefined, adminToken: Boolean(options.adminToken), metricsToken: Boolean(options.metricsToken) });
@@ -123,7 +125,13 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     billing: options.billing,
     fleetControl: options.fleetControl,
   });
-  const routes: ServedRoute[] = [{ method: 'POST', path: '/v1/chat/completions' }, { method: 'POST', path: '/v1/completions' }, { method: 'POST', path: '/v1/embeddings' }, ...appRoutes];
+  const routes: ServedRoute[] = [
+    { method: 'POST', path: '/v1/chat/completions' },
+    { method: 'POST', path: '/v1/completions' },
+    { method: 'POST', path: '/v1/embeddings' },
+    { method: 'POST', path: '/v1/responses' },
+    ...appRoutes,
+  ];
   for (const route of routes) knownRoutes.add(route.path);
   let boundary: RequestBoundary | undefined;
   let draining = false;
@@ -150,6 +158,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       if (path === '/v1/chat/completions') return void chat(request, response);
       if (path === '/v1/completions') return void completions(request, response);
       if (path === '/v1/embeddings') return void embeddings(request, response);
+      if (path === '/v1/responses') return void responses(request, response);
     }
     if (cors) for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     app(request, response);

@@ -1,5 +1,5 @@
 export { LruSessionStore, type LruSessionStoreOptions } from './lru-session-store.js';
-export type { ResponseRecord, SessionStore } from './session-store.js';
+export { responseRecordBytes, type ResponseRecord, type SessionStore, type StoredConversation } from './session-store.js';
 export { RedisConnection, redactRedisUrl, type RedisConnectionOptions } from './redis/redis-connection.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis/redis-session-store.js';
 export { RedisCounterStore, type RedisCounterStoreOptions } from './redis/redis-counter-store.js';

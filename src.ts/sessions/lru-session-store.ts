@@ -3,13 +3,20 @@ import { GatewayError } from '../errors/index.js';
 import type { SessionStore } from './session-store.js';
 
 /** Options for {@link LruSessionStore}. */
-export interface LruSessionStoreOptions {
+export interface LruSessionStoreOptions<V = unknown> {
   /** Most entries kept; beyond it the least recently used entry is evicted. A positive integer. Default: 10000. */
   maxEntries?: number;
   /** Default time to live of an entry, in ms, from when it is set. A positive number (Infinity: never expires). Default: 1800000 (30 min). */
   ttlMs?: number;
   /** Clock in milliseconds that expiry is measured with. Default: `Date.now`. */
   now?: () => number;
+  /**
+   * Most bytes kept, as `sizeOf` counts them; beyond it the least recently used entries are evicted
+   * (and a single entry larger than this is not kept). Default: no byte bound (only `maxEntries`).
+   */
+  maxBytes?: number;
+  /** The size of one value, bytes (a positive integer), for `maxBytes`. Default: 1 per entry. */
+  sizeOf?: (value: V) => number;
 }
 
 const DEFAULT_MAX_ENTRIES = 10_000;
@@ -40,7 +47,7 @@ export class LruSessionStore<V> implements SessionStore<V> {
   readonly #ttlMs: number;
   readonly #now: () => number;
 
-  constructor(options: LruSessionStoreOptions = {}) {
+  constructor(options: LruSessionStoreOptions<V> = {}) {
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       throw new GatewayError('invalid_config', `maxEntries must be a positive integer, got ${String(maxEntries)}`, { param: 'maxEntries' });
@@ -49,7 +56,13 @@ export class LruSessionStore<V> implements SessionStore<V> {
     if (!isValidTtl(ttlMs)) {
       throw new GatewayError('invalid_config', `ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}`, { param: 'ttlMs' });
     }
-    this.#cache = new LRUCache<string, ExpiringEntry<V>>({ max: maxEntries });
+    const { maxBytes, sizeOf } = options;
+    if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+      throw new GatewayError('invalid_config', `maxBytes must be a positive integer, got ${String(maxBytes)}`, { param: 'maxBytes' });
+    }
+    this.#cache = new LRUCache<string, ExpiringEntry<V>>(
+      maxBytes === undefined ? { max: maxEntries } : { max: maxEntries, maxSize: maxBytes, sizeCalculation: (entry) => Math.max(1, Math.ceil(sizeOf?.(entry.value) ?? 1)) },
+    );
     this.#ttlMs = ttlMs;
     this.#now = options.now ?? Date.now;
   }

@@ -46,4 +46,27 @@ export interface ResponseRecord {
    * it existed). `POST /v1/verify` by another key answers as if the id were unknown.
    */
   keyId?: string | undefined;
+  /**
+   * For a Responses API answer (stored under its `resp_…` id): the Response object, and the conversation
+   * up to and including it as chat messages (what `previous_response_id` sends back), and `session`, the
+   * session the conversation's provider is pinned under. Absent in every other record.
+   */
+  conversation?: StoredConversation | undefined;
+}
+
+/** What a `resp_…` record keeps of a Responses conversation (plain JSON, bounded by the Responses route). */
+export interface StoredConversation {
+  response: Record<string, unknown>;
+  history: Array<Record<string, unknown>>;
+  session: string;
+  /** Its size as JSON, bytes (what an in-memory store counts against its byte bound). */
+  bytes?: number;
+}
+
+/** About what a response record without a conversation takes in memory, bytes. */
+export const RESPONSE_RECORD_BASE_BYTES = 1024;
+
+/** What an in-memory store counts for one response record, bytes: a base, plus its conversation. */
+export function responseRecordBytes(record: ResponseRecord): number {
+  return RESPONSE_RECORD_BASE_BYTES + (record.conversation?.bytes ?? 0);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LruSessionStore, type ResponseRecord, type SessionStore } from 'zg-gateway';
+import { LruSessionStore, responseRecordBytes, type ResponseRecord, type SessionStore } from 'zg-gateway';
 import { sessionStoreContract } from '../helpers/session-store-contract.js';
 
 function fakeClock(start = 0): { now: () => number; advance: (ms: number) => void } {
@@ -47,6 +47,29 @@ describe('LruSessionStore', () => {
     assert.equal(await store.get('k3'), undefined);
     assert.deepEqual([await store.get('k2'), await store.get('k4'), await store.get('k5')], ['v2', 'v4', 'v5']);
     assert.equal(await store.size(), 3);
+  });
+
+  it('keeps at most maxBytes as sizeOf counts them, evicting the least recently used first', async () => {
+    const store = new LruSessionStore<string>({ maxEntries: 1000, maxBytes: 100, sizeOf: (value) => value.length });
+    await store.set('a', 'x'.repeat(40));
+    await store.set('b', 'y'.repeat(40));
+    assert.equal(await store.get('a'), 'x'.repeat(40)); // a is now the most recently used
+    await store.set('c', 'z'.repeat(40)); // 120 bytes > 100: b goes
+    assert.equal(await store.get('b'), undefined);
+    assert.equal(await store.get('a'), 'x'.repeat(40));
+    assert.equal(await store.get('c'), 'z'.repeat(40));
+    await store.set('huge', 'h'.repeat(101)); // larger than the whole bound: not kept, nothing else lost
+    assert.equal(await store.get('huge'), undefined);
+    assert.equal(await store.size(), 2);
+    assert.throws(() => new LruSessionStore<string>({ maxBytes: 0 }), { code: 'invalid_config' });
+  });
+
+  it('counts a response record as a base plus its stored conversation', () => {
+    const record = { chatId: 'c', provider: 'p', model: 'm' } as unknown as ResponseRecord;
+    const base = responseRecordBytes(record);
+    assert.ok(base > 0);
+    const withConversation = { ...record, conversation: { response: {}, history: [], session: 's', bytes: 200_000 } };
+    assert.equal(responseRecordBytes(withConversation), base + 200_000);
   });
 
   it('expires entries after the TTL, by the injected clock, without sleeping', async () => {

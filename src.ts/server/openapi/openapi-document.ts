@@ -1,3 +1,4 @@
+import { responseObjectSchema, responsesRequestSchema } from './responses-api-schemas.js';
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
 import { packageRequire } from '../../internal/package-require.js';
@@ -42,6 +43,8 @@ const SCHEMAS: Record<SchemaName, z.ZodType> = {
   EmbeddingRequest: embeddingRequestSchema,
   EmbeddingList: embeddingListSchema,
   VerifyRequest: verifyRequestSchema,
+  ResponsesRequest: responsesRequestSchema,
+  ResponseObject: responseObjectSchema,
   ChatCompletion: chatCompletionSchema,
   ChatCompletionChunk: chatCompletionChunkSchema,
   TextCompletion: textCompletionSchema,

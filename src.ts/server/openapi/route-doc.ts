@@ -10,6 +10,8 @@ export type SchemaName =
   | 'EmbeddingRequest'
   | 'EmbeddingList'
   | 'VerifyRequest'
+  | 'ResponsesRequest'
+  | 'ResponseObject'
   | 'ChatCompletion'
   | 'ChatCompletionChunk'
   | 'TextCompletion'

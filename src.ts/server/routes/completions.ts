@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/index.js';
+import type { ResponseSink } from '../../gateway/answer-relay.js';
+import type { CompletionReport } from '../../gateway/complete-request.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { CompletionRoute } from '../../providers/inference-provider.js';
 import { estimatePromptTokens } from '../../providers/model-pricing.js';
@@ -36,16 +38,33 @@ const ROUTES: Readonly<Record<CompletionRoute, { validate: (body: unknown) => Re
 };
 
 /**
+ * Another API served as chat (the Responses API): per request, it turns its body into a chat body,
+ * wraps the HTTP sink in one that translates the chat answer, and finishes once the core is done.
+ * Everything else (keys, limits, reservations, the core) is the chat route's.
+ */
+export interface ChatTranslation {
+  /** The chat body for `raw` (validated here as a chat body afterwards), and a session to pin to when the client named none. */
+  prepare(raw: unknown, keyId: string | undefined): Promise<{ body: Record<string, unknown>; sessionId: string | undefined }>;
+  /** The sink the core writes the chat answer into. */
+  sink(target: ResponseSink): ResponseSink;
+  /** After the core: write what the translating sink held back (and store it). Throws while nothing was written. */
+  finish(report: CompletionReport): Promise<void>;
+}
+
+/**
  * `POST /v1/chat/completions`, `POST /v1/completions` and `POST /v1/embeddings`: read and validate
  * the body, then hand it to the core, which places it (on a provider offering the model as the
  * route's service type) and relays the answer byte for byte. Runs on Node's HTTP objects directly
- * (no framework on the hot path).
+ * (no framework on the hot path). With `translated` (another API served over chat, on its own
+ * path), the body and the answer go through its translation.
  */
-export function completionRoute(route: CompletionRoute, options: CompletionRouteOptions) {
-  const { validate: validateBody, path } = ROUTES[route];
+export function completionRoute(route: CompletionRoute, options: CompletionRouteOptions, translated?: { path: string; translation: () => ChatTranslation }) {
+  const { validate: validateBody, path: routePath } = ROUTES[route];
+  const path = translated?.path ?? routePath;
   // Embeddings produce no completion tokens: a key's tpm and budget reserve the input alone.
   const producesTokens = route !== 'embeddings';
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const translation = translated?.translation();
     const facts = beginRequest(request, response, options.logger, path, options.gateway.id);
     facts.timing = {};
     // The log line waits for the end of this handler: a stream the client left is charged after its close.
@@ -58,12 +77,14 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       if (options.gateway.shuttingDown) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterMs: 1000 });
       const key = authenticateClient(options.clientKeys, request.headers.authorization);
       if (key) facts.keyId = key.id;
-      const body = validateBody(await readJsonBody(request, options.bodyLimit));
+      const raw = await readJsonBody(request, options.bodyLimit);
+      const prepared = translation ? await translation.prepare(raw, key?.id) : undefined;
+      const body = validateBody(prepared ? prepared.body : raw);
       const preferences = takeRoutingPreferences(body);
       const hints = takeAdmissionHints(body, request.headers);
       facts.priority = hints.priority;
       facts.stream = body.stream === true;
-      const sessionHeader = request.headers['x-session-id'];
+      const sessionHeader = request.headers['x-session-id'] ?? prepared?.sessionId;
       if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
         throw new GatewayError('invalid_request', 'X-Session-Id must be 1-200 characters of [A-Za-z0-9._:-]', { param: 'X-Session-Id' });
       }
@@ -93,8 +114,10 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       });
       const report = await options.gateway.complete(
         { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id },
-        responseSink(response),
+        translation ? translation.sink(responseSink(response)) : responseSink(response),
       );
+      // A translation that fails here (nothing written yet) is answered as an error after the key is charged: the provider was paid.
+      const finishError: unknown = translation ? await translation.finish(report).then(() => undefined, (error: unknown) => error) : undefined;
       facts.provider = report.provider;
       facts.model = report.model;
       facts.attempts = report.attempts;
@@ -117,6 +140,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
           options.logger.error({ event: 'key_commit_failed', requestId: facts.requestId, keyId: ticket?.key.id, err: error }, 'could not record the key\'s spend');
         });
       }
+      if (finishError !== undefined) throw finishError;
     } catch (error) {
       const written = writeError(response, error, options.logger);
       if (written.code === 'client_closed_request') facts.outcome = 'client_closed';
