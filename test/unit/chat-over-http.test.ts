@@ -219,13 +219,16 @@ describe('sendChatOverHttp: answers', () => {
     }
 
     // A fast upstream, a consumer that takes one event and waits: the upstream is paused, not read whole.
+    // 20 MB in all: more than the kernel's socket buffers can take, even on a connection that carried
+    // a 10 MiB error body earlier in this file (autotuning grows them to several MB).
+    const total = 20_000;
     let written = 0;
     let paused = false;
     replies.push((response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       const event = `data: {"id":"big","choices":[{"delta":{"content":"${'x'.repeat(1000)}"}}]}\n\n`;
       const pump = (): void => {
-        while (written < 5000) {
+        while (written < total) {
           written += 1;
           if (!response.write(event)) {
             paused = true;
@@ -243,10 +246,10 @@ describe('sendChatOverHttp: answers', () => {
     assert.equal((await result.events.next()).done, false);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.ok(paused, 'the upstream met backpressure');
-    assert.ok(written < 5000, `the upstream wrote ${written} of 5000 events to a consumer that took one`);
+    assert.ok(written < total, `the upstream wrote ${written} of ${total} events to a consumer that took one`);
     let rest = 1;
     for (let next = await result.events.next(); !next.done; next = await result.events.next()) rest += 1;
-    assert.equal(rest, 5000, 'every event arrives once the consumer reads again');
+    assert.equal(rest, total, 'every event arrives once the consumer reads again');
   });
 });
 
