@@ -9,7 +9,8 @@ import type { ModelCatalog, ServedModel } from './model-catalog.js';
 import type { SimulatedProviderStats } from './provider-stats.js';
 import { byteDripWriter, fingerprintOf, plainWriter, sendError, writeJsonReply, writeSseReply } from './reply-writer.js';
 import type { ResponseSignatures } from './response-signatures.js';
-import { authenticate, type ChainAccounts } from './session-auth.js';
+import { passGate } from './request-gate.js';
+import type { ChainAccounts } from './session-auth.js';
 
 /** What answering a chat needs from its provider. */
 export interface ChatServing {
@@ -61,22 +62,8 @@ export async function answerChat(serving: ChatServing, request: IncomingMessage,
   if (fault.mode === 'delay-first-byte') await sleep(fault.ms, signal);
   if (signal.aborted) return;
 
-  const authentication = await authenticate(request.headers.authorization, serving.address, serving.accounts);
-  if (!authentication.ok) {
-    serving.stats.rejectedAuth += 1;
-    return sendError(response, 401, `invalid session token: ${authentication.reason}`);
-  }
-  const { user } = authentication;
-  if (fault.mode === 'reject-auth') {
-    countFault();
-    serving.stats.rejectedAuth += 1;
-    return sendError(response, 401, 'invalid session token: rejected by fault injection');
-  }
-  if (fault.mode === 'http-error') {
-    countFault();
-    const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
-    return sendError(response, fault.status, `simulated HTTP ${fault.status}`, { headers });
-  }
+  const user = await passGate(serving, request, response, fault, countFault);
+  if (user === undefined) return;
 
   const body = parseChat(requestText);
   if (!body) return sendError(response, 400, 'the body must be a JSON object with a messages array', { type: 'invalid_request_error', code: 'invalid_request' });

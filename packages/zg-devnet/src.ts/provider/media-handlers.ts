@@ -13,7 +13,8 @@ import type { SimulatedProviderStats } from './provider-stats.js';
 import { BodyTooLarge, byteDripWriter, errorBody, plainWriter, readBodyBytes, sendError, sendJson } from './reply-writer.js';
 import { sha256Hex, type ResponseSignatures } from './response-signatures.js';
 import type { ServiceType } from './service-types.js';
-import { authenticate, type ChainAccounts } from './session-auth.js';
+import { passGate } from './request-gate.js';
+import type { ChainAccounts } from './session-auth.js';
 
 /** Largest request body a media route reads (the 0G provider broker's limit: 32 MB). */
 export const MAX_MEDIA_BODY_BYTES = 32 * 1024 * 1024;
@@ -231,22 +232,8 @@ export async function answerMedia(serving: MediaServing, type: Exclude<ServiceTy
   if (fault.mode === 'delay-first-byte') await sleep(fault.ms, signal);
   if (signal.aborted) return;
 
-  const authentication = await authenticate(request.headers.authorization, serving.address, serving.accounts);
-  if (!authentication.ok) {
-    serving.stats.rejectedAuth += 1;
-    return sendError(response, 401, `invalid session token: ${authentication.reason}`);
-  }
-  const { user } = authentication;
-  if (fault.mode === 'reject-auth') {
-    countFault();
-    serving.stats.rejectedAuth += 1;
-    return sendError(response, 401, 'invalid session token: rejected by fault injection');
-  }
-  if (fault.mode === 'http-error') {
-    countFault();
-    const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
-    return sendError(response, fault.status, `simulated HTTP ${fault.status}`, { headers });
-  }
+  const user = await passGate(serving, request, response, fault, countFault);
+  if (user === undefined) return;
 
   let answer: MediaAnswer;
   try {
