@@ -30,7 +30,10 @@ async function mined(what: string, send: () => Promise<{ wait(): Promise<unknown
   try {
     await (await send()).wait();
   } catch (error) {
-    throw new DevnetError('chain_error', `${what} failed on the devnet chain`, { cause: error });
+    // ethers' own code and short message (a revert's name, a nonce clash) say why, without the transaction's data.
+    const { code, shortMessage } = (error ?? {}) as { code?: unknown; shortMessage?: unknown };
+    const why = [code, shortMessage].filter((part) => typeof part === 'string' && part !== '').join(': ');
+    throw new DevnetError('chain_error', `${what} failed on the devnet chain${why ? ` (${why})` : ''}`, { cause: error });
   }
 }
 
