@@ -7,7 +7,7 @@
  * succeeds and is counted, never hidden by an error). Every request is recorded with its path.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { loopbackListener } from './loopback-listener.js';
 
 export interface EmbeddingsUpstreamOptions {
   /** Vector length when the request sets no `dimensions`. Default 4. */
@@ -63,7 +63,6 @@ function base64Of(vector: number[]): string {
 }
 
 export async function startEmbeddingsUpstream(name: string, options: EmbeddingsUpstreamOptions = {}): Promise<EmbeddingsUpstream> {
-  const sockets = new Set<Socket>();
   const defaultDimensions = options.dimensions ?? 4;
   const server = createServer((request: IncomingMessage, response: ServerResponse) => void handle(request, response));
   const state: EmbeddingsUpstream = {
@@ -74,10 +73,7 @@ export async function startEmbeddingsUpstream(name: string, options: EmbeddingsU
     failPath: undefined,
     delayMs: options.delayMs ?? 0,
     lastAnswer: undefined,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => loopback.close(),
   };
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let text = '';
@@ -118,11 +114,7 @@ export async function startEmbeddingsUpstream(name: string, options: EmbeddingsU
     state.lastAnswer = answer;
     response.writeHead(200, { 'content-type': 'application/json' }).end(answer);
   }
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  (state as { baseUrl: string }).baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const loopback = loopbackListener(server);
+  (state as { baseUrl: string }).baseUrl = await loopback.listen();
   return state;
 }

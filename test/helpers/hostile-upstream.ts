@@ -5,7 +5,7 @@
  * characters that cross the wire.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { loopbackListener } from './loopback-listener.js';
 
 export type UpstreamMode =
   | { kind: 'normal' }
@@ -60,7 +60,6 @@ async function drip(response: ServerResponse, bytes: Buffer): Promise<void> {
 }
 
 export async function startHostileUpstream(name: string, mode: UpstreamMode = { kind: 'normal' }): Promise<HostileUpstream> {
-  const sockets = new Set<Socket>();
   const state: HostileUpstream = {
     name,
     baseUrl: '',
@@ -70,10 +69,7 @@ export async function startHostileUpstream(name: string, mode: UpstreamMode = { 
     lastAnswer: Buffer.alloc(0),
     models: [],
     chunkCodePoints: 3,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => loopback.close(),
   };
   let answer: Buffer[] = [];
   const count = (text: string | Buffer): Buffer => {
@@ -167,11 +163,7 @@ export async function startHostileUpstream(name: string, mode: UpstreamMode = { 
     await send(count('data: [DONE]\n\n'));
     response.end();
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  (state as { baseUrl: string }).baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const loopback = loopbackListener(server);
+  (state as { baseUrl: string }).baseUrl = await loopback.listen();
   return state;
 }

@@ -5,7 +5,7 @@
  * backpressure and stop once the gateway hangs up, like a real server's would.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { loopbackListener } from './loopback-listener.js';
 
 /** What a script is given to write one answer. */
 export interface ScriptContext {
@@ -32,16 +32,12 @@ export interface ScriptedUpstream {
 }
 
 export async function startScriptedUpstream(name: string, script: Script): Promise<ScriptedUpstream> {
-  const sockets = new Set<Socket>();
   const state: ScriptedUpstream = {
     baseUrl: '',
     script,
     requests: 0,
     bytesWritten: 0,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => loopback.close(),
   };
   const server: Server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'GET') {
@@ -81,11 +77,7 @@ export async function startScriptedUpstream(name: string, script: Script): Promi
       response.destroy();
     }
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  (state as { baseUrl: string }).baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const loopback = loopbackListener(server);
+  (state as { baseUrl: string }).baseUrl = await loopback.listen();
   return state;
 }
