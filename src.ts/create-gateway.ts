@@ -11,6 +11,7 @@ import { ProviderUrlPolicy } from './providers/http/provider-url.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
 import { createStores, type GatewayStores } from './create-stores.js';
 import { configuredStrategy } from './configured-strategy.js';
+import type { AffinitySettings } from './affinity/index.js';
 
 /** The core and the parts the server and the handle need besides it. */
 export interface GatewayParts {
@@ -125,6 +126,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     now,
   });
   const stores = createStores(config, dependencies, logger);
+  const affinity: AffinitySettings = { ...config.affinity, enabled: config.affinity.enabled || config.strategy === 'cache-aware' };
   const { strategy, companions } = dependencies.strategy ? { strategy: dependencies.strategy, companions: [] } : configuredStrategy(config, registry, client, now, logger);
   const gateway = new Gateway({
     logger,
@@ -146,6 +148,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     retryBudget: config.retryBudget,
     trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
     queue: config.queue,
+    affinity: { settings: affinity, shared: affinity.enabled ? stores.prefixes() : undefined },
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });
