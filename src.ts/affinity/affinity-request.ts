@@ -26,7 +26,10 @@ export interface AffinityCandidate {
 }
 
 /** Affinity's answer for one placement: a warm provider, or why the strategy decides. */
-export type AffinityChoice = { readonly kind: 'matched'; readonly provider: string; readonly reason: string } | { readonly kind: 'fallback'; readonly reason: string };
+export type AffinityChoice =
+  | { readonly kind: 'matched'; readonly provider: string; readonly reason: string }
+  /** `avoid`: the warm provider that is too loaded (the strategy picks among the others, so the bound holds). */
+  | { readonly kind: 'fallback'; readonly reason: string; readonly avoid?: string };
 
 /** Reported cached tokens under this share of what the index predicted count as a miss. */
 const MISS_SHARE = 0.25;
@@ -147,7 +150,7 @@ export class AffinityRequest {
       const imbalance = imbalanceOf(warm.inFlight, least, { absolute: settings.balanceAbs, relative: settings.balanceRel });
       if (imbalance !== undefined) {
         this.#count('fallback-imbalance');
-        return { kind: 'fallback', reason: imbalance };
+        return { kind: 'fallback', reason: imbalance, avoid: warm.id };
       }
       this.#count('matched');
       return { kind: 'matched', provider: warm.id, reason: `prefix-affinity: matched ${matched}/${keys.length} blocks` };

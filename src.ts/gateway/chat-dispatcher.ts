@@ -330,8 +330,11 @@ export class ChatDispatcher {
     }
     const strategy = input.strategy ?? this.#options.strategy();
     const context: PickContext = { now: this.#now, random: this.#random, request: input.pick };
-    const { provider, reason } = chosenOf(strategy.pick(candidates, context));
-    const entry = candidates.find((candidate) => candidate.id === provider.id);
+    // A warm provider too loaded for affinity is left to the others, so the load bound holds whatever the strategy.
+    const avoid = warm?.kind === 'fallback' ? warm.avoid : undefined;
+    const pool = avoid !== undefined && candidates.length > 1 ? candidates.filter((candidate) => candidate.id !== avoid) : candidates;
+    const { provider, reason } = chosenOf(strategy.pick(pool, context));
+    const entry = pool.find((candidate) => candidate.id === provider.id);
     if (!entry) throw new GatewayError('internal_error', `Balancing strategy "${strategy.name}" picked a provider that was not a candidate`);
     return { entry, reason: warm?.kind === 'fallback' ? `prefix-affinity fallback: ${warm.reason}; ${reason ?? strategy.name}` : reason };
   }

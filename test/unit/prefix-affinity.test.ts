@@ -188,7 +188,7 @@ describe('AffinityRouter', () => {
     assert.match(choice?.reason ?? '', new RegExp(`^prefix-affinity: matched ${first.keys('m').length}/${third?.keys('m').length} blocks$`));
     // The warm provider far busier than another: the strategy decides.
     const busy = router.begin({ messages: conversation(3) }, false)?.choose('m', candidates({ a: 1, b: 9 }));
-    assert.deepEqual(busy, { kind: 'fallback', reason: 'imbalance 9.0 > 1.5 (9 vs 1 in flight)' });
+    assert.deepEqual(busy, { kind: 'fallback', reason: 'imbalance 9.0 > 1.5 (9 vs 1 in flight)', avoid: 'b' });
     // Another model group has its own chains.
     assert.equal(router.begin({ messages: conversation(3) }, false)?.choose('other', candidates({ a: 0, b: 0 }))?.kind, 'fallback');
     // Opted out: no choice; pinned: counted so.
