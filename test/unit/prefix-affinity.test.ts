@@ -58,7 +58,7 @@ describe('prompt rendering and block hashes', () => {
     assert.notEqual(otherModel[0], a[0], 'the model group seeds the chain');
     assert.equal(prefixBlockHashes('m', 'a'.repeat(127), 64, 100).length, 1, 'a partial last block is left out');
     assert.equal(prefixBlockHashes('m', 'a'.repeat(640), 64, 4).length, 4, 'at most maxBlocks');
-    assert.equal(a[0]?.length, 20);
+    assert.equal(a[0]?.length, 28, 'SHA-1 in base64');
   });
 
   it('keeps every k-th block and the last for the shared index', () => {

@@ -10,17 +10,12 @@ export interface RedisPrefixStoreOptions {
   prefix?: string;
 }
 
-/** A block key (raw digest bytes as a one-byte string) as text for a Redis key. */
-function printableBlockKey(key: string): string {
-  return Buffer.from(key, 'latin1').toString('base64url');
-}
-
 /** RESP framing per key or value, estimated: `$<len>\r\n...\r\n`. */
 const FRAME_BYTES = 8;
 
 /**
  * The shared form of the prefix index in Redis: one string key per written block,
- * `<prefix>:v1:affinity:<block hash, base64url>`, holding the id of the provider that last served
+ * `<prefix>:v1:affinity:<block hash, base64>`, holding the id of the provider that last served
  * it, expiring with `PX`. A read is one `MGET`; a write is one pipeline of `SET ... PX` (one round
  * trip, not awaited). It never throws: while the connection is not ready it reads nothing (without
  * asking) and drops writes; a failed command counts in `traffic.failures`. Keys never collide with
@@ -43,7 +38,7 @@ export class RedisPrefixStore implements SharedPrefixStore {
 
   async read(keys: readonly string[]): Promise<ReadonlyArray<string | undefined> | undefined> {
     if (!this.available || keys.length === 0) return undefined;
-    const names = keys.map((key) => this.#base + printableBlockKey(key));
+    const names = keys.map((key) => this.#base + key);
     this.traffic.roundTrips += 1;
     this.traffic.bytesOut += 16 + names.reduce((sum, name) => sum + name.length + FRAME_BYTES, 0);
     try {
@@ -61,7 +56,7 @@ export class RedisPrefixStore implements SharedPrefixStore {
     const pipeline = this.#connection.client.pipeline();
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
     for (const key of keys) {
-      const name = this.#base + printableBlockKey(key);
+      const name = this.#base + key;
       pipeline.set(name, provider, 'PX', ttl);
       this.traffic.bytesOut += 24 + name.length + provider.length + ttl.length + 4 * FRAME_BYTES;
       this.traffic.bytesIn += 5;
