@@ -61,6 +61,7 @@ export class AffinityRouter implements AffinityHost {
   readonly #work = { requests: 0, micros: 0 };
   readonly #sharedReads = { reads: 0, timeouts: 0 };
   readonly #listeners: Array<[string | symbol, (message: unknown) => void]> = [];
+  #byStrategy = false;
 
   constructor(options: AffinityRouterOptions) {
     this.settings = options.settings;
@@ -82,8 +83,14 @@ export class AffinityRouter implements AffinityHost {
     });
   }
 
+  /** On when `affinity.enabled`, or while the strategy is `cache-aware`. */
   get enabled(): boolean {
-    return this.settings.enabled;
+    return this.settings.enabled || this.#byStrategy;
+  }
+
+  /** Tells the layer the configured strategy's name: `cache-aware` turns it on (at start, and on a reload). */
+  followStrategy(name: string): void {
+    this.#byStrategy = name === 'cache-aware';
   }
 
   /**
@@ -92,7 +99,7 @@ export class AffinityRouter implements AffinityHost {
    * served, recorded: its provider is warm for the next request that does not opt out).
    */
   begin(body: Readonly<Record<string, unknown>>, optedOut: boolean): AffinityRequest | undefined {
-    if (!this.settings.enabled) return undefined;
+    if (!this.enabled) return undefined;
     return new AffinityRequest(this, body, optedOut);
   }
 
@@ -138,7 +145,7 @@ export class AffinityRouter implements AffinityHost {
   stats(): AffinityStats {
     const traffic = this.shared?.traffic;
     return {
-      enabled: this.settings.enabled,
+      enabled: this.enabled,
       decisions: { ...this.#decisions },
       cacheTokens: this.#tokens,
       index: this.index.stats(),

@@ -208,7 +208,12 @@ describe('AffinityRouter', () => {
     assert.match(choice?.reason ?? '', /^matched \d+\/\d+ blocks < 0\.9$/);
     assert.deepEqual(router.begin({ messages: [{ role: 'user', content: 'hi' }] }, false)?.choose('m', candidates({ a: 0 })), { kind: 'fallback', reason: 'prompt shorter than one block' });
     assert.equal(router.begin({ messages: conversation(1) }, false) === undefined, false);
-    assert.equal(new AffinityRouter({ settings: DEFAULT_AFFINITY_SETTINGS, gatewayId: 'g' }).begin({ messages: [] }, false), undefined, 'off by default');
+    const byDefault = new AffinityRouter({ settings: DEFAULT_AFFINITY_SETTINGS, gatewayId: 'g' });
+    assert.equal(byDefault.begin({ messages: [] }, false), undefined, 'off by default');
+    byDefault.followStrategy('cache-aware');
+    assert.ok(byDefault.begin({ messages: [] }, false), 'on while the strategy is cache-aware');
+    byDefault.followStrategy('least-connections');
+    assert.equal(byDefault.begin({ messages: [] }, false), undefined, 'off again when a reload picks another strategy');
   });
 
   it('counts reported cached tokens per provider and shrinks a provider that missed what it was thought to hold', () => {
