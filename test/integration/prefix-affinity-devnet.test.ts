@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
+import { RedisConnection, runMultiProviderInferenceServer, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet } from 'zg-devnet';
 import { devnetGatewayOptions, startDevnetGateway, type DevnetGateway } from '../helpers/devnet-gateway.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -157,6 +157,21 @@ describe('cache-aware routing across two instances sharing Redis, on the 0G devn
     for (const later of turns.slice(1)) assert.match(later.reason, /^prefix-affinity: matched/);
     const shared = instances[1]?.gateway.affinity.stats().shared;
     assert.ok(shared && shared.reads >= 1 && shared.failures === 0, JSON.stringify(shared));
+    // The layout: block key -> the provider's id, expiring with the affinity TTL (600 s by default).
+    const connection = new RedisConnection({ url: redis.url }).retain();
+    try {
+      assert.ok(await connection.waitUntilReady(5000));
+      const names = await connection.client.keys('affinity:v1:affinity:*');
+      assert.ok(names.length >= 3, `${names.length} keys`);
+      const name = names[0] as string;
+      assert.ok(devnet.providers.some((provider) => provider.address.toLowerCase() === (turns[0]?.provider ?? '').toLowerCase()));
+      const ttl = await connection.client.pttl(name);
+      assert.ok(ttl > 590_000 && ttl <= 600_000, `PTTL ${ttl}`);
+      const values = new Set(await connection.client.mget(...names));
+      assert.ok([...values].every((value) => typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value)), JSON.stringify([...values]));
+    } finally {
+      await connection.release();
+    }
     t.diagnostic(`second instance's shared index: ${JSON.stringify(shared)}`);
   });
 });
