@@ -48,7 +48,7 @@ export interface HttpServerOptions {
   /** Client keys; undefined: none needed. */
   clientKeys?: ClientKeys | undefined;
   /** What `GET /admin/billing` shows; undefined: that route answers 404. */
-  billing?: { report(): Promise<object> } | undefined;
+  billing?: { report(): Promise<object>; overchargingProviders?(): readonly string[] } | undefined;
   /** Run-time membership for the node API and `POST/DELETE/PATCH /admin/providers`; undefined: those answer 404. */
   fleetControl?: FleetControl | undefined;
   /** OpenTelemetry traces; undefined: off (nothing of OpenTelemetry is loaded). */
@@ -122,7 +122,9 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const embeddings = completionRoute('embeddings', routeOptions);
   const responses = responsesRoute(routeOptions);
   const knownRoutes = new Set<string>();
-  const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true });
+  const billing = options.billing;
+  const overcharging = billing?.overchargingProviders ? () => billing.overchargingProviders?.() ?? [] : undefined;
+  const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true, overcharging });
   const tracer = options.tracing ? await startTracer(gateway, options.logger, options.tracing) : undefined;
   const openApiDocument = buildOpenApiDocument({ clientKeys: options.clientKeys !== undefined, adminToken: Boolean(options.adminToken), metricsToken: Boolean(options.metricsToken) });
   const { app, routes: appRoutes } = createAdminApp({
