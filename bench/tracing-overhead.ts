@@ -1,7 +1,7 @@
 /**
  * What tracing costs: the same gateway (a child process, one fast fake upstream) with tracing off
  * and on (every request sampled, exported to an OTLP sink in this process that accepts and drops),
- * alternated `ROUNDS` times. Reports, per mode, the median over rounds of requests per second and
+ * alternated (order swapped every round) `rounds` times. Reports, per mode, the median over rounds of requests per second and
  * of the gateway's own CPU time per request (user + system, from its process), JSON chats at
  * concurrency `CONCURRENCY`.
  *
@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   const results: Record<'off' | 'on', { rps: number[]; cpuUs: number[] }> = { off: { rps: [], cpuUs: [] }, on: { rps: [], cpuUs: [] } };
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const mode of ['off', 'on'] as const) {
+      // Alternating which goes first, so neither mode always runs on a warmer (or busier) machine.
+      for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         const options: GatewayChildArgs['options'] = {
           openAICompatibleProviders: [{ name: 'bench-upstream', baseUrl: upstream.info.baseUrl, model: MODEL }],
           ...(mode === 'on' ? { tracing: { endpoint, sampleRatio: 1, batchDelayMs: 1000 } } : {}),
