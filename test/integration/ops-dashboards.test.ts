@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
+import { parseGatewayConfig, type GatewayOptions } from 'zg-gateway';
 import { startDevnetGateway, waitFor, type DevnetGateway } from '../helpers/devnet-gateway.js';
 import { scrape, type Sample } from '../helpers/prometheus-text.js';
 
@@ -117,4 +118,21 @@ test('the funds and billing gauges carry what the gateway knows', () => {
   assert.equal(overcharging.length, devnet.gateway.providers.list().length, 'one series per provider');
   assert.ok(overcharging.every((sample) => sample.value === 0));
   assert.ok(samples.some((sample) => sample.name === 'zg_gateway_sub_account_balance_neuron' && sample.value > 0));
+});
+
+test('the container files agree with each other (on paper: nothing is built here)', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  assert.equal(dockerfile.match(/^FROM /gm)?.length, 2, 'two stages');
+  assert.match(dockerfile, /npm ci --omit=dev/);
+  assert.match(dockerfile, /^USER node$/m);
+  const compose = parse(readFileSync(join(root, 'ops', 'compose', 'compose.yaml'), 'utf8')) as { services: Record<string, { volumes?: string[] }> };
+  assert.deepEqual(Object.keys(compose.services).sort(), ['gateway-1', 'gateway-2', 'postgres', 'prometheus', 'redis']);
+  const prometheus = parse(readFileSync(join(root, 'ops', 'compose', 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
+  // The rules Prometheus loads are the tested alerts.yml, mounted where it looks.
+  const mounts = compose.services.prometheus?.volumes ?? [];
+  for (const file of prometheus.rule_files) assert.ok(mounts.includes(`../prometheus/alerts.yml:${file}:ro`), `${file} is mounted from ops/prometheus/alerts.yml`);
+  assert.deepEqual(prometheus.scrape_configs[0]?.static_configs[0]?.targets, ['gateway-1:3000', 'gateway-2:3000']);
+  // The gateway config the compose file mounts is a valid config for this version.
+  const gatewayConfig = parse(readFileSync(join(root, 'ops', 'compose', 'gateway.yaml'), 'utf8')) as Record<string, unknown>;
+  assert.doesNotThrow(() => parseGatewayConfig({ ...gatewayConfig, key: `0x${'1'.repeat(64)}`, store: { type: 'redis', url: 'redis://redis:6379' } } as GatewayOptions, {}));
 });
