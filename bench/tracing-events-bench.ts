@@ -5,7 +5,7 @@
  * spans batched and exported as OTLP/HTTP JSON to a sink in this process that drops them), and the
  * process's CPU time (user + system, including the export) is divided by `N`.
  *
- *   npm run build && node build/bench/tracing-events-bench.js [requests, default 20000]
+ *   npm run build && node build/bench/tracing-events-bench.js [requests, default 20000] [sampleRatio, default 1]
  */
 import { channel } from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
@@ -48,6 +48,7 @@ function cpuUs(): number {
 
 async function main(): Promise<void> {
   const requests = Number(process.argv[2] ?? 20_000);
+  const sampleRatio = Number(process.argv[3] ?? 1);
   let received = 0;
   const sink = createServer((request, response) => {
     request.on('data', (piece: Buffer) => (received += piece.length));
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   const tracer = new GatewayTracer({
     gatewayId: GATEWAY,
     logger: pino({ level: 'silent' }),
-    config: { endpoint, serviceName: 'bench', sampleRatio: 1, headers: {}, batchDelayMs: 200 },
+    config: { endpoint, serviceName: 'bench', sampleRatio, headers: {}, batchDelayMs: 200 },
     providerKind: () => 'openai-compatible',
   });
   for (let index = 0; index < 2000; index++) oneRequest(index);
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   await tracer.close();
   sink.close();
   process.stdout.write(
-    `${requests} requests' events (request, attempt, billing spans; all sampled; OTLP/HTTP JSON export included):\n` +
+    `${requests} requests' events (request, attempt, billing spans; sampleRatio ${sampleRatio}; OTLP/HTTP JSON export included):\n` +
       `  tracing off: ${off.toFixed(2)} µs CPU per request\n` +
       `  tracing on:  ${on.toFixed(1)} µs CPU per request (${(received / requests).toFixed(0)} bytes exported per request)\n`,
   );

@@ -65,7 +65,10 @@ async function main(): Promise<void> {
           openAICompatibleProviders: [{ name: 'bench-upstream', baseUrl: upstream.info.baseUrl, model: MODEL }],
           ...(mode === 'on' ? { tracing: { endpoint, sampleRatio: 1, batchDelayMs: 1000 } } : {}),
         };
-        const gateway = await ChildHandle.start<GatewayChildInfo>('gateway', { script: 'gateway-child.js', args: { options } satisfies GatewayChildArgs, readyTimeoutMs: 30_000 });
+        // TRACING_CPU_PROF=<dir>: a V8 CPU profile of each gateway (summarise with cpu-profile-summary.js).
+        const profile = process.env.TRACING_CPU_PROF;
+        const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=gateway-${mode}-${round + 1}.cpuprofile`] : undefined;
+        const gateway = await ChildHandle.start<GatewayChildInfo>('gateway', { script: 'gateway-child.js', args: { options } satisfies GatewayChildArgs, readyTimeoutMs: 30_000, ...(execArgv ? { execArgv } : {}) });
         try {
           await drive(gateway.info.url, WARMUP);
           const before = await gateway.handle.usage();
