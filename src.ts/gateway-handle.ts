@@ -85,7 +85,7 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
-/** The config without secrets (tokens removed; the Redis URL's credentials redacted), for the handle and logs. */
+/** The config without secrets (tokens removed; the Redis URL's credentials and the trace collector's headers redacted), for the handle and logs. */
 export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' | 'adminToken' | 'metricsToken'> {
   const { key: _key, adminToken: _adminToken, metricsToken: _metricsToken, ...rest } = config;
   void _key;
@@ -96,5 +96,7 @@ export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' |
     openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
     store: rest.store.type === 'redis' ? { ...rest.store, url: redactRedisUrl(rest.store.url) } : rest.store,
     ...(rest.apiKeys ? { apiKeys: rest.apiKeys.map((entry) => ({ ...entry, hash: '[redacted]' })) } : {}),
+    // Collector headers usually carry an API key.
+    ...(rest.tracing ? { tracing: { ...rest.tracing, headers: Object.fromEntries(Object.keys(rest.tracing.headers).map((name) => [name, '[redacted]'])) } } : {}),
   });
 }

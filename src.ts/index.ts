@@ -26,6 +26,8 @@ export {
   type StoreConfig,
   billingConfigSchema,
   type BillingConfig,
+  tracingConfigSchema,
+  type TracingConfig,
 } from './config/index.js';
 export { GatewayError, ERROR_CODES, toGatewayError, type ErrorCode, type GatewayErrorOptions, type OpenAIErrorBody } from './errors/index.js';
 export type {

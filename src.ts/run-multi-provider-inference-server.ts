@@ -77,6 +77,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
       clientKeys: keys.clientKeys,
       billing,
       fleetControl,
+      tracing: config.tracing,
     });
   } catch (error) {
     await keys?.close();

@@ -180,6 +180,14 @@ export class BillingService implements GatewayCompanion {
   }
 
   /** What `GET /admin/billing` shows. */
+  /** The providers flagged `overcharging` now in this wallet's book (what the last reconciliation found); no I/O. */
+  overchargingProviders(): string[] {
+    const network = this.#options.network();
+    if (!network) return [];
+    const wallet = walletBook(networkBook(this.books, network.networkId), network.walletAddress);
+    return [...wallet.accounts.values()].filter((account) => account.overcharging).map((account) => account.provider);
+  }
+
   async report(): Promise<BillingView> {
     const network = this.#options.network();
     if (network) await this.#refreshServed(network);

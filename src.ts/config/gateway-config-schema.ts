@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STRATEGY_NAMES } from '../balancer/index.js';
 import { apiKeysConfigSchema } from '../keys/index.js';
 import { billingConfigSchema } from './billing-config-schema.js';
+import { tracingConfigSchema } from './tracing-config-schema.js';
 import { poolsConfigSchema, queueConfigSchema } from './admission-config-schema.js';
 import { isAddressRule, providerUrlProblem } from '../providers/http/provider-url.js';
 
@@ -378,6 +379,8 @@ export const gatewayConfigSchema = z
     providerUrls: providerUrlsSchema.prefault({}),
     /** Origins allowed to call the gateway from a browser (CORS). Default none (CORS off); `["*"]` allows any. */
     corsOrigins: z.array(z.string().min(1)).default([]),
+    /** OpenTelemetry traces (see `tracing-config-schema.ts`): `endpoint`, `serviceName`, `sampleRatio`, `headers`, `batchDelayMs`. Default off. */
+    tracing: tracingConfigSchema.optional(),
     /** pino level. Default `info`. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -61,7 +61,7 @@ function invalid(field: string, message: string, rawPath?: readonly PropertyKey[
 let optionNames: ReadonlySet<string> | undefined;
 
 /**
- * Validates options (env fills `key`, `rpc` and, from `REDIS_URL`, `store`), throwing `invalid_config` naming the bad field.
+ * Validates options (env fills `key`, `rpc`, from `REDIS_URL` `store`, and from `OTEL_EXPORTER_OTLP_ENDPOINT` `tracing`), throwing `invalid_config` naming the bad field.
  * The private key never appears in the error. The result is deeply frozen.
  */
 export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -70,6 +70,9 @@ export function parseGatewayConfig(options: GatewayOptions, environment: NodeJS.
   if (input.key === undefined && fromEnvironment.key) input.key = fromEnvironment.key;
   if (input.rpc === undefined && fromEnvironment.rpc) input.rpc = fromEnvironment.rpc;
   if (input.store === undefined && fromEnvironment.redisUrl) input.store = { type: 'redis', url: fromEnvironment.redisUrl };
+  if (input.tracing === undefined && fromEnvironment.otlpEndpoint) {
+    input.tracing = { endpoint: fromEnvironment.otlpEndpoint, ...(fromEnvironment.otelServiceName ? { serviceName: fromEnvironment.otelServiceName } : {}) };
+  }
   const parsed = gatewayConfigSchema.safeParse(input);
   if (!parsed.success) {
     // The options may be a file that is not a config at all (a symlink to a file of secrets): the

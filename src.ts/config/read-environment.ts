@@ -1,17 +1,19 @@
 /**
  * Every environment variable the gateway reads, in one place. The library reads only
- * `ZG_PRIVATE_KEY`, `RPC_ENDPOINT` and `REDIS_URL` (as fallbacks for `key`, `rpc` and
- * `store: { type: 'redis', url }`); the example and the CLI
+ * `ZG_PRIVATE_KEY`, `RPC_ENDPOINT`, `REDIS_URL`, `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`
+ * (as fallbacks for `key`, `rpc`, `store: { type: 'redis', url }` and `tracing: { endpoint, serviceName }`); the example and the CLI
  * also build options from the rest with {@link optionsFromEnvironment}.
  */
 import type { GatewayOptions } from './gateway-config-schema.js';
 
 /** The secrets and endpoints the library falls back to. */
-export function readEnvironment(environment: NodeJS.ProcessEnv = process.env): { key?: string; rpc?: string; redisUrl?: string } {
+export function readEnvironment(environment: NodeJS.ProcessEnv = process.env): { key?: string; rpc?: string; redisUrl?: string; otlpEndpoint?: string; otelServiceName?: string } {
   return {
     ...(environment.ZG_PRIVATE_KEY ? { key: environment.ZG_PRIVATE_KEY } : {}),
     ...(environment.RPC_ENDPOINT ? { rpc: environment.RPC_ENDPOINT } : {}),
     ...(environment.REDIS_URL ? { redisUrl: environment.REDIS_URL } : {}),
+    ...(environment.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: environment.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    ...(environment.OTEL_SERVICE_NAME ? { otelServiceName: environment.OTEL_SERVICE_NAME } : {}),
   };
 }
 
@@ -37,9 +39,10 @@ function integer(name: string, value: string | undefined): number | undefined {
 export function optionsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): Partial<GatewayOptions> {
   const providers = list(environment.ZG_PROVIDERS);
   const port = integer('PORT', environment.PORT);
-  const { redisUrl, ...fallbacks } = readEnvironment(environment);
+  const { redisUrl, otlpEndpoint, otelServiceName, ...fallbacks } = readEnvironment(environment);
   return {
     ...fallbacks,
+    ...(otlpEndpoint ? { tracing: { endpoint: otlpEndpoint, ...(otelServiceName ? { serviceName: otelServiceName } : {}) } } : {}),
     ...(redisUrl ? { store: { type: 'redis', url: redisUrl } } : {}),
     ...(providers.length > 0 ? { providers } : {}),
     ...(port !== undefined ? { port } : {}),

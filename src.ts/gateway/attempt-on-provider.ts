@@ -60,6 +60,7 @@ export async function attemptOnProvider(
   timeouts: DispatchTimeouts,
   limits: ResponseLimits & PreambleLimits,
   now: () => number,
+  headers?: Readonly<Record<string, string>>,
 ): Promise<{ answer: PlacedAnswer; detach: () => void }> {
   const controller = new AbortController();
   const unfollow = followAbort(requestSignal, controller);
@@ -71,7 +72,7 @@ export async function attemptOnProvider(
   const sentAt = now();
   let events: AsyncIterator<SseEvent, undefined> | undefined;
   try {
-    const result = await entry.provider.chat(call, { signal: controller.signal, chunkTimeoutMs: timeouts.chunkGap, limits });
+    const result = await entry.provider.chat(call, headers ? { signal: controller.signal, chunkTimeoutMs: timeouts.chunkGap, limits, headers } : { signal: controller.signal, chunkTimeoutMs: timeouts.chunkGap, limits });
     if (result.kind === 'json') {
       clearTimeout(firstByteTimer);
       return { answer: { ...result, ttfbMs: now() - sentAt }, detach: unfollow };

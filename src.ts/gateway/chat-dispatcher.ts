@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AffinityRequest, AffinityRouter } from '../affinity/index.js';
 import { chosenOf, type BalancingStrategy, type PickContext, type PickRequest } from '../balancer/index.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
+import { admissionWaitChannel, publish, type AdmissionWaitEvent } from '../observability/index.js';
 import type { RetryBudget } from '../health/index.js';
 import type { CompletionRoute, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
@@ -181,13 +182,13 @@ export class ChatDispatcher {
           exclude.add(entry.id);
           const upstreamModel = target.upstreamModel(entry);
           const call: UpstreamCall = { route: input.route, body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel } } as UpstreamCall;
-          const lease = registry.acquire(entry, input.requestId, target.model);
+          const lease = registry.acquire(entry, input.requestId, target.model, { upstreamModel, route: input.route, number: attempts.length + 1 });
           // A request woken from the queue passes what capacity is left to the next waiter.
           if (ticket) admission?.notify();
           input.onSent?.();
           const started = this.#now();
           try {
-            const placed = await attemptOnProvider(entry, call, input.signal, this.#options.timeouts, this.#options.limits, this.#now);
+            const placed = await attemptOnProvider(entry, call, input.signal, this.#options.timeouts, this.#options.limits, this.#now, lease.headers);
             if (suspect) registry.penalise(suspect.entry, suspect.error.code);
             const served = affinity
               ? (usage: Parameters<Placement['served']>[0]) => affinity.served(target.model, entry.id, usage)
@@ -236,7 +237,9 @@ export class ChatDispatcher {
       try {
         await waiting;
       } finally {
-        input.onQueued?.(performance.now() - since);
+        const waitedMs = performance.now() - since;
+        input.onQueued?.(waitedMs);
+        publish<AdmissionWaitEvent>(admissionWaitChannel, { gatewayId: registry.gatewayId, requestId: input.requestId, waitedMs, priority: input.priority ?? 0 });
       }
     }
   }

@@ -24,6 +24,10 @@ export interface ServedAnswerFacts {
   readonly costNeuron: bigint | undefined;
   /** Epoch ms. */
   readonly servedAt: number;
+  /** The request it answered (the gateway's request id), when known. */
+  readonly requestId?: string | undefined;
+  /** The model the provider says answered, when it said. */
+  readonly responseModel?: string | undefined;
 }
 
 /** How a completion request ended, for the request log line, metrics and client keys. */
@@ -210,7 +214,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     report.responseId = relayed.responseId;
     report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : undefined;
     if (report.costNeuron !== undefined) entry.spendNeuron += report.costNeuron;
-    lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream });
+    lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream, responseModel: relayed.model });
     placement.served(relayed.usage);
     if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
     const price = relayed.usage && offer ? pricesFor(offer, relayed.usage.prompt_tokens) : undefined;
@@ -233,6 +237,8 @@ export async function completeRequest(context: CompletionContext, input: Complet
       usage: relayed.usage,
       costNeuron: report.costNeuron,
       servedAt: stored.createdAt,
+      requestId: input.requestId,
+      responseModel: relayed.model,
     });
     // An embeddings list has no id the client sees, and nothing to verify: no response record (and no pin).
     if (input.route === 'embeddings') return;

@@ -4,7 +4,16 @@ import { AffinityRouter, DEFAULT_AFFINITY_SETTINGS, type AffinitySettings } from
 import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
-import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
+import {
+  answerServedChannel,
+  countStoreOperations,
+  emptyStoreCounts,
+  publish,
+  verifyDoneChannel,
+  type AnswerServedEvent,
+  type StoreOperationCounts,
+  type VerifyDoneEvent,
+} from '../observability/index.js';
 import { serviceTypeOfRoute, type CompletionRoute, type ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
@@ -282,6 +291,7 @@ export class Gateway {
   }
 
   #served(entry: ProviderEntry, answer: ServedAnswerFacts): void {
+    const startedAt = answerServedChannel.hasSubscribers ? performance.now() : 0;
     this.trust.consider(entry, answer);
     for (const listener of this.#servedListeners) {
       try {
@@ -290,15 +300,30 @@ export class Gateway {
         this.logger.error({ event: 'internal_error', err: error }, 'a served-answer listener failed');
       }
     }
+    if (answerServedChannel.hasSubscribers) {
+      publish<AnswerServedEvent>(answerServedChannel, {
+        gatewayId: this.id,
+        requestId: answer.requestId,
+        providerId: entry.id,
+        model: answer.model,
+        upstreamModel: answer.upstreamModel,
+        responseModel: answer.responseModel,
+        promptTokens: answer.usage?.prompt_tokens,
+        completionTokens: answer.usage?.completion_tokens,
+        costNeuron: answer.costNeuron,
+        durationMs: performance.now() - startedAt,
+      });
+    }
   }
 
   /**
    * Asks the provider that served `id` to prove it (bounded by the verify timeout, counted in flight).
    * With `keyId`, only an id served to that client key is found (another's is `response_not_found`).
    */
-  async verify(id: string, clientSignal: AbortSignal, keyId?: string): Promise<VerifyResult> {
+  async verify(id: string, clientSignal: AbortSignal, keyId?: string, requestId?: string): Promise<VerifyResult> {
     if (this.#shuttingDown) throw shuttingDownReason();
     this.#verifying += 1;
+    const startedAt = performance.now();
     try {
       const result = await verifyResponse(
         this.responses,
@@ -312,12 +337,12 @@ export class Gateway {
         keyId,
       );
       const outcome = !result.verifiable ? 'unverifiable' : result.isValid ? 'valid' : 'invalid';
-      publish(verifyDoneChannel, { gatewayId: this.id, providerId: this.registry.get(result.provider)?.id ?? result.provider, result: outcome });
+      publish<VerifyDoneEvent>(verifyDoneChannel, { gatewayId: this.id, providerId: this.registry.get(result.provider)?.id ?? result.provider, result: outcome, requestId, durationMs: performance.now() - startedAt });
       return result;
     } catch (error) {
       const failure = toGatewayError(error);
       const provider = failure.details?.provider;
-      publish(verifyDoneChannel, { gatewayId: this.id, providerId: typeof provider === 'string' ? provider : undefined, result: failure.code });
+      publish<VerifyDoneEvent>(verifyDoneChannel, { gatewayId: this.id, providerId: typeof provider === 'string' ? provider : undefined, result: failure.code, requestId, durationMs: performance.now() - startedAt });
       throw error;
     } finally {
       this.#verifying -= 1;

@@ -10,6 +10,7 @@ import {
   providerRemovedChannel,
   providerStateChannel,
   publish,
+  type AttemptStartEvent,
 } from '../observability/index.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
 import type { AttemptOutcome } from '../stats/index.js';
@@ -29,8 +30,20 @@ export interface Lease {
   readonly released: boolean;
   /** When the attempt started (the registry's clock, ms). */
   readonly startedAt: number;
+  /** Headers to send with the attempt that a `zg-gateway:attempt:start` subscriber asked for (W3C `traceparent`); undefined: none. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
   /** Ends the attempt. True the first time; false, with no effect, after. */
   release(outcome: LeaseOutcome): boolean;
+}
+
+/** What an attempt is, for its `zg-gateway:attempt:start` event. */
+export interface AttemptDescription {
+  /** The model id the provider is sent. */
+  readonly upstreamModel: string;
+  /** `chat`, `completions`, `embeddings`. */
+  readonly route: string;
+  /** 1 for the request's first provider, 2 for the next, ... */
+  readonly number: number;
 }
 
 /** Options for {@link ProviderRegistry}. */
@@ -204,23 +217,41 @@ export class ProviderRegistry {
   }
 
   /** Counts one more request in flight on `entry` and returns the lease that ends it. */
-  acquire(entry: ProviderEntry, requestId?: string, model = ''): Lease {
+  acquire(entry: ProviderEntry, requestId?: string, model = '', attempt?: AttemptDescription): Lease {
     entry.inFlight += 1;
     this.#totalInFlight += 1;
     this.#logTransition(entry, entry.breaker.onAttemptStart());
     const startedAt = this.#now();
-    publish(attemptStartChannel, { gatewayId: this.gatewayId, requestId: requestId ?? '', providerId: entry.id, model, attempt: 0 });
+    let headers: Record<string, string> | undefined;
+    let span: unknown;
+    if (attemptStartChannel.hasSubscribers) {
+      const event: AttemptStartEvent = {
+        gatewayId: this.gatewayId,
+        requestId: requestId ?? '',
+        providerId: entry.id,
+        model,
+        upstreamModel: attempt?.upstreamModel ?? '',
+        route: attempt?.route ?? '',
+        attempt: attempt?.number ?? 0,
+        headers: {},
+      };
+      attemptStartChannel.publish(event);
+      // A subscriber (the tracer) may have asked for headers (traceparent) and left its span.
+      if (Object.keys(event.headers).length > 0) headers = event.headers;
+      span = event.span;
+    }
     let released = false;
     return {
       entry,
       startedAt,
+      headers,
       get released(): boolean {
         return released;
       },
       release: (outcome: LeaseOutcome): boolean => {
         if (released) return false;
         released = true;
-        this.#settle(entry, { ...outcome, providerId: entry.id, durationMs: Math.max(0, this.#now() - startedAt) }, requestId, model);
+        this.#settle(entry, { ...outcome, providerId: entry.id, durationMs: Math.max(0, this.#now() - startedAt) }, requestId, model, span);
         return true;
       },
     };
@@ -231,7 +262,7 @@ export class ProviderRegistry {
    * that throws is ignored: releasing happens in cleanup paths and must neither throw nor leave
    * the counts wrong.
    */
-  #settle(entry: ProviderEntry, outcome: AttemptOutcome, requestId: string | undefined, model: string): void {
+  #settle(entry: ProviderEntry, outcome: AttemptOutcome, requestId: string | undefined, model: string, span: unknown): void {
     entry.inFlight -= 1;
     this.#totalInFlight -= 1;
     const now = this.#now();
@@ -248,7 +279,7 @@ export class ProviderRegistry {
         // Deliberately ignored: see the method's documentation.
       }
     }
-    publish(attemptFinishChannel, { gatewayId: this.gatewayId, requestId, model, outcome });
+    publish(attemptFinishChannel, { gatewayId: this.gatewayId, requestId, model, outcome, span });
     if (entry.inFlight === 0) {
       const waiters = this.#drainWaiters.get(entry.id);
       if (waiters) {

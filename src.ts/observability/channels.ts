@@ -15,13 +15,46 @@
 import { channel } from 'node:diagnostics_channel';
 import type { AttemptOutcome } from '../stats/index.js';
 
+/** `zg-gateway:request:start`: a client request arrived (published by the HTTP server before anything else). */
+export interface RequestStartEvent {
+  gatewayId: string;
+  requestId: string;
+  method: string;
+  /** The path asked for (any path a client sent). */
+  route: string;
+  /** The client's W3C `traceparent` / `tracestate` headers, when it sent them (unchecked). */
+  traceparent: string | undefined;
+  tracestate: string | undefined;
+  /**
+   * Set by a subscriber (the tracer): the request's trace id, which the log line and the
+   * request-done event then carry. Read back after publishing, as undici's `request:create`
+   * lets subscribers add headers.
+   */
+  traceId?: string;
+  /** An opaque slot a subscriber may fill; the request-done event carries it back. */
+  span?: unknown;
+}
+
 /** `zg-gateway:attempt:start`: a request was sent to a provider. */
 export interface AttemptStartEvent {
   gatewayId: string;
   requestId: string;
   providerId: string;
+  /** The model group served. */
   model: string;
+  /** The model id the provider is sent (empty when unknown). */
+  upstreamModel: string;
+  /** `chat`, `completions`, `embeddings`, or empty when unknown. */
+  route: string;
+  /** 1 for the first provider tried for the request, 2 for the next, ... (0 when unknown). */
   attempt: number;
+  /**
+   * Headers a subscriber asks to send with this attempt (the tracer's W3C `traceparent`): the
+   * gateway reads them after publishing and the provider adapters add them to the request.
+   */
+  readonly headers: Record<string, string>;
+  /** An opaque slot a subscriber may fill; the attempt's finish event carries it back. */
+  span?: unknown;
 }
 
 /** `zg-gateway:attempt:finish`: that attempt ended (exactly once per start). */
@@ -31,6 +64,34 @@ export interface AttemptFinishEvent {
   /** The model group the attempt served (as in the start event). */
   model: string;
   outcome: AttemptOutcome;
+  /** What a subscriber left in the start event's `span`. */
+  span: unknown;
+}
+
+/** `zg-gateway:admission:wait`: a request waited in the admission queue (published when the wait ends). */
+export interface AdmissionWaitEvent {
+  gatewayId: string;
+  requestId: string;
+  /** How long it waited, ms. */
+  waitedMs: number;
+  priority: number;
+}
+
+/** `zg-gateway:answer:served`: an answer was served and its fee recorded (billing, trust sampling). */
+export interface AnswerServedEvent {
+  gatewayId: string;
+  requestId: string | undefined;
+  providerId: string;
+  /** The model group served, the id the provider was sent, and the model it says answered. */
+  model: string;
+  upstreamModel: string;
+  responseModel: string | undefined;
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+  /** The fee, neuron; undefined without usage. */
+  costNeuron: bigint | undefined;
+  /** How long recording it took (billing's book, trust sampling), ms. */
+  durationMs: number;
 }
 
 /** `zg-gateway:breaker`: a provider's health state changed. */
@@ -61,6 +122,10 @@ export interface RequestDoneEvent {
   ttfbMs: number | undefined;
   costNeuron: bigint | undefined;
   routeReason: string | undefined;
+  /** The W3C trace id of the request when tracing is on (see `request:start`). */
+  traceId: string | undefined;
+  /** What a subscriber left in the start event's `span`. */
+  span: unknown;
 }
 
 /** `zg-gateway:provider:added` / `:removed`. */
@@ -87,9 +152,16 @@ export interface VerifyDoneEvent {
   providerId: string | undefined;
   /** `valid`, `invalid`, `unverifiable` (the provider cannot prove answers), or the error code. */
   result: string;
+  /** The `/v1/verify` request's id, when known. */
+  requestId?: string | undefined;
+  /** How long the check took, ms. */
+  durationMs?: number | undefined;
 }
 
+export const requestStartChannel = channel('zg-gateway:request:start');
 export const attemptStartChannel = channel('zg-gateway:attempt:start');
+export const admissionWaitChannel = channel('zg-gateway:admission:wait');
+export const answerServedChannel = channel('zg-gateway:answer:served');
 export const attemptFinishChannel = channel('zg-gateway:attempt:finish');
 export const breakerChannel = channel('zg-gateway:breaker');
 export const requestDoneChannel = channel('zg-gateway:request:done');

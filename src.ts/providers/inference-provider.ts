@@ -145,6 +145,8 @@ export interface ChatCallOptions {
   chunkTimeoutMs?: number;
   /** Default: 32 MiB per JSON answer, 1 MiB per SSE event. */
   limits?: ResponseLimits;
+  /** Headers to add to the upstream request (W3C `traceparent` when tracing is on). Default none. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** What the gateway reads from an answer; the bytes themselves are relayed untouched. */

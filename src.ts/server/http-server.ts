@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { isLoopbackHost } from '../config/index.js';
+import { isLoopbackHost, type TracingConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { FleetControl } from '../gateway/fleet-source.js';
 import type { ClientKeys } from '../keys/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
+import type { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
 import { corsHeaders } from './cors.js';
 import { requestBoundary, type RequestBoundary } from './request-boundary.js';
@@ -47,9 +48,11 @@ export interface HttpServerOptions {
   /** Client keys; undefined: none needed. */
   clientKeys?: ClientKeys | undefined;
   /** What `GET /admin/billing` shows; undefined: that route answers 404. */
-  billing?: { report(): Promise<object> } | undefined;
+  billing?: { report(): Promise<object>; overchargingProviders?(): readonly string[] } | undefined;
   /** Run-time membership for the node API and `POST/DELETE/PATCH /admin/providers`; undefined: those answer 404. */
   fleetControl?: FleetControl | undefined;
+  /** OpenTelemetry traces; undefined: off (nothing of OpenTelemetry is loaded). */
+  tracing?: TracingConfig | undefined;
 }
 
 /** A listening server. */
@@ -62,6 +65,8 @@ export interface HttpServerHandle {
   readonly routes: readonly ServedRoute[];
   /** This server's metrics: the prom-client registry `/metrics` serves, fed from the gateway's events. */
   readonly telemetry: GatewayTelemetry;
+  /** This server's tracer when tracing is on. */
+  readonly tracer: GatewayTracer | undefined;
   /**
    * Stops taking requests: from now on every request that arrives (on a new connection or a
    * kept-alive one) is answered 503 `shutting_down` with `Connection: close`; requests already
@@ -75,6 +80,13 @@ export interface HttpServerHandle {
    * the metrics' subscriptions.
    */
   closeConnections(flushMs: number): Promise<void>;
+}
+
+/** Loads OpenTelemetry (only now: tracing off costs no import) and subscribes a tracer to the gateway's events. */
+async function startTracer(gateway: Gateway, logger: Logger, config: TracingConfig): Promise<GatewayTracer> {
+  const { GatewayTracer } = await import('../telemetry/gateway-tracer.js');
+  logger.info({ event: 'tracing_on', endpoint: config.endpoint.replace(/\/\/[^/@]*@/, '//'), sampleRatio: config.sampleRatio }, 'exporting traces over OTLP/HTTP');
+  return new GatewayTracer({ gatewayId: gateway.id, logger, config, providerKind: (id) => gateway.registry.get(id)?.descriptor.kind });
 }
 
 /** How long a connection must have been idle before shutdown closes it, ms. */
@@ -110,7 +122,10 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const embeddings = completionRoute('embeddings', routeOptions);
   const responses = responsesRoute(routeOptions);
   const knownRoutes = new Set<string>();
-  const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true });
+  const billing = options.billing;
+  const overcharging = billing?.overchargingProviders ? () => billing.overchargingProviders?.() ?? [] : undefined;
+  const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true, overcharging });
+  const tracer = options.tracing ? await startTracer(gateway, options.logger, options.tracing) : undefined;
   const openApiDocument = buildOpenApiDocument({ clientKeys: options.clientKeys !== undefined, adminToken: Boolean(options.adminToken), metricsToken: Boolean(options.metricsToken) });
   const { app, routes: appRoutes } = createAdminApp({
     gateway,
@@ -194,6 +209,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     await listen(server, options.port, options.host);
   } catch (error) {
     telemetry.close();
+    await tracer?.close();
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -214,6 +230,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     host: options.host,
     routes,
     telemetry,
+    tracer,
     stopAccepting() {
       draining = true;
       // Answers not started yet tell their client to close the connection after them.
@@ -240,6 +257,8 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       // Clears Node's timeout checker; nothing is left to close.
       server.close(() => undefined);
       telemetry.close();
+      // The spans of the last requests are sent (bounded: the exporter gives up after its timeout).
+      await tracer?.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RequestTiming } from '../gateway/complete-request.js';
-import { publish, requestDoneChannel, type RequestDoneEvent } from '../observability/index.js';
+import { publish, requestDoneChannel, requestStartChannel, type RequestDoneEvent, type RequestStartEvent } from '../observability/index.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -38,6 +38,10 @@ export interface RequestFacts {
    * charged): the log line waits for it, so it carries what the route learnt last (usage, cost).
    */
   settled?: Promise<void> | undefined;
+  /** The W3C trace id when tracing is on (a `request:start` subscriber set it). */
+  traceId?: string | undefined;
+  /** What a `request:start` subscriber left for the request-done event. */
+  span?: unknown;
 }
 
 const FACTS = Symbol('zg-gateway.requestFacts');
@@ -77,12 +81,29 @@ export function beginRequest(request: IncomingMessage, response: ServerResponse,
   };
   (response as WithFacts)[FACTS] = facts;
   response.setHeader('x-request-id', facts.requestId);
+  if (gatewayId !== undefined && requestStartChannel.hasSubscribers) startTrace(request, path, facts, gatewayId);
   response.once('close', () => {
     const closedAt = performance.now();
     if (facts.settled) void facts.settled.then(() => logLine(request, response, logger, path, facts, gatewayId, closedAt));
     else logLine(request, response, logger, path, facts, gatewayId, closedAt);
   });
   return facts;
+}
+
+/** Publishes `zg-gateway:request:start` and keeps what a subscriber (the tracer) answered. */
+function startTrace(request: IncomingMessage, path: string, facts: RequestFacts, gatewayId: string): void {
+  const { traceparent, tracestate } = request.headers;
+  const event: RequestStartEvent = {
+    gatewayId,
+    requestId: facts.requestId,
+    method: request.method ?? '',
+    route: path,
+    traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    tracestate: typeof tracestate === 'string' ? tracestate : undefined,
+  };
+  requestStartChannel.publish(event);
+  facts.traceId = event.traceId;
+  facts.span = event.span;
 }
 
 /** Publishes `zg-gateway:request:done` and writes the request's one log line. */
@@ -108,6 +129,8 @@ function logLine(request: IncomingMessage, response: ServerResponse, logger: Log
       ttfbMs: facts.ttfbMs,
       costNeuron: facts.costNeuron === undefined ? undefined : BigInt(facts.costNeuron),
       routeReason: facts.routeReason,
+      traceId: facts.traceId,
+      span: facts.span,
     };
     publish(requestDoneChannel, event);
   }
@@ -137,6 +160,7 @@ function logLine(request: IncomingMessage, response: ServerResponse, logger: Log
     queuedMs: facts.timing?.queuedMs === undefined ? undefined : Math.round(facts.timing.queuedMs),
     // The client key by its id (ids are not secret; the key itself never reaches a log).
     keyId: facts.keyId,
+    traceId: facts.traceId,
   };
   if (status >= 500 || outcome === 'stream_error') logger.warn(line, 'request');
   else logger.info(line, 'request');

@@ -23,6 +23,8 @@ export interface AttemptOutcome {
   readonly durationMs: number;
   readonly usage?: TokenUsage | undefined;
   readonly stream: boolean;
+  /** The model the provider says answered, when it said. */
+  readonly responseModel?: string | undefined;
 }
 
 /** The last error a provider's attempts ended with. */

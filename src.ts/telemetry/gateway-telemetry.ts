@@ -17,6 +17,7 @@ import {
   type RequestDoneEvent,
   type VerifyDoneEvent,
 } from '../observability/index.js';
+import { FundsMetrics } from './funds-metrics.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ModelLabel, OTHER_LABEL, reasonKind, routeLabel } from './metric-labels.js';
 import { processMetricsRegistry } from './process-metrics.js';
@@ -31,6 +32,8 @@ export interface GatewayTelemetryOptions {
   knownRoutes: ReadonlySet<string>;
   /** Add prom-client's default Node process series to {@link GatewayTelemetry.metricsText}. Default true. */
   processMetrics?: boolean;
+  /** The providers billing flags `overcharging` now; undefined: no billing (no `zg_gateway_provider_overcharging` series). */
+  overcharging?: (() => readonly string[]) | undefined;
 }
 
 /** An error code label: a code of the gateway's table, else `other`. */
@@ -68,6 +71,13 @@ export class GatewayTelemetry {
     });
     this.#queue = new QueueMetrics(this.registry, gateway.admission);
     registerAffinityMetrics(this.registry, gateway.affinity, this.#metrics.providerLabel);
+    const overcharging = options.overcharging;
+    new FundsMetrics(this.registry, {
+      funding: () => gateway.fleet.fundingSummary?.(),
+      overcharging: () => overcharging?.(),
+      providers: () => [...gateway.registry.entries.keys()],
+      label: (id) => this.#provider(id),
+    });
     this.#on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
     this.#on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinished(event));
     this.#on<BreakerEvent>(breakerChannel, (event) => this.#metrics.breakerTransitions.inc({ provider: this.#provider(event.providerId), to: event.to }));

@@ -48,7 +48,8 @@ export async function sendChatOverHttp(input: ChatOverHttpInput): Promise<Provid
   const signal = options.signal;
   const url = `${input.baseUrl}/${ROUTE_SUFFIXES[call.route]}`;
   const base = streaming ? SSE_HEADERS : JSON_HEADERS;
-  const headers = Object.keys(input.headers).length === 0 ? base : { ...base, ...input.headers };
+  const extra = options.headers;
+  const headers = Object.keys(input.headers).length === 0 && extra === undefined ? base : { ...base, ...input.headers, ...extra };
   const body = upstreamBody(call);
   if (!streaming) return exchangeJson(client, url, headers, body, signal, providerId, limits.maxResponseBytes, call.route === 'embeddings');
   let response: UpstreamResponse;

@@ -25,7 +25,7 @@ export function verifyRoute(gateway: Gateway, bodyLimit: number, clientKeys?: Cl
       response.once('close', () => {
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
-      const result = await gateway.verify(id, client.signal, key?.id);
+      const result = await gateway.verify(id, client.signal, key?.id, factsOf(response).requestId);
       factsOf(response).provider = result.provider;
       writeJson(response, result, 200, { 'x-provider-address': headerSafe(result.provider) });
     } finally {
