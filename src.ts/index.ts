@@ -26,6 +26,8 @@ export {
   type StoreConfig,
   billingConfigSchema,
   type BillingConfig,
+  requestLogConfigSchema,
+  type RequestLogConfig,
 } from './config/index.js';
 export { GatewayError, ERROR_CODES, toGatewayError, type ErrorCode, type GatewayErrorOptions, type OpenAIErrorBody } from './errors/index.js';
 export type {
@@ -150,3 +152,4 @@ export * from './balancer/index.js';
 export * from './sessions/index.js';
 export * from './keys/index.js';
 export * from './reload/index.js';
+export * from './request-log/index.js';

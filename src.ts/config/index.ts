@@ -5,3 +5,4 @@ export type { GatewayDependencies, InjectedProvider } from './gateway-dependenci
 export { billingConfigSchema, type BillingConfig } from './billing-config-schema.js';
 export { locateConfigError, MAX_CONFIG_FILE_BYTES, parseConfigText, readConfigFile, readConfigFileText } from './read-config-file.js';
 export { poolConfigSchema, poolsConfigSchema, queueConfigSchema, type PoolConfig, type QueueConfig } from './admission-config-schema.js';
+export { requestLogConfigSchema, type RequestLogConfig } from './request-log-config-schema.js';
