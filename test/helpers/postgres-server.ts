@@ -7,7 +7,7 @@
  * directory owned by it.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,26 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends the postmaster `signal`, waits until it is gone (SIGKILL after `timeoutMs`). */
+async function stopPostmaster(pid: number, timeoutMs: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Starts PostgreSQL on a free port and waits until it answers. */
 export async function startTestPostgres(): Promise<TestPostgres> {
   const binDir = requirePostgres();
@@ -93,6 +113,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let current: ChildProcess | undefined;
+  // The postmaster itself (runuser, the child, may not pass signals on).
+  let postmaster: number | undefined;
   const launch = async (): Promise<void> => {
     const [bin, args] = command(binDir, 'postgres', ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F', '-c', 'max_connections=50', '-c', 'shared_buffers=16MB']);
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -102,6 +124,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       if (child.exitCode !== null || child.signalCode !== null) break;
       if (await answers(url)) {
         current = child;
+        postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -110,17 +133,18 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     throw new Error(`postgres did not start on port ${port}`);
   };
   await launch();
-  // A test that dies must not leave a server behind (runuser passes the signal on).
-  process.once('exit', () => current?.kill('SIGKILL'));
+  // A test that dies must not leave a server behind.
+  process.once('exit', () => {
+    if (current && postmaster !== undefined && alive(postmaster)) process.kill(postmaster, 'SIGKILL');
+  });
   const stop = async (): Promise<void> => {
     const stopping = current;
     if (!stopping) return;
     current = undefined;
-    const killer = setTimeout(() => stopping.kill('SIGKILL'), 5000);
     // SIGINT: fast shutdown (clients are disconnected at once).
-    stopping.kill('SIGINT');
+    if (postmaster !== undefined) await stopPostmaster(postmaster, 5000);
+    stopping.kill('SIGKILL');
     await exited(stopping);
-    clearTimeout(killer);
   };
   return {
     port,
