@@ -7,6 +7,7 @@ import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOption
 import { startLocalDevnet, type LocalDevnet } from 'zg-devnet';
 import { asAdmin } from '../helpers/admin-fetch.js';
 import { devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
+import { cliEnvironment, runCli } from '../helpers/cli-process.js';
 
 const ALICE = 'zgk-alice-0123456789abcdef';
 const BOB = 'zgk-bob-0123456789abcdefgh';
@@ -148,6 +149,35 @@ describe('the request log on the devnet (PGlite): a row per request, totals that
     const metrics = await (await fetch(`${gateway.url}/metrics`, asAdmin(gateway))).text();
     assert.match(metrics, /zg_gateway_request_log_rows_written_total \d+/);
     assert.match(metrics, /zg_gateway_request_log_rows_dropped_total 0/);
+  });
+
+  test('the CLI prints the same from the running gateway: a usage table, the requests, JSON and CSV', async () => {
+    const env = cliEnvironment({ ZG_GATEWAY_URL: gateway.url, ADMIN_TOKEN: gateway.adminToken });
+    const table = await runCli(['usage', '--group-by', 'key', '--interval', 'day'], env);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trim().split('\n');
+    assert.match(lines[0] as string, /^DAY \(UTC\)\s+KEY\s+REQUESTS\s+ERRORS\s+TOKENS IN\s+TOKENS OUT\s+SPEND 0G\s+P50 MS\s+P95 MS$/);
+    const api = (await admin<{ usage: UsageRow[] }>(gateway, '/admin/usage?group_by=key&interval=day')).usage;
+    for (const row of api) {
+      const line = lines.find((entry) => entry.split(/\s+/)[1] === row.group);
+      assert.ok(line, `a line for ${row.group}`);
+      assert.equal(line.split(/\s+/)[2], String(row.requests));
+    }
+    const json = await runCli(['usage', 'requests', '--key', 'alice', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const page = JSON.parse(json.stdout) as { requests: LoggedRequest[] };
+    assert.deepEqual(page.requests, (await admin<{ requests: LoggedRequest[] }>(gateway, '/admin/requests?key=alice')).requests);
+    const list = await runCli(['usage', 'requests', '--limit', '2'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^TIME\s+ID\s+KEY\s+MODEL/);
+    assert.match(list.stdout, /More: --cursor \S+/);
+    const csv = await runCli(['usage', '--csv', '--group-by', 'provider'], env);
+    assert.match(csv.stdout, /^bucket,group,requests/);
+    const denied = await runCli(['usage'], cliEnvironment({ ZG_GATEWAY_URL: gateway.url, ADMIN_TOKEN: 'not-the-admin-token-000' }));
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /401/);
+    const missing = await runCli(['usage'], cliEnvironment({ ZG_GATEWAY_URL: gateway.url }));
+    assert.equal(missing.code, 2, 'no token is a usage error');
   });
 
   test('a restart keeps the rows (the PGlite directory)', async () => {
