@@ -143,6 +143,7 @@ export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
 export * from './server/openapi/response-schemas.js';
 export * from './server/openapi/fleet-schemas.js';
 export { adminBillingSchema, billingProviderSchema } from './server/openapi/admin-billing-schema.js';
+export { adminRequestsSchema, adminUsageSchema } from './server/openapi/request-log-docs.js';
 export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gateway-telemetry.js';
 export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';
 export { BoundedLabel, ModelLabel, reasonKind, routeLabel } from './telemetry/metric-labels.js';

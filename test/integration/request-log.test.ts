@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions, type KeyView, type LoggedRequest, type UsageRow } from 'zg-gateway';
+import { adminRequestsSchema, adminUsageSchema, runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions, type KeyView, type LoggedRequest, type UsageRow } from 'zg-gateway';
 import { startLocalDevnet, type LocalDevnet } from 'zg-devnet';
 import { asAdmin } from '../helpers/admin-fetch.js';
 import { devnetGatewayOptions, waitFor } from '../helpers/devnet-gateway.js';
@@ -128,6 +128,10 @@ describe('the request log on the devnet (PGlite): a row per request, totals that
 
   test('filters, pages and CSV over HTTP; bad parameters are 400; no token is 401', async () => {
     const alice = await admin<{ requests: LoggedRequest[] }>(gateway, '/admin/requests?key=alice');
+    // The answers are what the OpenAPI document says (strictly: no field more or less).
+    assert.deepEqual(adminRequestsSchema.strict().parse(alice), alice);
+    const hourly = await admin<object>(gateway, '/admin/usage?group_by=provider&interval=hour');
+    assert.deepEqual(adminUsageSchema.strict().parse(hourly), hourly);
     assert.ok(alice.requests.length >= 3 && alice.requests.every((row) => row.keyId === 'alice'));
     const first = await admin<{ requests: LoggedRequest[]; nextCursor: string }>(gateway, '/admin/requests?limit=2');
     assert.equal(first.requests.length, 2);

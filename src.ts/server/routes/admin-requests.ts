@@ -41,7 +41,7 @@ function filtersOf(request: Request): RequestFilters {
 
 /** Runs a query; a database that fails is `request_log_unavailable`, not an internal error. */
 async function query<T>(requestLog: RequestLog | undefined, run: (db: LogDatabase) => Promise<T>): Promise<T> {
-  if (!requestLog) throw new GatewayError('not_found', 'This gateway has no request log (configure requestLog: { path } or { url })');
+  if (!requestLog) throw new GatewayError('request_log_not_configured', 'This gateway keeps no request log (configure requestLog: { path } or { url })');
   const db = await requestLog.database();
   try {
     return await run(db);
