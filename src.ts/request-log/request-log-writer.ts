@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { requestDoneChannel } from '../observability/index.js';
 import type { LogDatabase } from './log-database.js';
 import { migrate } from './migrations.js';
-import { insertStatement, isLoggedRequest, rowValues, type LoggedEvent } from './request-row.js';
+import { columnArrays, INSERT_ROWS, isLoggedRequest, type LoggedEvent } from './request-row.js';
 
 /** Options for {@link RequestLogWriter}. */
 export interface RequestLogWriterOptions {
@@ -133,7 +133,7 @@ export class RequestLogWriter {
       const batch = this.#buffer.splice(0, this.#options.batchSize);
       try {
         const db = await this.database();
-        await db.query(insertStatement(batch.length), batch.flatMap(rowValues));
+        await db.query(INSERT_ROWS, columnArrays(batch));
         this.counts.written += batch.length;
       } catch (error) {
         this.counts.failedWrites += 1;

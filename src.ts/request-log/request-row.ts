@@ -57,14 +57,22 @@ export function rowValues(event: LoggedEvent): unknown[] {
   ];
 }
 
-/** `INSERT ... VALUES ($1, ...), (...)` for `count` rows. */
-export function insertStatement(count: number): string {
-  const width = ROW_COLUMNS.length;
-  const tuples: string[] = [];
-  for (let row = 0; row < count; row += 1) {
-    const slots: string[] = [];
-    for (let column = 1; column <= width; column += 1) slots.push(`$${row * width + column}`);
-    tuples.push(`(${slots.join(', ')})`);
-  }
-  return `INSERT INTO request_log (${ROW_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`;
+/** The SQL type of each column of {@link ROW_COLUMNS}, for the arrays of {@link INSERT_ROWS}. */
+const COLUMN_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
+  request_id: 'text', instance_id: 'text', time_ms: 'bigint', key_id: 'text', model_requested: 'text', model: 'text', provider: 'text', route: 'text', method: 'text',
+  outcome: 'text', status: 'integer', error_code: 'text', attempts: 'integer', ttft_ms: 'double precision', duration_ms: 'double precision', prompt_tokens: 'integer',
+  completion_tokens: 'integer', cost_neuron: 'numeric', cost_estimated: 'boolean', stream: 'boolean', fallback_for: 'text', pool: 'text', priority: 'integer', trace_id: 'text',
+};
+
+/**
+ * One INSERT for a whole batch, whatever its size: each column is one array parameter, unnested
+ * into rows (one statement, 24 parameters; faster than a row of placeholders per request).
+ */
+export const INSERT_ROWS = `INSERT INTO request_log (${ROW_COLUMNS.join(', ')}) SELECT * FROM unnest(${ROW_COLUMNS.map((column, index) => `$${index + 1}::${COLUMN_TYPES[column]}[]`).join(', ')})`;
+
+/** The array parameters of {@link INSERT_ROWS} for `events`: one array per column. */
+export function columnArrays(events: readonly LoggedEvent[]): unknown[][] {
+  const columns: unknown[][] = ROW_COLUMNS.map(() => new Array<unknown>(events.length));
+  events.forEach((event, row) => rowValues(event).forEach((value, column) => ((columns[column] as unknown[])[row] = value)));
+  return columns;
 }
