@@ -38,7 +38,8 @@ async function throughput(name: string, open: () => Promise<LogDatabase>): Promi
   await log.flush();
   const seconds = (performance.now() - started) / 1000;
   const counts = log.snapshot();
-  process.stdout.write(`${name}: ${counts.written} rows in ${seconds.toFixed(2)} s = ${Math.round(counts.written / seconds)} rows/s (batches of 500)\n`);
+  const size = await (await log.database()).query("SELECT pg_total_relation_size('request_log')::bigint AS bytes");
+  process.stdout.write(`${name}: ${counts.written} rows in ${seconds.toFixed(2)} s = ${Math.round(counts.written / seconds)} rows/s (batches of 500); ${Math.round(Number(size[0]?.bytes) / counts.written)} bytes/row with indexes\n`);
   await log.close();
 }
 
