@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { BillingService } from './billing/index.js';
+import type { RequestLog } from './request-log/index.js';
 import type { OpenAICompatibleSpec } from './catalog/configured-fleet.js';
 import type { GatewayConfig, GatewayOptions } from './config/index.js';
 import type { FailedProvider } from './gateway/fleet-source.js';
@@ -72,6 +73,8 @@ export interface GatewayHandle {
   readonly gateway: Gateway;
   /** Settlement auditing: `report()` (what `GET /admin/billing` shows), `reconcile()` and `reclaimIdle()` run a round now. */
   readonly billing: BillingService;
+  /** The durable request log when `requestLog` is configured: `flush()`, `prune()`, `counts()`, `database()`. */
+  readonly requestLog: RequestLog | undefined;
   /** This gateway's prom-client registry (what `/metrics` serves, besides the process series): add your own series to it. */
   readonly metrics: Registry;
   /** Requests currently being served. */
@@ -95,6 +98,7 @@ export function publicConfig(config: GatewayConfig): Omit<GatewayConfig, 'key' |
     ...rest,
     openAICompatibleProviders: rest.openAICompatibleProviders.map(({ apiKey, ...upstream }) => ({ ...upstream, ...(apiKey ? { apiKey: '[redacted]' } : {}) })),
     store: rest.store.type === 'redis' ? { ...rest.store, url: redactRedisUrl(rest.store.url) } : rest.store,
+    ...(rest.requestLog?.url ? { requestLog: { ...rest.requestLog, url: rest.requestLog.url.replace(/^(postgres(?:ql)?:\/\/)[^@/]*@/i, '$1***@') } } : {}),
     ...(rest.apiKeys ? { apiKeys: rest.apiKeys.map((entry) => ({ ...entry, hash: '[redacted]' })) } : {}),
     // Collector headers usually carry an API key.
     ...(rest.tracing ? { tracing: { ...rest.tracing, headers: Object.fromEntries(Object.keys(rest.tracing.headers).map((name) => [name, '[redacted]'])) } } : {}),

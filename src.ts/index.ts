@@ -28,6 +28,8 @@ export {
   type BillingConfig,
   tracingConfigSchema,
   type TracingConfig,
+  requestLogConfigSchema,
+  type RequestLogConfig,
 } from './config/index.js';
 export { GatewayError, ERROR_CODES, toGatewayError, type ErrorCode, type GatewayErrorOptions, type OpenAIErrorBody } from './errors/index.js';
 export type {
@@ -143,6 +145,7 @@ export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';
 export * from './server/openapi/response-schemas.js';
 export * from './server/openapi/fleet-schemas.js';
 export { adminBillingSchema, billingProviderSchema } from './server/openapi/admin-billing-schema.js';
+export { adminRequestsSchema, adminUsageSchema } from './server/openapi/request-log-docs.js';
 export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gateway-telemetry.js';
 export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';
 export { BoundedLabel, ModelLabel, reasonKind, routeLabel } from './telemetry/metric-labels.js';
@@ -153,3 +156,4 @@ export * from './sessions/index.js';
 export * from './keys/index.js';
 export * from './reload/index.js';
 export * from './affinity/index.js';
+export * from './request-log/index.js';

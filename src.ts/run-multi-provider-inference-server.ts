@@ -12,6 +12,7 @@ import { startHttpServer } from './server/index.js';
 import { resolveAdminToken, type ResolvedAdminToken } from './server/admin-token.js';
 import type { Gateway } from './gateway/gateway.js';
 import { RuntimeMembers } from './catalog/runtime-members.js';
+import { startRequestLog, type RequestLog } from './request-log/index.js';
 
 /** How long start-up waits for Redis before serving from local state. */
 const STORE_READY_WAIT_MS = 2000;
@@ -57,6 +58,8 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
   let server;
   let keys: GatewayClientKeys | undefined;
   let admin: ResolvedAdminToken | undefined;
+  // Listens from now on; its database opens in the background (a start-up never waits for it).
+  const requestLog: RequestLog | undefined = config.requestLog ? startRequestLog(config.requestLog, gateway.id, logger, now) : undefined;
   try {
     // A Redis that is not up yet at start: serve from local state (logged once) rather than wait.
     await stores.ready(STORE_READY_WAIT_MS);
@@ -78,10 +81,12 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
       billing,
       fleetControl,
       tracing: config.tracing,
+      requestLog,
     });
   } catch (error) {
     await keys?.close();
     await gateway.close();
+    await requestLog?.close();
     await stores.close();
     await client.close().catch(() => undefined);
     throw error;
@@ -127,6 +132,7 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
     reconfigure: (next) => reloader.reconfigure(next),
     gateway,
     billing,
+    requestLog,
     metrics: http.telemetry.registry,
     inFlight: () => gateway.inFlight(),
     close: () =>
@@ -138,6 +144,8 @@ export async function runMultiProviderInferenceServer(options: GatewayOptions, d
         await reloader.close();
         await http.closeConnections(500);
         await gateway.close();
+        // After the last request's row: writes what is buffered, then closes its database.
+        await requestLog?.close();
         await clientKeys.close();
         await stores.close();
         await client.close().catch(() => undefined);

@@ -35,6 +35,7 @@ Commands:
   devnet      start a local 0G devnet (and, with --serve, the gateway in front of it)
   providers   list the inference services registered on a 0G chain (read-only, no key)
   keys        create, list and revoke client keys kept in Redis
+  usage       requests, tokens, spend and latency from a running gateway's request log
 
 Run 'zg-gateway <command> --help' for a command's options and examples.
 
@@ -147,4 +148,38 @@ Examples:
   zg-gateway keys create alice --rpm 60 --budget 1000000000000000000 --budget-period month
   zg-gateway keys list
   zg-gateway keys revoke alice
+`;
+
+export const USAGE_HELP = `Usage: zg-gateway usage [requests] [options]
+
+Reads the request log of a running gateway (its requestLog option) through its admin API.
+
+  usage                     requests, errors, tokens, spend and p50/p95 latency per group and bucket
+  usage requests            the requests themselves, newest first, a page at a time
+
+Where the gateway is:
+      --url URL             the gateway's base URL               [env ZG_GATEWAY_URL, default http://127.0.0.1:3000]
+      --token-file FILE     file holding the admin token         [env ADMIN_TOKEN_FILE; or env ADMIN_TOKEN]
+
+What to show:
+      --group-by G          key, model or provider (usage)       [default model]
+      --interval I          hour or day, UTC (usage)             [default day]
+      --key ID              only this client key
+      --model M             only this served model
+      --provider P          only this provider
+      --outcome O           only ok, error, stream_error or client_closed
+      --from T, --to T      time range: ISO 8601 or epoch ms     [usage default: the last day (hour) or 30 days (day)]
+      --limit N             requests per page, 1-1000 (requests) [default 100]
+      --cursor C            the next page, as printed after a page (requests)
+      --json                the admin API's JSON (exact neuron)
+      --csv                 CSV (exact neuron)
+  -h, --help                this help
+
+Spend is shown in 0G (1 0G = 10^18 neuron), rounded down to 6 decimals; --json and --csv keep exact neuron.
+
+Examples:
+  export ADMIN_TOKEN_FILE=~/.zg-gateway/admin-token
+  zg-gateway usage --group-by key --interval day
+  zg-gateway usage --group-by provider --interval hour --from 2026-01-05T00:00:00Z
+  zg-gateway usage requests --key alice --outcome error --limit 20
 `;

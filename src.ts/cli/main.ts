@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   devnet: async () => (await import('./devnet-command.js')).devnetCommand,
   providers: async () => (await import('./providers-command.js')).providersCommand,
   keys: async () => (await import('./keys-command.js')).keysCommand,
+  usage: async () => (await import('./usage-command.js')).usageCommand,
 };
 
 function version(): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES } from '../balancer/index.js';
 import { apiKeysConfigSchema } from '../keys/index.js';
+import { requestLogConfigSchema } from './request-log-config-schema.js';
 import { billingConfigSchema } from './billing-config-schema.js';
 import { tracingConfigSchema } from './tracing-config-schema.js';
 import { poolsConfigSchema, queueConfigSchema } from './admission-config-schema.js';
@@ -333,6 +334,8 @@ export const gatewayConfigSchema = z
       .prefault({}),
     /** Settlement auditing and idle funds (see `billing-config-schema.ts`): `stateFile`, `reconcileInterval`, `tolerance`, `reclaimAfter`, ... */
     billing: billingConfigSchema.prefault({}),
+    /** The durable request log (see `request-log-config-schema.ts`): `path` (PGlite) or `url` (PostgreSQL), `retentionDays`, `maxRows`, ... Default: off. */
+    requestLog: requestLogConfigSchema.optional(),
     /** How long `close()` lets in-flight requests finish, ms. Default 10000. */
     shutdownGracePeriod: z.number().int().min(0).default(10_000),
     /** Largest accepted request body. Default `1mb`. */

@@ -6,3 +6,4 @@ export { billingConfigSchema, type BillingConfig } from './billing-config-schema
 export { locateConfigError, MAX_CONFIG_FILE_BYTES, parseConfigText, readConfigFile, readConfigFileText } from './read-config-file.js';
 export { poolConfigSchema, poolsConfigSchema, queueConfigSchema, type PoolConfig, type QueueConfig } from './admission-config-schema.js';
 export { tracingConfigSchema, type TracingConfig } from './tracing-config-schema.js';
+export { requestLogConfigSchema, type RequestLogConfig } from './request-log-config-schema.js';

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   queue_full: { status: 429, type: 'rate_limit_error', description: 'Every provider that could serve the request is at its concurrency cap and the admission queue is full (see Retry-After).' },
   queue_timeout: { status: 503, type: 'service_unavailable', description: 'The request waited in the admission queue for its whole `queue.timeoutMs` and no provider became free (see Retry-After).' },
   store_unavailable: { status: 503, type: 'service_unavailable', description: 'The shared state store (Redis) cannot be reached now.' },
+  request_log_unavailable: { status: 503, type: 'service_unavailable', description: 'The request log database cannot be reached now (requests are still served; their rows wait in a bounded buffer).' },
+  request_log_not_configured: { status: 404, type: 'invalid_request_error', description: 'This gateway keeps no request log (configure `requestLog: { path }` or `{ url }`).' },
   internal_error: { status: 500, type: 'server_error', description: 'An unexpected error inside the gateway.' },
 } as const satisfies Record<string, { status: number; type: string; description: string }>;
 

@@ -126,6 +126,26 @@ export interface RequestDoneEvent {
   traceId: string | undefined;
   /** What a subscriber left in the start event's `span`. */
   span: unknown;
+  /** When it started, epoch ms. */
+  startedAtMs: number;
+  /** The client key that made it (its id), when keys are on. */
+  keyId: string | undefined;
+  /** The model the client asked for (before aliases and fallbacks). */
+  requestedModel: string | undefined;
+  /** Tokens the client key was charged for: the answer's usage, or what a stream that ended early produced. */
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+  /** What a stream that ended early was charged (neuron; `costNeuron` stays for complete answers). */
+  chargedNeuron: bigint | undefined;
+  /** The charge was estimated (the provider sent no usage). */
+  usageEstimated: boolean | undefined;
+  /** The model it was a fallback for, when it was served by a fallback. */
+  fallbackFor: string | undefined;
+  /** The pool of the provider that served it. */
+  pool: string | undefined;
+  /** The admission priority applied. */
+  priority: number | undefined;
+  stream: boolean | undefined;
 }
 
 /** `zg-gateway:provider:added` / `:removed`. */

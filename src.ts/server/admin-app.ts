@@ -9,6 +9,8 @@ import { clientAuth } from './client-auth.js';
 import { beginRequest } from './request-log.js';
 import { adminKeysRoute } from './routes/admin-keys.js';
 import { adminBillingRoute } from './routes/admin-billing.js';
+import { adminRequestsRoute, adminUsageRoute } from './routes/admin-requests.js';
+import type { RequestLog } from '../request-log/index.js';
 import { adminProvidersRoute, adminQueueRoute } from './routes/admin-providers.js';
 import { adminProviderAddRoute, adminProviderPatchRoute, adminProviderRemoveRoute, nodeAddRoute, nodeRemoveRoute, nodesStatusRoute } from './routes/fleet-members.js';
 import type { FleetControl } from '../gateway/fleet-source.js';
@@ -42,6 +44,8 @@ export interface AdminAppOptions {
   billing?: { report(): Promise<object> } | undefined;
   /** Run-time membership (the node API, `POST/DELETE/PATCH /admin/providers`); undefined: those routes answer 404. */
   fleetControl?: FleetControl | undefined;
+  /** The durable request log (`/admin/requests`, `/admin/usage`); undefined: those routes answer 404. */
+  requestLog?: RequestLog | undefined;
 }
 
 /** A route the server serves: method and OpenAPI-style path (`/docs/{asset}`). */
@@ -99,6 +103,8 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/admin/queue', route(adminQueueRoute(gateway)));
   serve('GET', '/admin/keys', route(adminKeysRoute(options.clientKeys)));
   serve('GET', '/admin/billing', route(adminBillingRoute(options.billing)));
+  serve('GET', '/admin/requests', route(adminRequestsRoute(options.requestLog)));
+  serve('GET', '/admin/usage', route(adminUsageRoute(options.requestLog)));
   serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry)));
   serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
   serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));

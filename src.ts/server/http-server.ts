@@ -6,6 +6,7 @@ import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { FleetControl } from '../gateway/fleet-source.js';
 import type { ClientKeys } from '../keys/index.js';
+import type { RequestLog } from '../request-log/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
 import type { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
@@ -53,6 +54,8 @@ export interface HttpServerOptions {
   fleetControl?: FleetControl | undefined;
   /** OpenTelemetry traces; undefined: off (nothing of OpenTelemetry is loaded). */
   tracing?: TracingConfig | undefined;
+  /** The durable request log (`/admin/requests`, `/admin/usage`, its `/metrics` series); undefined: off. */
+  requestLog?: RequestLog | undefined;
 }
 
 /** A listening server. */
@@ -139,7 +142,9 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     openApiDocument,
     billing: options.billing,
     fleetControl: options.fleetControl,
+    requestLog: options.requestLog,
   });
+  options.requestLog?.registerMetrics(telemetry.registry);
   const routes: ServedRoute[] = [
     { method: 'POST', path: '/v1/chat/completions' },
     { method: 'POST', path: '/v1/completions' },

@@ -21,6 +21,11 @@ export interface RequestFacts {
   routeReason?: string | undefined;
   fallbackFor?: string | undefined;
   keyId?: string | undefined;
+  /** The model the client asked for. */
+  requestedModel?: string | undefined;
+  /** The tokens the key was charged for (the answer's usage, or what an early-ended stream produced). */
+  promptTokens?: number | undefined;
+  completionTokens?: number | undefined;
   /** The admission priority applied (X-Priority / user_level, capped by the key's maxPriority). */
   priority?: number | undefined;
   /** The priority the client asked for, when its key's maxPriority lowered it. */
@@ -131,6 +136,17 @@ function logLine(request: IncomingMessage, response: ServerResponse, logger: Log
       routeReason: facts.routeReason,
       traceId: facts.traceId,
       span: facts.span,
+      startedAtMs: Date.now() - (performance.now() - facts.startedAt),
+      keyId: facts.keyId,
+      requestedModel: facts.requestedModel,
+      promptTokens: facts.promptTokens,
+      completionTokens: facts.completionTokens,
+      chargedNeuron: facts.chargedNeuron === undefined ? undefined : BigInt(facts.chargedNeuron),
+      usageEstimated: facts.usageEstimated,
+      fallbackFor: facts.fallbackFor,
+      pool: facts.pool,
+      priority: facts.priority,
+      stream: facts.stream,
     };
     publish(requestDoneChannel, event);
   }

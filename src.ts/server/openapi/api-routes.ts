@@ -3,6 +3,7 @@
  * table against the routes the server actually registers, both ways.
  */
 
+import { REQUEST_LOG_ROUTES } from './request-log-docs.js';
 import { FLEET_ROUTES } from './fleet-routes.js';
 import type { ApiRouteDoc } from './route-doc.js';
 
@@ -241,6 +242,7 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     success: [{ status: 200, description: 'The billing state now.', json: 'AdminBilling' }],
     errors: [401, 404],
   },
+  ...REQUEST_LOG_ROUTES,
   ...FLEET_ROUTES,
   {
     method: 'get',

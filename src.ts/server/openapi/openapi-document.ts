@@ -21,6 +21,7 @@ import {
   verifyResultSchema,
 } from './response-schemas.js';
 import { adminBillingSchema } from './admin-billing-schema.js';
+import { adminRequestsSchema, adminUsageSchema, REQUEST_LOG_PARAMETERS } from './request-log-docs.js';
 import { adminProviderAddSchema, adminProviderPatchSchema, adminQueueSchema, memberChangeSchema, nodeAddRequestSchema, nodesStatusSchema } from './fleet-schemas.js';
 
 /** A JSON object (the document is plain JSON). */
@@ -57,6 +58,8 @@ const SCHEMAS: Record<SchemaName, z.ZodType> = {
   AdminProviders: adminProvidersSchema,
   AdminKeys: adminKeysSchema,
   AdminBilling: adminBillingSchema,
+  AdminRequests: adminRequestsSchema,
+  AdminUsage: adminUsageSchema,
   StatusView: statusViewSchema,
   NodeAddRequest: nodeAddRequestSchema,
   AdminProviderAdd: adminProviderAddSchema,
@@ -171,7 +174,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): JsonObject {
         metricsToken: { type: 'http', scheme: 'bearer', description: 'The `metricsToken`, on `/metrics` only (for scrapers).' },
       },
       headers: Object.fromEntries(Object.entries(HEADERS).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
-      parameters: PARAMETERS,
+      parameters: { ...PARAMETERS, ...REQUEST_LOG_PARAMETERS },
     },
   };
 }

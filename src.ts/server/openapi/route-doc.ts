@@ -24,6 +24,8 @@ export type SchemaName =
   | 'AdminProviders'
   | 'AdminKeys'
   | 'AdminBilling'
+  | 'AdminRequests'
+  | 'AdminUsage'
   | 'StatusView'
   | 'NodeAddRequest'
   | 'AdminProviderAdd'

@@ -89,6 +89,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       const hints = takeAdmissionHints(body, request.headers);
       facts.priority = hints.priority;
       facts.stream = body.stream === true;
+      if (typeof body.model === 'string') facts.requestedModel = body.model;
       const sessionHeader = request.headers['x-session-id'] ?? prepared?.sessionId;
       if (sessionHeader !== undefined && (typeof sessionHeader !== 'string' || !SESSION_ID_PATTERN.test(sessionHeader))) {
         throw new GatewayError('invalid_request', 'X-Session-Id must be 1-200 characters of [A-Za-z0-9._:-]', { param: 'X-Session-Id' });
@@ -139,6 +140,10 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       if (report.unfinished) {
         facts.usageEstimated = report.unfinished.estimated;
         facts.chargedNeuron = report.unfinished.costNeuron?.toString();
+      }
+      if (charged) {
+        facts.promptTokens = charged.usage.prompt_tokens;
+        facts.completionTokens = charged.usage.completion_tokens;
       }
       if (ticket && charged) {
         await ticket.commit({ promptTokens: charged.usage.prompt_tokens, completionTokens: charged.usage.completion_tokens }, charged.costNeuron ?? 0n).catch((error: unknown) => {
