@@ -96,6 +96,9 @@ export {
 export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
 export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
 export { MissingCapabilities } from './gateway/missing-capabilities.js';
+export { requestNeeds, requestFeatures, fitsContext, learnedContextLimit, type RequestNeeds } from './gateway/request-needs.js';
+export { REQUEST_FEATURES, capabilityTable, catalogCapabilities } from './providers/capability-table.js';
+export type { RequestFeature, DeclaredCapabilities } from './providers/inference-provider.js';
 export {
   ProviderUrlPolicy,
   headerSafe,

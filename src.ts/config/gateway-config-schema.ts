@@ -72,6 +72,9 @@ export const membershipShape = {
   tpm: z.number().int().positive().optional(),
 };
 
+/** A declared feature list: `['tools', 'json_schema', 'vision', 'logprobs']` (others are kept, for later gateways). */
+const capabilitiesSchema = z.array(z.string().min(1).max(64)).max(64);
+
 /**
  * A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength?, type? }`
  * (prices in neuron per token; `type`: `chat`, the default, or `embedding` for a model served on `POST /v1/embeddings`).
@@ -86,6 +89,8 @@ export const upstreamModelSchema = z.union([
       outputPrice: neuron.optional(),
       contextLength: z.number().int().positive().optional(),
       type: z.enum(['chat', 'embedding']).optional(),
+      /** Features this model serves, over the provider's `capabilities`. */
+      capabilities: capabilitiesSchema.optional(),
     })
     .strict(),
 ]);
@@ -100,6 +105,8 @@ export const openAICompatibleProviderSchema = z
     /** The models it serves. Neither `model` nor `models`: it takes whatever model the client names. */
     models: z.array(upstreamModelSchema).max(1000).optional(),
     apiKey: z.string().min(1).optional(),
+    /** Features it serves (`tools`, `json_schema`, `vision`, `logprobs`): a request using one not listed never goes to it. Default: not said (any request may). */
+    capabilities: capabilitiesSchema.optional(),
     ...membershipShape,
   })
   .strict();
@@ -189,6 +196,8 @@ export const gatewayConfigSchema = z
       .default({}),
     /** Models tried in order when a model's providers cannot serve: `{ "qwen-2.5-7b": ["llama-3-8b"] }`. */
     fallbacks: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(10)).default({}),
+    /** Bigger models for requests longer than every provider of a model can take: `{ "llama-8k": ["llama-128k"] }`. Default none. */
+    contextWindowFallbacks: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(10)).default({}),
     /** Wallet private key; falls back to env `ZG_PRIVATE_KEY`. */
     key: privateKey.optional(),
     /** 0G chain JSON-RPC URL; falls back to env `RPC_ENDPOINT`. */

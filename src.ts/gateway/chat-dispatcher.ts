@@ -12,6 +12,7 @@ import { finalDispatchError, type AttemptRecord, type CapabilityGap } from './di
 import type { Lease } from './provider-registry.js';
 import type { AdmissionQueue, AdmissionTicket } from './admission-queue.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
+import { learnContextLimit } from './request-needs.js';
 
 /** What the dispatcher needs to place one request. */
 export interface DispatchInput {
@@ -192,6 +193,7 @@ export class ChatDispatcher {
             if (input.signal.aborted) throw toGatewayError(input.signal.reason);
             if (error.code === 'upstream_model_unavailable') registry.markModelUnserved(entry, target.model);
             if (error.code === 'route_not_supported') registry.markCapabilityMissing(entry, input.route);
+            if (error.code === 'context_length_exceeded') learnContextLimit(entry, target.model, error, input.plan.needs);
             if (error.code === 'unsupported_parameter') {
               const param = parameterNamed(error, input.body);
               if (param !== undefined) registry.markCapabilityMissing(entry, input.route, param);

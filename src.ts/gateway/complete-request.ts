@@ -130,6 +130,7 @@ function answerHeaders(placement: Placement): Record<string, string> {
     headers['x-session-previous-provider'] = headerSafe(placement.repinnedFrom);
   }
   if (placement.target.fallbackFor !== undefined) headers['x-model-fallback'] = placement.target.model;
+  if (placement.target.fallbackReason !== undefined) headers['x-model-fallback-reason'] = placement.target.fallbackReason;
   if (placement.routeReason) headers['x-route-reason'] = placement.routeReason;
   if (placement.entry.pool !== undefined) headers['x-pool'] = headerSafe(placement.entry.pool);
   return headers;
@@ -167,7 +168,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
       requestId: input.requestId,
       pinnedProviderId: pinned,
       signal: input.signal,
-      pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: estimatePromptTokens(input.body), maxTokens },
+      pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: input.plan.needs?.promptTokens ?? estimatePromptTokens(input.body), maxTokens },
       onSent: timing
         ? () => {
             timing.firstSentAt ??= performance.now();

@@ -17,6 +17,7 @@ import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
 import { IdleWatch } from './idle-watch.js';
 import { estimateRequestCost } from './estimate-request-cost.js';
+import { requestNeeds } from './request-needs.js';
 import { ModelListCache } from './model-list-cache.js';
 import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
 import { TrustSampler } from './trust-sampler.js';
@@ -210,7 +211,8 @@ export class Gateway {
    */
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
-    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel, serviceTypeOfRoute(request.route));
+    const needs = requestNeeds(request.body, request.route);
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel, serviceTypeOfRoute(request.route), needs);
     const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
     this.#active.add(scope);

@@ -14,6 +14,7 @@ import {
   type AdmissionClock,
   type AdmissionQueueSettings,
   type ProviderMembershipOptions,
+  type ProviderFilter,
   type RoutePlannerOptions,
 } from 'zg-gateway';
 import { FakeProvider, fakeClock, silentLogger, testRegistry, type FakeClock } from './fakes.js';
@@ -77,7 +78,7 @@ export interface CoreHarness {
   responses: LruSessionStore<ResponseRecord>;
   sessions: LruSessionStore<string>;
   /** Runs one completion; resolves with the report, or with the error thrown before anything was written. */
-  complete(body: Record<string, unknown>, options?: { sessionId?: string; signal?: AbortSignal; priority?: number; pool?: string; route?: 'chat' | 'completions' }): Promise<{ sink: MemorySink; report?: CompletionReport; error?: { code: string; status: number; message: string; details?: unknown } }>;
+  complete(body: Record<string, unknown>, options?: { sessionId?: string; signal?: AbortSignal; priority?: number; pool?: string; route?: 'chat' | 'completions'; filter?: ProviderFilter }): Promise<{ sink: MemorySink; report?: CompletionReport; error?: { code: string; status: number; message: string; details?: unknown } }>;
 }
 
 /** A core over `providers` (ids → served models), round-robin unless told otherwise. */
@@ -128,7 +129,7 @@ export async function coreHarness(
       const sink = new MemorySink();
       try {
         const report = await gateway.complete(
-          { route: extra.route ?? 'chat', body, requestId: `req-${++requestCounter}`, sessionId: extra.sessionId, clientSignal: extra.signal ?? new AbortController().signal, priority: extra.priority, pool: extra.pool },
+          { route: extra.route ?? 'chat', body, requestId: `req-${++requestCounter}`, sessionId: extra.sessionId, clientSignal: extra.signal ?? new AbortController().signal, priority: extra.priority, pool: extra.pool, filter: extra.filter },
           sink,
         );
         return { sink, report };
