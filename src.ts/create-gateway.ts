@@ -144,6 +144,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
       maxPreambleEvents: config.limits.maxPreambleEvents,
     },
     retryBudget: config.retryBudget,
+    retryPolicy: config.retryPolicy,
     trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
     queue: config.queue,
     now,

@@ -72,6 +72,40 @@ export const membershipShape = {
   tpm: z.number().int().positive().optional(),
 };
 
+const backoffSchema = z
+  .object({
+    /** The first wait, ms. */
+    initialMs: z.number().int().min(0).max(600_000),
+    /** The longest wait, ms. */
+    maxMs: z.number().int().min(0).max(600_000),
+    /** Each wait is the previous one times this. Default 2. */
+    multiplier: z.number().min(1).max(100).default(2),
+    /** Share (0..1) of each wait taken off at random. Default 0.5. */
+    jitter: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+
+const classPolicySchema = z
+  .object({
+    /** Most further attempts after failures of this class in one request; absent: as `maxRetries` and the retry budget allow. */
+    retries: z.number().int().min(0).max(20).optional(),
+    /** The wait before each further attempt; absent: the class's default (none except `server_error` and `rate_limited`). */
+    backoff: backoffSchema.optional(),
+  })
+  .strict();
+
+/** `retryPolicy`: any class left out keeps its default. */
+const retryPolicySchema = z
+  .object({
+    connect: classPolicySchema.optional(),
+    timeout: classPolicySchema.optional(),
+    server_error: classPolicySchema.optional(),
+    rate_limited: classPolicySchema.optional(),
+    client_error: classPolicySchema.optional(),
+    funds: classPolicySchema.optional(),
+  })
+  .strict();
+
 /** A declared feature list: `['tools', 'json_schema', 'vision', 'logprobs']` (others are kept, for later gateways). */
 const capabilitiesSchema = z.array(z.string().min(1).max(64)).max(64);
 
@@ -294,6 +328,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Retries and backoff per failure class (`connect`, `timeout`, `server_error`, `rate_limited`, `client_error`, `funds`); see `retry-policy.ts` for the defaults. */
+    retryPolicy: retryPolicySchema.default({}),
     /** Retries may add at most `ratio` of recent requests plus `minPerSecond`. Defaults 0.5 and 10. */
     retryBudget: z.object({ ratio: z.number().min(0).max(10).default(0.5), minPerSecond: z.number().min(0).default(10) }).strict().prefault({}),
     /** The wallet's funds. */

@@ -13,6 +13,9 @@ import type { Lease } from './provider-registry.js';
 import type { AdmissionQueue, AdmissionTicket } from './admission-queue.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
 import { learnContextLimit } from './request-needs.js';
+import { RetryPolicy, type FailureClass, type RetryPolicyOptions } from './retry-policy.js';
+import { publish, retryDelayChannel } from '../observability/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** What the dispatcher needs to place one request. */
 export interface DispatchInput {
@@ -70,6 +73,14 @@ export interface ChatDispatcherOptions {
   fundingDetails?: () => object | undefined;
   /** Where requests whose every candidate is at its concurrency cap wait. Default: none (they fail at once). */
   admission?: AdmissionQueue;
+  /** Retries and waits per failure class (see {@link DEFAULT_RETRY_POLICY}). Default: that. */
+  retryPolicy?: RetryPolicyOptions;
+  /** Waits `ms` unless `signal` aborts first (tests inject a fake clock's). Default: a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal });
 }
 
 /** The path a client calls for each route (named in errors). */
@@ -128,11 +139,30 @@ export class ChatDispatcher {
   readonly #options: ChatDispatcherOptions;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #retryPolicy: RetryPolicy;
 
   constructor(options: ChatDispatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#retryPolicy = new RetryPolicy(options.retryPolicy, this.#random);
+  }
+
+  /** The retry policy in use (defaults applied). */
+  get retryPolicy(): RetryPolicy {
+    return this.#retryPolicy;
+  }
+
+  /** Waits `delayMs` before the next attempt (the request's deadline or its client cuts it short), noted on the last attempt. */
+  async #wait(delayMs: number, failureClass: FailureClass | undefined, input: DispatchInput, attempts: AttemptRecord[]): Promise<void> {
+    const last = attempts[attempts.length - 1];
+    if (last) last.delayMs = delayMs;
+    publish(retryDelayChannel, { gatewayId: this.#options.registry.gatewayId, requestId: input.requestId, failureClass: failureClass ?? 'other', delayMs });
+    try {
+      await (this.#options.sleep ?? sleepFor)(delayMs, input.signal);
+    } catch (error) {
+      throw toGatewayError(input.signal.aborted ? input.signal.reason : error);
+    }
   }
 
   async place(input: DispatchInput): Promise<Placement> {
@@ -148,6 +178,8 @@ export class ChatDispatcher {
     const excludes = targets.map(() => new Set<string>());
     const tried = targets.map(() => 0);
     let ticket: AdmissionTicket | undefined;
+    /** Failures of this request by class, for the retry policy. */
+    const failures = this.#retryPolicy.counter();
     for (;;) {
       for (let index = 0; index < targets.length; index++) {
         const target = targets[index] as RouteTarget;
@@ -198,14 +230,18 @@ export class ChatDispatcher {
               const param = parameterNamed(error, input.body);
               if (param !== undefined) registry.markCapabilityMissing(entry, input.route, param);
             }
+            const decision = this.#retryPolicy.after(error.code, failures);
             if (error.code === 'upstream_client_error') {
-              // A second provider rejecting the same request confirms it is the client's.
-              if (suspect) throw error;
-              suspect = { entry, error };
-              continue;
+              // Another provider rejecting the same request confirms it is the client's (by default the second).
+              if (!decision.retry) throw error;
+              suspect ??= { entry, error };
+            } else if (!error.retryable) {
+              throw error;
+            } else if (!decision.retry) {
+              throw this.#finalError(input, attempts, suspect?.error);
             }
-            if (!error.retryable) throw error;
             this.#options.logger.debug({ event: 'attempt_failed', requestId: input.requestId, provider: entry.id, code: error.code }, 'attempt failed; trying another provider');
+            if (decision.retry && decision.delayMs > 0 && this.#anyServable(input, excludes, tried)) await this.#wait(decision.delayMs, decision.failureClass, input, attempts);
           }
         }
       }

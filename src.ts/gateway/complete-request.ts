@@ -36,6 +36,8 @@ export interface CompletionReport {
   model: string | undefined;
   /** Providers tried, this one included. */
   attempts: number;
+  /** The retry policy's wait after each failed attempt, ms (0: none), when any attempt failed. */
+  retryDelaysMs?: number[] | undefined;
   usage: TokenUsage | undefined;
   /** usage × the serving provider's price, neuron. */
   costNeuron: bigint | undefined;
@@ -192,6 +194,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     provider: entry.id,
     model: placement.target.model,
     attempts: placement.attempts.length + 1,
+    ...(placement.attempts.length > 0 ? { retryDelaysMs: placement.attempts.map((attempt) => attempt.delayMs ?? 0) } : {}),
     usage: undefined,
     costNeuron: undefined,
     unfinished: undefined,

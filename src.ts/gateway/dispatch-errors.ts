@@ -10,6 +10,8 @@ export interface AttemptRecord {
   upstreamStatus?: number;
   /** How long the provider asked to be left alone (`Retry-After`), ms. */
   retryAfterMs?: number;
+  /** How long the gateway waited after this failure before the next attempt (the retry policy's backoff), ms. */
+  delayMs?: number;
 }
 
 /** Codes that, when every attempt ended with them, are returned as they are (more precise than "all failed"). */

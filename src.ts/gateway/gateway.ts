@@ -18,6 +18,7 @@ import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './r
 import { IdleWatch } from './idle-watch.js';
 import { estimateRequestCost } from './estimate-request-cost.js';
 import { requestNeeds } from './request-needs.js';
+import type { RetryPolicyOptions } from './retry-policy.js';
 import { ModelListCache } from './model-list-cache.js';
 import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
 import { TrustSampler } from './trust-sampler.js';
@@ -66,6 +67,10 @@ export interface GatewayCoreOptions {
   queue?: AdmissionQueueSettings;
   /** The admission queue's clock (timers). Default the system's. */
   queueClock?: AdmissionClock;
+  /** Retries and backoff per failure class. Default {@link DEFAULT_RETRY_POLICY}. */
+  retryPolicy?: RetryPolicyOptions;
+  /** How the dispatcher waits before a retry (tests inject a fake clock's). Default: a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** One completion request as the HTTP layer hands it over. */
@@ -166,6 +171,8 @@ export class Gateway {
       now: this.#now,
       ...(options.random ? { random: options.random } : {}),
       fundingDetails: () => this.fleet.fundingSummary?.(),
+      ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
     options.registry.onOutcome((outcome) => {
       this.#strategy.observe?.(outcome);

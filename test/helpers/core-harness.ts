@@ -15,6 +15,7 @@ import {
   type AdmissionQueueSettings,
   type ProviderMembershipOptions,
   type ProviderFilter,
+  type RetryPolicyOptions,
   type RoutePlannerOptions,
 } from 'zg-gateway';
 import { FakeProvider, fakeClock, silentLogger, testRegistry, type FakeClock } from './fakes.js';
@@ -93,6 +94,11 @@ export async function coreHarness(
     membership?: Record<string, ProviderMembershipOptions>;
     queue?: AdmissionQueueSettings;
     queueClock?: AdmissionClock;
+    /** Retries and backoff per failure class. */
+    retryPolicy?: RetryPolicyOptions;
+    /** How the dispatcher waits before a retry (default: a real timer). */
+    sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+    random?: () => number;
   } = {},
 ): Promise<CoreHarness> {
   const clock = fakeClock(Date.now());
@@ -116,6 +122,9 @@ export async function coreHarness(
     now: clock.now,
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.queueClock ? { queueClock: options.queueClock } : {}),
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
   });
   await gateway.start();
   let requestCounter = 0;
