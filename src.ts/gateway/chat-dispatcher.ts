@@ -13,9 +13,7 @@ import type { Lease } from './provider-registry.js';
 import type { AdmissionQueue, AdmissionTicket } from './admission-queue.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
 import { learnContextLimit } from './request-needs.js';
-import { RetryPolicy, type FailureClass, type RetryPolicyOptions } from './retry-policy.js';
-import { publish, retryDelayChannel } from '../observability/index.js';
-import { setTimeout as delay } from 'node:timers/promises';
+import { RetryPolicy, waitBeforeRetry, type RetryPolicyOptions } from './retry-policy.js';
 
 /** What the dispatcher needs to place one request. */
 export interface DispatchInput {
@@ -79,9 +77,6 @@ export interface ChatDispatcherOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal });
-}
 
 /** The path a client calls for each route (named in errors). */
 const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions', embeddings: '/v1/embeddings' };
@@ -153,17 +148,6 @@ export class ChatDispatcher {
     return this.#retryPolicy;
   }
 
-  /** Waits `delayMs` before the next attempt (the request's deadline or its client cuts it short), noted on the last attempt. */
-  async #wait(delayMs: number, failureClass: FailureClass | undefined, input: DispatchInput, attempts: AttemptRecord[]): Promise<void> {
-    const last = attempts[attempts.length - 1];
-    if (last) last.delayMs = delayMs;
-    publish(retryDelayChannel, { gatewayId: this.#options.registry.gatewayId, requestId: input.requestId, failureClass: failureClass ?? 'other', delayMs });
-    try {
-      await (this.#options.sleep ?? sleepFor)(delayMs, input.signal);
-    } catch (error) {
-      throw toGatewayError(input.signal.aborted ? input.signal.reason : error);
-    }
-  }
 
   async place(input: DispatchInput): Promise<Placement> {
     const { registry, retryBudget, maxAttempts, admission } = this.#options;
@@ -241,7 +225,9 @@ export class ChatDispatcher {
               throw this.#finalError(input, attempts, suspect?.error);
             }
             this.#options.logger.debug({ event: 'attempt_failed', requestId: input.requestId, provider: entry.id, code: error.code }, 'attempt failed; trying another provider');
-            if (decision.retry && decision.delayMs > 0 && this.#anyServable(input, excludes, tried)) await this.#wait(decision.delayMs, decision.failureClass, input, attempts);
+            if (decision.retry && decision.delayMs > 0 && this.#anyServable(input, excludes, tried)) {
+              await waitBeforeRetry(decision.delayMs, decision.failureClass, { gatewayId: registry.gatewayId, requestId: input.requestId, signal: input.signal, sleep: this.#options.sleep }, attempts);
+            }
           }
         }
       }

@@ -6,6 +6,10 @@
  * which its breaker already keeps out (a 429 for its `Retry-After`).
  */
 
+import { setTimeout as delay } from 'node:timers/promises';
+import { toGatewayError } from '../errors/index.js';
+import { publish, retryDelayChannel } from '../observability/index.js';
+
 /** The failure classes the gateway tells apart. */
 export type FailureClass = 'connect' | 'timeout' | 'server_error' | 'rate_limited' | 'client_error' | 'funds';
 
@@ -115,5 +119,26 @@ export class RetryPolicy {
     const policy = this.#classes[failureClass];
     if (policy.retries !== undefined && n > policy.retries) return { retry: false, failureClass };
     return { retry: true, delayMs: policy.backoff ? backoffDelay(policy.backoff, n, this.#random) : 0, failureClass };
+  }
+}
+
+/**
+ * Waits `delayMs` before the next attempt of a request, noted on its last attempt (`delayMs`) and
+ * published on `retryDelayChannel`; the request's signal (client gone, deadline) cuts it short with
+ * its reason.
+ */
+export async function waitBeforeRetry(
+  delayMs: number,
+  failureClass: FailureClass | undefined,
+  request: { gatewayId: string; requestId: string; signal: AbortSignal; sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined },
+  attempts: Array<{ delayMs?: number }>,
+): Promise<void> {
+  const last = attempts[attempts.length - 1];
+  if (last) last.delayMs = delayMs;
+  publish(retryDelayChannel, { gatewayId: request.gatewayId, requestId: request.requestId, failureClass: failureClass ?? 'other', delayMs });
+  try {
+    await (request.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal })))(delayMs, request.signal);
+  } catch (error) {
+    throw toGatewayError(request.signal.aborted ? request.signal.reason : error);
   }
 }
