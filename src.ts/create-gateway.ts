@@ -37,7 +37,7 @@ export function providerMembership(config: Pick<GatewayConfig, 'weights'>, id: s
 /** The route planner's options from the config: default model, aliases (hidden ones apart), fallbacks, requireVerifiable. */
 export function routingOptions(config: GatewayConfig, catalogModels: () => ReadonlyMap<string, number>): RoutePlannerOptions {
   const { aliases, hidden } = aliasTable(config);
-  return { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, catalogModels, requireVerifiable: config.requireVerifiable, pools: config.pools };
+  return { defaultModel: config.defaultModel, modelAliases: aliases, hiddenAliases: hidden, fallbacks: config.fallbacks, contextWindowFallbacks: config.contextWindowFallbacks, catalogModels, requireVerifiable: config.requireVerifiable, pools: config.pools };
 }
 
 /** The deny list of provider URLs (node API, chain-published URLs) from the `providerUrls` option. */
@@ -100,8 +100,8 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     discovery: selection.discover
       ? { options: selection.discover, refreshIntervalMs: config.catalogRefreshInterval, maxFundedProviders: config.maxFundedProviders, membership: (address) => providerMembership(weightsFrom, address) }
       : undefined,
-    openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }) => ({
-      spec: { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}) },
+    openAICompatible: config.openAICompatibleProviders.map(({ name, baseUrl, model, models, apiKey, capabilities, weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }) => ({
+      spec: { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}), ...(capabilities ? { capabilities } : {}) },
       membership: providerMembership(config, name, { weight, maxConcurrent, throughput, pool, capacity, rpm, tpm }),
     })),
     injected: (dependencies.providers ?? []).map(injected).map(({ provider, ...own }) => ({ provider, membership: providerMembership(config, provider.id, own) })),
@@ -148,6 +148,7 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
       maxPreambleEvents: config.limits.maxPreambleEvents,
     },
     retryBudget: config.retryBudget,
+    retryPolicy: config.retryPolicy,
     trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
     queue: config.queue,
     affinity: { settings: affinity, shared: affinityUsed ? stores.prefixes() : undefined },

@@ -100,6 +100,10 @@ export {
 export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
 export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
 export { MissingCapabilities } from './gateway/missing-capabilities.js';
+export { RetryPolicy, DEFAULT_RETRY_POLICY, FAILURE_CLASSES, backoffDelay, failureClassOf, type Backoff, type ClassPolicy, type FailureClass, type RetryPolicyOptions } from './gateway/retry-policy.js';
+export { requestNeeds, requestFeatures, fitsContext, learnedContextLimit, type RequestNeeds } from './gateway/request-needs.js';
+export { REQUEST_FEATURES, capabilityTable, catalogCapabilities } from './providers/capability-table.js';
+export type { RequestFeature, DeclaredCapabilities } from './providers/inference-provider.js';
 export {
   ProviderUrlPolicy,
   headerSafe,

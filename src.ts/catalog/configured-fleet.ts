@@ -20,6 +20,8 @@ export interface OpenAICompatibleSpec {
   baseUrl: string;
   models?: readonly OpenAICompatibleModel[];
   apiKey?: string;
+  /** Features it serves for every model (`tools`, `json_schema`, `vision`, `logprobs`); absent: not said. */
+  capabilities?: readonly string[];
 }
 
 /** Options for {@link ConfiguredFleet}. */
@@ -256,6 +258,7 @@ export class ConfiguredFleet implements FleetSource {
       baseUrl: spec.baseUrl,
       ...(spec.models ? { models: spec.models } : {}),
       ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
+      ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
       client: this.#options.client,
     });
     this.#options.registry.add(provider, membership, reason);

@@ -74,6 +74,43 @@ export const membershipShape = {
   tpm: z.number().int().positive().optional(),
 };
 
+const backoffSchema = z
+  .object({
+    /** The first wait, ms. */
+    initialMs: z.number().int().min(0).max(600_000),
+    /** The longest wait, ms. */
+    maxMs: z.number().int().min(0).max(600_000),
+    /** Each wait is the previous one times this. Default 2. */
+    multiplier: z.number().min(1).max(100).default(2),
+    /** Share (0..1) of each wait taken off at random. Default 0.5. */
+    jitter: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+
+const classPolicySchema = z
+  .object({
+    /** Most further attempts after failures of this class in one request; absent: as `maxRetries` and the retry budget allow. */
+    retries: z.number().int().min(0).max(20).optional(),
+    /** The wait before each further attempt; absent: the class's default (none except `server_error` and `rate_limited`). */
+    backoff: backoffSchema.optional(),
+  })
+  .strict();
+
+/** `retryPolicy`: any class left out keeps its default. */
+const retryPolicySchema = z
+  .object({
+    connect: classPolicySchema.optional(),
+    timeout: classPolicySchema.optional(),
+    server_error: classPolicySchema.optional(),
+    rate_limited: classPolicySchema.optional(),
+    client_error: classPolicySchema.optional(),
+    funds: classPolicySchema.optional(),
+  })
+  .strict();
+
+/** A declared feature list: `['tools', 'json_schema', 'vision', 'logprobs']` (others are kept, for later gateways). */
+const capabilitiesSchema = z.array(z.string().min(1).max(64)).max(64);
+
 /**
  * A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength?, type? }`
  * (prices in neuron per token; `type`: `chat`, the default, or `embedding` for a model served on `POST /v1/embeddings`).
@@ -88,6 +125,8 @@ export const upstreamModelSchema = z.union([
       outputPrice: neuron.optional(),
       contextLength: z.number().int().positive().optional(),
       type: z.enum(['chat', 'embedding']).optional(),
+      /** Features this model serves, over the provider's `capabilities`. */
+      capabilities: capabilitiesSchema.optional(),
     })
     .strict(),
 ]);
@@ -102,6 +141,8 @@ export const openAICompatibleProviderSchema = z
     /** The models it serves. Neither `model` nor `models`: it takes whatever model the client names. */
     models: z.array(upstreamModelSchema).max(1000).optional(),
     apiKey: z.string().min(1).optional(),
+    /** Features it serves (`tools`, `json_schema`, `vision`, `logprobs`): a request using one not listed never goes to it. Default: not said (any request may). */
+    capabilities: capabilitiesSchema.optional(),
     ...membershipShape,
   })
   .strict();
@@ -222,6 +263,8 @@ export const gatewayConfigSchema = z
       .default({}),
     /** Models tried in order when a model's providers cannot serve: `{ "qwen-2.5-7b": ["llama-3-8b"] }`. */
     fallbacks: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(10)).default({}),
+    /** Bigger models for requests longer than every provider of a model can take: `{ "llama-8k": ["llama-128k"] }`. Default none. */
+    contextWindowFallbacks: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(10)).default({}),
     /** Wallet private key; falls back to env `ZG_PRIVATE_KEY`. */
     key: privateKey.optional(),
     /** 0G chain JSON-RPC URL; falls back to env `RPC_ENDPOINT`. */
@@ -318,6 +361,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Retries and backoff per failure class (`connect`, `timeout`, `server_error`, `rate_limited`, `client_error`, `funds`); see `retry-policy.ts` for the defaults. */
+    retryPolicy: retryPolicySchema.default({}),
     /** Retries may add at most `ratio` of recent requests plus `minPerSecond`. Defaults 0.5 and 10. */
     retryBudget: z.object({ ratio: z.number().min(0).max(10).default(0.5), minPerSecond: z.number().min(0).default(10) }).strict().prefault({}),
     /** The wallet's funds. */

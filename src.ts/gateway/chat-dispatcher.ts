@@ -14,6 +14,8 @@ import { finalDispatchError, type AttemptRecord, type CapabilityGap } from './di
 import type { Lease } from './provider-registry.js';
 import type { AdmissionQueue, AdmissionTicket } from './admission-queue.js';
 import type { RoutePlan, RouteTarget } from './route-planner.js';
+import { learnContextLimit } from './request-needs.js';
+import { RetryPolicy, waitBeforeRetry, type RetryPolicyOptions } from './retry-policy.js';
 
 /** What the dispatcher needs to place one request. */
 export interface DispatchInput {
@@ -77,7 +79,12 @@ export interface ChatDispatcherOptions {
   admission?: AdmissionQueue;
   /** The cache-aware routing layer (consulted after a session pin, before the strategy, when enabled). Default: none. */
   affinity?: AffinityRouter;
+  /** Retries and waits per failure class (see {@link DEFAULT_RETRY_POLICY}). Default: that. */
+  retryPolicy?: RetryPolicyOptions;
+  /** Waits `ms` unless `signal` aborts first (tests inject a fake clock's). Default: a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
 
 /** The path a client calls for each route (named in errors). */
 const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions', embeddings: '/v1/embeddings' };
@@ -135,12 +142,20 @@ export class ChatDispatcher {
   readonly #options: ChatDispatcherOptions;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #retryPolicy: RetryPolicy;
 
   constructor(options: ChatDispatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#retryPolicy = new RetryPolicy(options.retryPolicy, this.#random);
   }
+
+  /** The retry policy in use (defaults applied). */
+  get retryPolicy(): RetryPolicy {
+    return this.#retryPolicy;
+  }
+
 
   async place(input: DispatchInput): Promise<Placement> {
     const { registry, retryBudget, maxAttempts, admission } = this.#options;
@@ -161,6 +176,8 @@ export class ChatDispatcher {
       const shared = affinity.loadShared(targets[0].model);
       if (shared) await shared;
     }
+    /** Failures of this request by class, for the retry policy. */
+    const failures = this.#retryPolicy.counter();
     for (;;) {
       for (let index = 0; index < targets.length; index++) {
         const target = targets[index] as RouteTarget;
@@ -209,18 +226,25 @@ export class ChatDispatcher {
             if (input.signal.aborted) throw toGatewayError(input.signal.reason);
             if (error.code === 'upstream_model_unavailable') registry.markModelUnserved(entry, target.model);
             if (error.code === 'route_not_supported') registry.markCapabilityMissing(entry, input.route);
+            if (error.code === 'context_length_exceeded') learnContextLimit(entry, target.model, error, input.plan.needs);
             if (error.code === 'unsupported_parameter') {
               const param = parameterNamed(error, input.body);
               if (param !== undefined) registry.markCapabilityMissing(entry, input.route, param);
             }
+            const decision = this.#retryPolicy.after(error.code, failures);
             if (error.code === 'upstream_client_error') {
-              // A second provider rejecting the same request confirms it is the client's.
-              if (suspect) throw error;
-              suspect = { entry, error };
-              continue;
+              // Another provider rejecting the same request confirms it is the client's (by default the second).
+              if (!decision.retry) throw error;
+              suspect ??= { entry, error };
+            } else if (!error.retryable) {
+              throw error;
+            } else if (!decision.retry) {
+              throw this.#finalError(input, attempts, suspect?.error);
             }
-            if (!error.retryable) throw error;
             this.#options.logger.debug({ event: 'attempt_failed', requestId: input.requestId, provider: entry.id, code: error.code }, 'attempt failed; trying another provider');
+            if (decision.retry && decision.delayMs > 0 && this.#anyServable(input, excludes, tried)) {
+              await waitBeforeRetry(decision.delayMs, decision.failureClass, { gatewayId: registry.gatewayId, requestId: input.requestId, signal: input.signal, sleep: this.#options.sleep }, attempts);
+            }
           }
         }
       }

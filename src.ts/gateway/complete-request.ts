@@ -40,6 +40,8 @@ export interface CompletionReport {
   model: string | undefined;
   /** Providers tried, this one included. */
   attempts: number;
+  /** The retry policy's wait after each failed attempt, ms (0: none), when any attempt failed. */
+  retryDelaysMs?: number[] | undefined;
   usage: TokenUsage | undefined;
   /** usage × the serving provider's price, neuron. */
   costNeuron: bigint | undefined;
@@ -136,6 +138,7 @@ function answerHeaders(placement: Placement): Record<string, string> {
     headers['x-session-previous-provider'] = headerSafe(placement.repinnedFrom);
   }
   if (placement.target.fallbackFor !== undefined) headers['x-model-fallback'] = placement.target.model;
+  if (placement.target.fallbackReason !== undefined) headers['x-model-fallback-reason'] = placement.target.fallbackReason;
   if (placement.routeReason) headers['x-route-reason'] = placement.routeReason;
   if (placement.entry.pool !== undefined) headers['x-pool'] = headerSafe(placement.entry.pool);
   return headers;
@@ -173,7 +176,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
       requestId: input.requestId,
       pinnedProviderId: pinned,
       signal: input.signal,
-      pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: estimatePromptTokens(input.body), maxTokens },
+      pick: { model: input.plan.targets[0]?.model ?? '', promptTokens: input.plan.needs?.promptTokens ?? estimatePromptTokens(input.body), maxTokens },
       onSent: timing
         ? () => {
             timing.firstSentAt ??= performance.now();
@@ -198,6 +201,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     provider: entry.id,
     model: placement.target.model,
     attempts: placement.attempts.length + 1,
+    ...(placement.attempts.length > 0 ? { retryDelaysMs: placement.attempts.map((attempt) => attempt.delayMs ?? 0) } : {}),
     usage: undefined,
     costNeuron: undefined,
     unfinished: undefined,

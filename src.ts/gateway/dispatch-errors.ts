@@ -10,10 +10,12 @@ export interface AttemptRecord {
   upstreamStatus?: number;
   /** How long the provider asked to be left alone (`Retry-After`), ms. */
   retryAfterMs?: number;
+  /** How long the gateway waited after this failure before the next attempt (the retry policy's backoff), ms. */
+  delayMs?: number;
 }
 
 /** Codes that, when every attempt ended with them, are returned as they are (more precise than "all failed"). */
-const PASS_THROUGH_WHEN_UNANIMOUS = new Set<ErrorCode>(['insufficient_funds', 'upstream_rate_limited', 'upstream_timeout', 'route_not_supported', 'unsupported_parameter']);
+const PASS_THROUGH_WHEN_UNANIMOUS = new Set<ErrorCode>(['insufficient_funds', 'upstream_rate_limited', 'upstream_timeout', 'route_not_supported', 'unsupported_parameter', 'context_length_exceeded']);
 
 /** What a request needs that no provider of its model serves: the route, or a parameter of it. */
 export interface CapabilityGap {

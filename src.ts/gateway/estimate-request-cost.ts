@@ -3,8 +3,9 @@ import { estimateCost } from '../providers/model-pricing.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { RoutePlanner } from './route-planner.js';
 
-/** Completion tokens assumed for a request that sets no `max_tokens` (the routing estimate's default). */
-export const ASSUMED_COMPLETION_TOKENS = 256;
+import { ASSUMED_COMPLETION_TOKENS } from './request-needs.js';
+
+export { ASSUMED_COMPLETION_TOKENS };
 
 /**
  * An upper bound of what a request may cost, neuron, before it is placed: the most expensive offer

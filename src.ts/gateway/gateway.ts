@@ -28,6 +28,8 @@ import { RequestScope, shuttingDownReason } from './request-scope.js';
 import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
 import { IdleWatch } from './idle-watch.js';
 import { estimateRequestCost } from './estimate-request-cost.js';
+import { requestNeeds } from './request-needs.js';
+import type { RetryPolicyOptions } from './retry-policy.js';
 import { ModelListCache } from './model-list-cache.js';
 import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
 import { TrustSampler } from './trust-sampler.js';
@@ -78,6 +80,10 @@ export interface GatewayCoreOptions {
   queueClock?: AdmissionClock;
   /** Cache-aware routing: its settings (default {@link DEFAULT_AFFINITY_SETTINGS}: off) and, with Redis, the shared index (closed with the gateway). */
   affinity?: { settings: AffinitySettings; shared?: SharedPrefixStore | undefined };
+  /** Retries and backoff per failure class. Default {@link DEFAULT_RETRY_POLICY}. */
+  retryPolicy?: RetryPolicyOptions;
+  /** How the dispatcher waits before a retry (tests inject a fake clock's). Default: a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** One completion request as the HTTP layer hands it over. */
@@ -184,6 +190,8 @@ export class Gateway {
       now: this.#now,
       ...(options.random ? { random: options.random } : {}),
       fundingDetails: () => this.fleet.fundingSummary?.(),
+      ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
     options.registry.onOutcome((outcome) => {
       this.#strategy.observe?.(outcome);
@@ -229,7 +237,8 @@ export class Gateway {
    */
   async complete(request: CompletionRequest, sink: ResponseSink): Promise<CompletionReport> {
     if (this.#shuttingDown) throw shuttingDownReason();
-    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel, serviceTypeOfRoute(request.route));
+    const needs = requestNeeds(request.body, request.route);
+    const plan = this.planner.plan(typeof request.body.model === 'string' ? request.body.model : undefined, request.filter, request.pool, request.mayUseModel, serviceTypeOfRoute(request.route), needs);
     const scope = new RequestScope(request.clientSignal, this.#options.timeouts.total);
     this.#waiting.add(scope);
     this.#active.add(scope);

@@ -22,6 +22,9 @@ export interface ProviderMembershipOptions {
   tpm?: number;
 }
 
+/** Most models whose context window one provider's entry remembers. */
+export const MAX_LEARNED_CONTEXTS = 1000;
+
 /** Whether a provider takes new requests: `active`, or `draining` (finishing its in-flight requests before it leaves). */
 export type MembershipState = 'active' | 'draining';
 
@@ -74,6 +77,8 @@ export class ProviderEntry implements ProviderSnapshot {
   readonly unservedModels = new Map<string, number>();
   /** Routes and parameters the provider said it does not serve (404/405 on a route, an "unsupported parameter" 400), until when. */
   readonly missingCapabilities = new MissingCapabilities();
+  /** Context windows the provider showed to be smaller than declared (a "context length exceeded" 400), by model; at most {@link MAX_LEARNED_CONTEXTS}. */
+  readonly learnedContext = new Map<string, number>();
   lastHealthCheck: string | null = null;
   lastProbeError: string | null = null;
   /** When it joined (epoch ms). */
@@ -130,6 +135,26 @@ export class ProviderEntry implements ProviderSnapshot {
     if (now < until) return false;
     this.unservedModels.delete(model);
     return true;
+  }
+
+  /**
+   * The context window it has for `model`, tokens: the smaller of its offer's declared
+   * `contextLength` and what it showed (see {@link learnContextLimit}); undefined when unknown.
+   */
+  contextWindow(model: string): number | undefined {
+    const declared = this.provider.descriptor.models.find((offer) => offer.id === model)?.contextLength;
+    const learned = this.learnedContext.get(model);
+    if (declared === undefined) return learned;
+    return learned === undefined ? declared : Math.min(declared, learned);
+  }
+
+  /** Remembers that `model` on this provider takes at most `tokens` (a lower figure wins; bounded map). */
+  learnContextLimit(model: string, tokens: number): void {
+    const known = this.learnedContext.get(model);
+    if (known !== undefined && known <= tokens) return;
+    this.learnedContext.delete(model);
+    if (this.learnedContext.size >= MAX_LEARNED_CONTEXTS) this.learnedContext.delete(this.learnedContext.keys().next().value as string);
+    this.learnedContext.set(model, Math.max(1, Math.floor(tokens)));
   }
 
   /** Why it is not in rotation now, or null when it is. */

@@ -71,6 +71,7 @@ const BREAKER_NEUTRAL = new Set([
   'upstream_model_unavailable',
   'route_not_supported',
   'unsupported_parameter',
+  'context_length_exceeded',
 ]);
 
 type OutcomeListener = (outcome: AttemptOutcome, entry: ProviderEntry) => void;

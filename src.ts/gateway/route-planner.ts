@@ -2,6 +2,8 @@ import { GatewayError } from '../errors/index.js';
 import { serviceTypeOf, type ServiceType } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
+import { needsError, type PlanCheck } from './needs-diagnosis.js';
+import { fitsContext, unservedFeature, type RequestFeature, type RequestNeeds } from './request-needs.js';
 
 /** Per-request limits on which providers may serve (from the client's `provider` preferences or its key). */
 export interface ProviderFilter {
@@ -14,6 +16,8 @@ export interface ProviderFilter {
   /** Highest price per token, neuron (per model offer). */
   readonly maxInputPrice?: bigint;
   readonly maxOutputPrice?: bigint;
+  /** Only providers that declare every feature the request uses (OpenRouter's `require_parameters`); unknown is not enough. */
+  readonly requireParameters?: boolean;
 }
 
 /** One model group to try, in order: the requested model first, then its fallbacks. */
@@ -30,6 +34,8 @@ export interface RouteTarget {
   readonly pool: string | undefined;
   /** The pool the request asked for, when this target is its overflow. */
   readonly overflowFrom: string | undefined;
+  /** Why this fallback: `context_length` for a `contextWindowFallbacks` model (no provider of the requested one fits); undefined otherwise. */
+  readonly fallbackReason?: 'context_length' | undefined;
 }
 
 /** A named pool of providers (providers join one with their `pool` option). */
@@ -54,6 +60,8 @@ export interface RoutePlan {
   /** The model the client named (undefined when it named none). */
   readonly requestedModel: string | undefined;
   readonly targets: readonly RouteTarget[];
+  /** What the request needs from a provider (context window, features); undefined for embeddings. */
+  readonly needs?: RequestNeeds | undefined;
 }
 
 /** The routing configuration the planner follows. */
@@ -72,6 +80,8 @@ export interface RoutePlannerOptions {
   requireVerifiable?: boolean;
   /** Named pools (`X-Pool`, or a model mapped to a pool), with where each overflows. Default none. */
   pools?: Readonly<Record<string, PoolOptions>>;
+  /** Bigger models for requests too long for every provider of a model: `{ "llama-8k": ["llama-128k"] }`. Default none. */
+  contextWindowFallbacks?: Readonly<Record<string, readonly string[]>>;
 }
 
 const ANY_MODEL = '';
@@ -98,6 +108,7 @@ function describeFilter(filter: ProviderFilter): string {
   if (filter.requireVerifiable) parts.push('verifiable providers only');
   if (filter.maxInputPrice !== undefined) parts.push(`prompt price at most ${filter.maxInputPrice} neuron/token`);
   if (filter.maxOutputPrice !== undefined) parts.push(`completion price at most ${filter.maxOutputPrice} neuron/token`);
+  if (filter.requireParameters) parts.push('declared features only');
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
@@ -117,31 +128,66 @@ export function passesFilter(entry: ProviderEntry, model: string, filter: Provid
   return true;
 }
 
-class ModelTarget implements RouteTarget {
+/** What a request needs of its targets' providers, and (for a context-window fallback) when the target is open at all. */
+interface TargetNeeds {
+  readonly needs: RequestNeeds;
+  readonly requireDeclared: boolean;
+  /** A `contextWindowFallbacks` target is only used while no provider of the requested model fits. */
+  readonly onlyWhen?: (now: number) => boolean;
+}
+
+class ModelTarget implements RouteTarget, PlanCheck {
   readonly model: string;
   readonly fallbackFor: string | undefined;
+  readonly fallbackReason: 'context_length' | undefined;
   readonly pool: string | undefined;
   readonly overflowFrom: string | undefined;
   readonly #filter: ProviderFilter | undefined;
   readonly #rule: PoolRule;
   readonly #serviceType: ServiceType;
+  readonly #needs: TargetNeeds | undefined;
 
-  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined, rule: PoolRule = { kind: 'any' }, serviceType: ServiceType = 'chat') {
+  constructor(model: string, fallbackFor: string | undefined, filter: ProviderFilter | undefined, rule: PoolRule = { kind: 'any' }, serviceType: ServiceType = 'chat', needs?: TargetNeeds) {
     this.model = model;
     this.#serviceType = serviceType;
     this.fallbackFor = fallbackFor;
+    this.fallbackReason = needs?.onlyWhen ? 'context_length' : undefined;
     this.#filter = filter;
     this.#rule = rule;
+    this.#needs = needs;
     this.pool = rule.kind === 'in' ? rule.pool : undefined;
     this.overflowFrom = rule.kind === 'in' ? rule.overflowFrom : rule.kind === 'outside' ? rule.pool : undefined;
   }
 
   accepts(entry: ProviderEntry, now: number): boolean {
+    if (!this.acceptsIgnoringNeeds(entry, now)) return false;
+    const needs = this.#needs;
+    if (!needs) return true;
+    if (needs.onlyWhen && !needs.onlyWhen(now)) return false;
+    return this.fits(entry) && this.missingFeature(entry) === undefined;
+  }
+
+  /** Serves the model, in the pool, passes the request's filter (what it needs apart). */
+  acceptsIgnoringNeeds(entry: ProviderEntry, now: number): boolean {
     const rule = this.#rule;
     if (rule.kind === 'in' && entry.pool !== rule.pool) return false;
     if (rule.kind === 'outside' && (entry.pool === rule.pool || (entry.pool !== undefined && rule.closed.has(entry.pool)))) return false;
     if (this.model === ANY_MODEL ? !takesAny(entry, this.#serviceType) : !entry.serves(this.model, now, this.#serviceType)) return false;
     return passesFilter(entry, this.model, this.#filter);
+  }
+
+  /** True when the request's estimate fits the provider's known context window for the model (unknown: fits). */
+  fits(entry: ProviderEntry): boolean {
+    return this.#needs === undefined || fitsContext(entry.contextWindow(this.model), this.#needs.needs);
+  }
+
+  /** The first feature of the request the provider cannot be sent, if any. */
+  missingFeature(entry: ProviderEntry, only?: readonly RequestFeature[]): RequestFeature | undefined {
+    const needs = this.#needs;
+    const features = only ?? needs?.needs.features ?? [];
+    if (!needs || features.length === 0) return undefined;
+    const offer = entry.descriptor.models.find((candidate) => candidate.id === this.model && serviceTypeOf(candidate) === this.#serviceType);
+    return unservedFeature(entry.descriptor, offer, features, needs.requireDeclared);
   }
 
   upstreamModel(entry: ProviderEntry): string {
@@ -267,7 +313,14 @@ export class RoutePlanner {
    * `mayUse` (a client key's models, see {@link reachableBy}) leaves out the fallbacks the key may
    * not use; the requested model itself is the key limiter's to check.
    */
-  plan(requestedModel: string | undefined, requestFilter?: ProviderFilter, requestedPool?: string, mayUse?: (model: string) => boolean, serviceType: ServiceType = 'chat'): RoutePlan {
+  plan(
+    requestedModel: string | undefined,
+    requestFilter?: ProviderFilter,
+    requestedPool?: string,
+    mayUse?: (model: string) => boolean,
+    serviceType: ServiceType = 'chat',
+    needs?: RequestNeeds,
+  ): RoutePlan {
     const now = Date.now();
     const filter = this.#options.requireVerifiable ? { ...requestFilter, requireVerifiable: true } : requestFilter;
     const pools = this.#options.pools ?? {};
@@ -287,13 +340,29 @@ export class RoutePlanner {
       throw new GatewayError('invalid_request', 'The request names no model; set `model` to an embedding model listed by GET /v1/models', { param: 'model' });
     }
     const rules = this.#poolRules(requestedPool ?? this.#poolOfModel(requestedModel, model));
-    const targets: RouteTarget[] = rules.map((rule) => new ModelTarget(model, undefined, filter, rule, serviceType));
+    const targetNeeds: TargetNeeds | undefined = needs ? { needs, requireDeclared: filter?.requireParameters === true } : undefined;
+    const targets: ModelTarget[] = rules.map((rule) => new ModelTarget(model, undefined, filter, rule, serviceType, targetNeeds));
     const seen = new Set([model]);
     for (const fallback of this.#options.fallbacks?.[model] ?? []) {
       const resolved = this.resolve(fallback);
       if (seen.has(resolved) || (mayUse !== undefined && !mayUse(resolved))) continue;
       seen.add(resolved);
-      for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule, serviceType));
+      for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule, serviceType, targetNeeds));
+    }
+    if (targetNeeds) {
+      // Bigger models, only while no provider of the requested model fits the request (what they learn during it counts).
+      const primary = targets.filter((target) => target.model === model);
+      const onlyWhen = (at: number): boolean => !this.#anyEntry((entry) => primary.some((target) => target.acceptsIgnoringNeeds(entry, at) && target.fits(entry)));
+      for (const bigger of this.#options.contextWindowFallbacks?.[model] ?? []) {
+        const resolved = this.resolve(bigger);
+        if (seen.has(resolved) || (mayUse !== undefined && !mayUse(resolved))) continue;
+        seen.add(resolved);
+        for (const rule of rules) targets.push(new ModelTarget(resolved, model, filter, rule, serviceType, { ...targetNeeds, onlyWhen }));
+      }
+      if (!this.#anyAccepts(targets, now)) {
+        const error = needsError([...this.#registry.entries.values()], targets, needs as RequestNeeds, now, requestedModel ?? model);
+        if (error) throw error;
+      }
     }
     if (filter && !this.#anyAccepts(targets, now)) {
       const servedInFleet = [...this.#registry.entries.values()].some((entry) => entry.serves(model, now, serviceType));
@@ -303,6 +372,11 @@ export class RoutePlanner {
         });
       }
     }
-    return { requestedModel, targets };
+    return { requestedModel, targets, needs };
+  }
+
+  #anyEntry(test: (entry: ProviderEntry) => boolean): boolean {
+    for (const entry of this.#registry.entries.values()) if (test(entry)) return true;
+    return false;
   }
 }

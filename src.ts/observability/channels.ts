@@ -166,6 +166,15 @@ export interface ProviderStateEvent {
 }
 
 /** `zg-gateway:verify:done`: a `/v1/verify` call ended. */
+/** A wait before a retry (the retry policy's backoff). */
+export interface RetryDelayEvent {
+  gatewayId: string;
+  requestId: string;
+  /** The failure class that caused it (`connect`, `timeout`, `server_error`, `rate_limited`, `client_error`, `funds`). */
+  failureClass: string;
+  delayMs: number;
+}
+
 export interface VerifyDoneEvent {
   gatewayId: string;
   /** The provider that served the response, when the id was known. */
@@ -189,6 +198,7 @@ export const providerAddedChannel = channel('zg-gateway:provider:added');
 export const providerRemovedChannel = channel('zg-gateway:provider:removed');
 export const providerStateChannel = channel('zg-gateway:provider:state');
 export const verifyDoneChannel = channel('zg-gateway:verify:done');
+export const retryDelayChannel = channel('zg-gateway:retry:delay');
 
 /** Publishes `message` when someone listens. */
 export function publish<T extends object>(target: ReturnType<typeof channel>, message: T): void {

@@ -88,6 +88,12 @@ export interface PriceTier {
   readonly outputMultiplier: number;
 }
 
+/** A request feature not every provider serves (see `gateway/request-needs.ts`). */
+export type RequestFeature = 'tools' | 'json_schema' | 'vision' | 'logprobs';
+
+/** What a provider or model declares it serves, per feature: true served, false not; absent: not said (allowed). */
+export type DeclaredCapabilities = Readonly<Partial<Record<RequestFeature, boolean>>>;
+
 /** One model a provider serves, with its price. */
 export interface ModelOffer {
   /** The model id clients ask for. */
@@ -104,6 +110,8 @@ export interface ModelOffer {
   readonly tiers?: readonly PriceTier[];
   /** What it is offered as; absent: `chat`. */
   readonly serviceType?: ServiceType;
+  /** Features this model declares (over the provider's own declaration); absent: the provider's. */
+  readonly capabilities?: DeclaredCapabilities;
 }
 
 /** Facts about a provider: who it is, where, which models at which prices, whether it can prove its answers. */
@@ -121,6 +129,8 @@ export interface ProviderDescriptor {
   /** Whether `verify` can check responses cryptographically. */
   readonly verifiable: boolean;
   readonly verifiability: Verifiability;
+  /** Features it declares for all its models (a model's own declaration wins); absent: not said. */
+  readonly capabilities?: DeclaredCapabilities;
 }
 
 /** A request as an adapter sends it: the body is final (model chosen, gateway-only fields removed). */

@@ -33,7 +33,7 @@ export interface ReloadTarget extends FleetChangeTarget {
   readonly catalogModels: () => ReadonlyMap<string, number>;
 }
 
-const ROUTING = new Set(['defaultModel', 'modelAliases', 'fallbacks', 'requireVerifiable', 'pools']);
+const ROUTING = new Set(['defaultModel', 'modelAliases', 'fallbacks', 'contextWindowFallbacks', 'requireVerifiable', 'pools']);
 const FLEET = new Set(['providers', 'openAICompatibleProviders', 'weights']);
 
 /**

@@ -38,8 +38,8 @@ function upstreamsByName(config: GatewayConfig): Map<string, Upstream> {
   return new Map(config.openAICompatibleProviders.map((upstream) => [upstream.name.toLowerCase(), upstream]));
 }
 
-function specOf({ name, baseUrl, model, models, apiKey }: Upstream): OpenAICompatibleSpec {
-  return { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}) };
+function specOf({ name, baseUrl, model, models, apiKey, capabilities }: Upstream): OpenAICompatibleSpec {
+  return { name, baseUrl, ...(models ? { models } : model ? { models: [model] } : {}), ...(apiKey ? { apiKey } : {}), ...(capabilities ? { capabilities } : {}) };
 }
 
 /** Every membership field, absent ones explicitly undefined so `configure` clears them. */

@@ -17,6 +17,7 @@ export const LIVE_OPTIONS: ReadonlySet<string> = new Set([
   'defaultModel',
   'modelAliases',
   'fallbacks',
+  'contextWindowFallbacks',
   'requireVerifiable',
   'apiKeys',
   'keysFile',

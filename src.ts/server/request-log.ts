@@ -13,6 +13,8 @@ export interface RequestFacts {
   provider?: string | undefined;
   model?: string | undefined;
   attempts?: number | undefined;
+  /** The retry policy's wait after each failed attempt, ms (see `retryPolicy`). */
+  retryDelaysMs?: number[] | undefined;
   stream?: boolean | undefined;
   errorCode?: string | undefined;
   outcome?: string | undefined;
@@ -160,6 +162,7 @@ function logLine(request: IncomingMessage, response: ServerResponse, logger: Log
     provider: facts.provider,
     model: facts.model,
     attempts: facts.attempts,
+    retryDelaysMs: facts.retryDelaysMs,
     stream: facts.stream,
     outcome,
     errorCode: facts.errorCode,

@@ -22,6 +22,7 @@ interface ProviderPreferences {
   ignore?: string[];
   require_verifiable?: boolean;
   max_price?: { prompt?: number | string; completion?: number | string };
+  require_parameters?: boolean;
 }
 
 /** Takes `provider` out of a validated body (it is the gateway's, not the provider's) and reads it. */
@@ -34,6 +35,7 @@ export function takeRoutingPreferences(body: Record<string, unknown>): RoutingPr
     ...(preferences.only ? { only: lower(preferences.only) as Set<string> } : {}),
     ...(preferences.ignore ? { ignore: lower(preferences.ignore) as Set<string> } : {}),
     ...(preferences.require_verifiable ? { requireVerifiable: true } : {}),
+    ...(preferences.require_parameters ? { requireParameters: true } : {}),
     ...(preferences.max_price?.prompt !== undefined ? { maxInputPrice: neuronPerTokenFromPerMillion(preferences.max_price.prompt) } : {}),
     ...(preferences.max_price?.completion !== undefined ? { maxOutputPrice: neuronPerTokenFromPerMillion(preferences.max_price.completion) } : {}),
   };

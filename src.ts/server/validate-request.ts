@@ -28,6 +28,7 @@ export const providerPreferencesSchema = z
     only: z.array(z.string().min(1).max(100)).min(1).max(100).optional().describe('Only these providers (0G addresses or upstream names).'),
     ignore: z.array(z.string().min(1).max(100)).max(100).optional().describe('Never these providers.'),
     require_verifiable: z.boolean().optional().describe('Only providers that can prove their answers (TeeML, ZKML).'),
+    require_parameters: z.boolean().optional().describe('Only providers that declare every feature the request uses (tools, json_schema, vision, logprobs); unknown is not enough.'),
     max_price: z
       .object({ prompt: maxPrice.optional(), completion: maxPrice.optional() })
       .strict()

@@ -51,6 +51,7 @@ export class GatewayMetrics {
   readonly stateChanges: Counter<'provider' | 'aspect' | 'state'>;
   readonly fleetChanges: Counter<'change'>;
   readonly verifications: Counter<'provider' | 'result'>;
+  readonly retryDelay: Histogram<'class'>;
 
   constructor(registry: Registry, source: MetricsSource) {
     this.registry = registry;
@@ -104,6 +105,13 @@ export class GatewayMetrics {
       name: 'zg_gateway_provider_state_changes_total',
       help: 'Funding, trust and membership state changes, by aspect and new state.',
       labelNames: ['provider', 'aspect', 'state'],
+      registers,
+    });
+    this.retryDelay = new Histogram({
+      name: 'zg_gateway_retry_delay_seconds',
+      help: 'Waits before a retry (the retry policy\'s backoff), by the failure class that caused them.',
+      labelNames: ['class'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.fleetChanges = new Counter({ name: 'zg_gateway_fleet_changes_total', help: 'Providers that joined (added) or left (removed) the fleet.', labelNames: ['change'], registers });

@@ -10,14 +10,17 @@ import {
   providerRemovedChannel,
   providerStateChannel,
   requestDoneChannel,
+  retryDelayChannel,
   verifyDoneChannel,
   type AttemptFinishEvent,
   type BreakerEvent,
   type ProviderStateEvent,
   type RequestDoneEvent,
+  type RetryDelayEvent,
   type VerifyDoneEvent,
 } from '../observability/index.js';
 import { FundsMetrics } from './funds-metrics.js';
+import { FAILURE_CLASSES, type FailureClass } from '../gateway/retry-policy.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ModelLabel, OTHER_LABEL, reasonKind, routeLabel } from './metric-labels.js';
 import { processMetricsRegistry } from './process-metrics.js';
@@ -85,6 +88,7 @@ export class GatewayTelemetry {
       this.#metrics.stateChanges.inc({ provider: this.#provider(event.providerId), aspect: event.aspect, state: event.state }),
     );
     this.#on(providerAddedChannel, () => this.#metrics.fleetChanges.inc({ change: 'added' }));
+    this.#on<RetryDelayEvent>(retryDelayChannel, (event) => this.#metrics.retryDelay.observe({ class: FAILURE_CLASSES.includes(event.failureClass as FailureClass) ? event.failureClass : 'other' }, event.delayMs / 1000));
     this.#on(providerRemovedChannel, () => this.#metrics.fleetChanges.inc({ change: 'removed' }));
     this.#on<VerifyDoneEvent>(verifyDoneChannel, (event) => {
       const result = event.result === 'valid' || event.result === 'invalid' || event.result === 'unverifiable' ? event.result : codeLabel(event.result);

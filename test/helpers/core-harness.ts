@@ -14,6 +14,8 @@ import {
   type AdmissionClock,
   type AdmissionQueueSettings,
   type ProviderMembershipOptions,
+  type ProviderFilter,
+  type RetryPolicyOptions,
   type RoutePlannerOptions,
 } from 'zg-gateway';
 import { FakeProvider, fakeClock, silentLogger, testRegistry, type FakeClock } from './fakes.js';
@@ -77,7 +79,7 @@ export interface CoreHarness {
   responses: LruSessionStore<ResponseRecord>;
   sessions: LruSessionStore<string>;
   /** Runs one completion; resolves with the report, or with the error thrown before anything was written. */
-  complete(body: Record<string, unknown>, options?: { sessionId?: string; signal?: AbortSignal; priority?: number; pool?: string; route?: 'chat' | 'completions' }): Promise<{ sink: MemorySink; report?: CompletionReport; error?: { code: string; status: number; message: string; details?: unknown } }>;
+  complete(body: Record<string, unknown>, options?: { sessionId?: string; signal?: AbortSignal; priority?: number; pool?: string; route?: 'chat' | 'completions'; filter?: ProviderFilter }): Promise<{ sink: MemorySink; report?: CompletionReport; error?: { code: string; status: number; message: string; details?: unknown } }>;
 }
 
 /** A core over `providers` (ids → served models), round-robin unless told otherwise. */
@@ -92,6 +94,11 @@ export async function coreHarness(
     membership?: Record<string, ProviderMembershipOptions>;
     queue?: AdmissionQueueSettings;
     queueClock?: AdmissionClock;
+    /** Retries and backoff per failure class. */
+    retryPolicy?: RetryPolicyOptions;
+    /** How the dispatcher waits before a retry (default: a real timer). */
+    sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+    random?: () => number;
   } = {},
 ): Promise<CoreHarness> {
   const clock = fakeClock(Date.now());
@@ -115,6 +122,9 @@ export async function coreHarness(
     now: clock.now,
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.queueClock ? { queueClock: options.queueClock } : {}),
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
   });
   await gateway.start();
   let requestCounter = 0;
@@ -128,7 +138,7 @@ export async function coreHarness(
       const sink = new MemorySink();
       try {
         const report = await gateway.complete(
-          { route: extra.route ?? 'chat', body, requestId: `req-${++requestCounter}`, sessionId: extra.sessionId, clientSignal: extra.signal ?? new AbortController().signal, priority: extra.priority, pool: extra.pool },
+          { route: extra.route ?? 'chat', body, requestId: `req-${++requestCounter}`, sessionId: extra.sessionId, clientSignal: extra.signal ?? new AbortController().signal, priority: extra.priority, pool: extra.pool, filter: extra.filter },
           sink,
         );
         return { sink, report };

@@ -66,6 +66,9 @@ describe('sendChatOverHttp: status mapping', () => {
     [405, { error: { message: 'method not allowed' } }, 'route_not_supported', true],
     [400, { error: { message: "Unsupported parameter: 'logprobs' is not supported with this model.", code: 'unsupported_parameter' } }, 'unsupported_parameter', true],
     [400, { object: 'error', message: "[{'type': 'extra_forbidden', 'loc': ('body', 'foo'), 'msg': 'Extra inputs are not permitted'}]", type: 'BadRequestError', code: 400 }, 'unsupported_parameter', true],
+    [400, { error: { message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.", code: 'context_length_exceeded' } }, 'context_length_exceeded', true],
+    [400, { object: 'error', message: "This model's maximum context length is 4096 tokens. However, you requested 9000 tokens (8000 in the messages, 1000 in the completion).", type: 'BadRequestError', code: 400 }, 'context_length_exceeded', true],
+    [413, { error: { message: 'Input validation error: too many tokens' } }, 'context_length_exceeded', true],
     [301, {}, 'upstream_error', true],
     [413, {}, 'upstream_error', true],
     [400, { error: { message: 'temperature too high' } }, 'upstream_client_error', false],
@@ -81,6 +84,8 @@ describe('sendChatOverHttp: status mapping', () => {
       assert.equal(error.retryable, retryable);
       assert.equal(error.upstreamStatus, status);
       if (status === 429) assert.equal(error.retryAfterMs, 7000);
+      const stated = /maximum context length is (\d+)/.exec(JSON.stringify(body))?.[1];
+      if (code === 'context_length_exceeded') assert.equal(error.details?.contextLength, stated === undefined ? undefined : Number(stated), 'the stated window is read');
     });
   }
 });

@@ -91,6 +91,21 @@ function meansRouteNotServed(status: number): boolean {
 const UNSUPPORTED_CODES = new Set(['unsupported_parameter', 'unsupported_value', 'extra_forbidden']);
 const UNSUPPORTED_WORDING = /unsupported (request )?(parameter|argument|field|value)|\bnot supported\b|unrecognized (request )?(parameter|argument|field)|unknown (parameter|argument|field)|extra (inputs|fields) (are )?not permitted/i;
 
+/** Wordings by which an upstream says the request is longer than its context window (OpenAI, vLLM, llama.cpp, TGI...). */
+const CONTEXT_EXCEEDED_WORDING = /context_length_exceeded|maximum context length|context length (is |of )?exceeded|exceeds? the (model'?s? )?(maximum )?context|too many tokens|prompt is too long|input (is )?too long/i;
+
+/** True when an upstream's 400/413/422 says the request does not fit its context window. */
+function meansContextExceeded(status: number, body: UpstreamErrorBody): boolean {
+  if (status !== 400 && status !== 413 && status !== 422) return false;
+  return body.code === 'context_length_exceeded' || CONTEXT_EXCEEDED_WORDING.test(body.message);
+}
+
+/** The context window a "context exceeded" message states (`maximum context length is 8192 tokens`), if any. */
+export function statedContextLength(message: string): number | undefined {
+  const match = /(?:maximum context length|context (?:length|window|size))(?: is| of|:)?\s*(\d{2,9})/i.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** True when an upstream's 400/422 says the request used something it does not support. */
 function meansParameterUnsupported(status: number, body: UpstreamErrorBody): boolean {
   if (status !== 400 && status !== 422) return false;
@@ -133,6 +148,14 @@ export function errorForUpstreamStatus(status: number, body: UpstreamErrorBody, 
   }
   if (meansRouteNotServed(status)) {
     return new GatewayError('route_not_supported', `Provider ${providerId} does not serve this route (HTTP ${status}): ${message}`, { ...base, retryable: true });
+  }
+  if (meansContextExceeded(status, body)) {
+    const limit = statedContextLength(message);
+    return new GatewayError('context_length_exceeded', `Provider ${providerId} says the request is longer than its context window (HTTP ${status}): ${message}`, {
+      ...base,
+      retryable: true,
+      details: { ...base.details, ...(limit !== undefined ? { contextLength: limit } : {}) },
+    });
   }
   if (meansParameterUnsupported(status, body)) {
     const param = quotedParameter(message);

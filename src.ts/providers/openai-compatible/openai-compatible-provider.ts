@@ -2,6 +2,7 @@ import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import type { UpstreamHttpClient } from '../http/upstream-http-client.js';
 import { withoutCredentials } from '../http/provider-url.js';
+import { capabilityTable } from '../capability-table.js';
 import type { ChatCallOptions, InferenceProvider, ModelOffer, ServiceType, ProviderChatResult, ProviderDescriptor, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
 
 /** A model a plain upstream serves: its id, or the id clients use, what the upstream calls it and its price. */
@@ -13,6 +14,8 @@ export type OpenAICompatibleModel =
       inputPrice?: bigint | number | string;
       outputPrice?: bigint | number | string;
       contextLength?: number;
+      /** Features this model serves (`tools`, `json_schema`, `vision`, `logprobs`), over the provider's `capabilities`; absent: the provider's. */
+      capabilities?: readonly string[];
       /** What it is offered as: `chat` (default) or `embedding` (served on `POST /v1/embeddings` only). */
       type?: ServiceType;
     };
@@ -27,6 +30,8 @@ export interface OpenAICompatibleProviderOptions {
   models?: readonly OpenAICompatibleModel[];
   /** Bearer key, sent as `Authorization`. Never logged. */
   apiKey?: string;
+  /** Features it serves for every model; a feature not listed is not served; absent: not said (allowed). */
+  capabilities?: readonly string[];
   client: UpstreamHttpClient;
 }
 
@@ -39,6 +44,7 @@ function toOffer(model: OpenAICompatibleModel): ModelOffer {
     outputPrice: BigInt(model.outputPrice ?? 0),
     ...(model.contextLength !== undefined ? { contextLength: model.contextLength } : {}),
     ...(model.type !== undefined && model.type !== 'chat' ? { serviceType: model.type } : {}),
+    ...(model.capabilities !== undefined ? { capabilities: capabilityTable(model.capabilities) } : {}),
   };
 }
 
@@ -65,6 +71,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
       models: (options.models ?? []).map(toOffer),
       verifiable: false,
       verifiability: 'none',
+      ...(options.capabilities !== undefined ? { capabilities: capabilityTable(options.capabilities) } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors/index.js';
 import { discardBody, type UpstreamHttpClient } from '../http/upstream-http-client.js';
 import type { ModelOffer, PriceTier } from '../inference-provider.js';
+import { catalogCapabilities } from '../capability-table.js';
 import { parseMultiModelInfo } from './zg-sdk.js';
 import { defaultOffer, type ZgService } from './zg-service.js';
 
@@ -49,6 +50,7 @@ export function modelOfferFromEntry(entry: unknown, service: ZgService, nativePr
   const contextLength = positiveInteger(fields.context_length);
   const maxCompletionTokens = positiveInteger(fields.max_completion_tokens);
   const priceTiers = tiers(pricing.tiered_pricing);
+  const capabilities = catalogCapabilities(fields);
   return {
     id: fields.id,
     inputPrice: input ?? service.inputPrice,
@@ -56,6 +58,7 @@ export function modelOfferFromEntry(entry: unknown, service: ZgService, nativePr
     ...(contextLength !== undefined ? { contextLength } : {}),
     ...(maxCompletionTokens !== undefined ? { maxCompletionTokens } : {}),
     ...(priceTiers ? { tiers: priceTiers } : {}),
+    ...(capabilities ? { capabilities } : {}),
   };
 }
 

@@ -127,6 +127,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.provider = report.provider;
       facts.model = report.model;
       facts.attempts = report.attempts;
+      facts.retryDelaysMs = report.retryDelaysMs;
       facts.outcome = report.outcome;
       facts.errorCode = report.errorCode;
       facts.costNeuron = report.costNeuron?.toString();
@@ -154,8 +155,11 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
     } catch (error) {
       const written = writeError(response, error, options.logger);
       if (written.code === 'client_closed_request') facts.outcome = 'client_closed';
-      const details = written.details as { attempts?: unknown[] } | undefined;
-      if (Array.isArray(details?.attempts)) facts.attempts = details.attempts.length;
+      const details = written.details as { attempts?: Array<{ delayMs?: unknown }> } | undefined;
+      if (Array.isArray(details?.attempts)) {
+        facts.attempts = details.attempts.length;
+        if (details.attempts.some((attempt) => typeof attempt.delayMs === 'number')) facts.retryDelaysMs = details.attempts.map((attempt) => (typeof attempt.delayMs === 'number' ? attempt.delayMs : 0));
+      }
     } finally {
       // Gives back what a request that was not committed reserved (never rejects).
       await ticket?.release();
