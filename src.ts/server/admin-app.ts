@@ -17,7 +17,9 @@ import { healthRoute } from './routes/health.js';
 import { catalogRefreshRoute, readmitRoute } from './routes/admin-fleet.js';
 import { metricsRoute } from './routes/metrics.js';
 import { modelRoute, modelsRoute } from './routes/models.js';
-import { statusPageRoute, statusViewRoute } from './routes/status.js';
+import { statusAssetRoute, statusPageRoute, statusViewRoute } from './routes/status.js';
+import { StatusSources, type StatusUsageSource } from './status/status-sources.js';
+import type { StatusHistory } from '../observability/status-history.js';
 import { verifyRoute } from './routes/verify.js';
 import { getResponseRoute } from './routes/responses.js';
 import { writeError } from './write-error.js';
@@ -42,6 +44,10 @@ export interface AdminAppOptions {
   billing?: { report(): Promise<object> } | undefined;
   /** Run-time membership (the node API, `POST/DELETE/PATCH /admin/providers`); undefined: those routes answer 404. */
   fleetControl?: FleetControl | undefined;
+  /** The last hour and recent failures the status page charts (fed by the events); undefined: no charts. */
+  statusHistory?: StatusHistory | undefined;
+  /** Per-key usage for the status page from the request log (else the client keys' counters). */
+  statusUsage?: StatusUsageSource | undefined;
 }
 
 /** A route the server serves: method and OpenAPI-style path (`/docs/{asset}`). */
@@ -91,6 +97,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/docs', route(apiDocsPageRoute()));
   serve('GET', '/docs/:asset', route(apiDocsAssetRoute()));
   serve('GET', '/status', route(statusPageRoute()));
+  serve('GET', '/status/assets/:asset', route(statusAssetRoute()));
   app.use('/admin', adminAuth(options.adminToken));
   serve('GET', '/admin/providers', route(adminProvidersRoute(gateway)));
   serve('POST', '/admin/providers', route(adminProviderAddRoute(gateway, options.fleetControl, options.bodyLimit)));
@@ -99,7 +106,8 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/admin/queue', route(adminQueueRoute(gateway)));
   serve('GET', '/admin/keys', route(adminKeysRoute(options.clientKeys)));
   serve('GET', '/admin/billing', route(adminBillingRoute(options.billing)));
-  serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry)));
+  const statusSources = new StatusSources({ billing: options.billing, clientKeys: options.clientKeys, usage: options.statusUsage });
+  serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry, options.statusHistory, statusSources)));
   serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
   serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));
   // lmdeploy's proxy interface: servers register themselves; guarded like /admin.

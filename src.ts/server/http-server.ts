@@ -7,6 +7,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { FleetControl } from '../gateway/fleet-source.js';
 import type { ClientKeys } from '../keys/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
+import { StatusHistory } from '../observability/status-history.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
 import { corsHeaders } from './cors.js';
 import { requestBoundary, type RequestBoundary } from './request-boundary.js';
@@ -111,6 +112,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const responses = responsesRoute(routeOptions);
   const knownRoutes = new Set<string>();
   const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true });
+  const statusHistory = new StatusHistory({ gatewayId: gateway.id });
   const openApiDocument = buildOpenApiDocument({ clientKeys: options.clientKeys !== undefined, adminToken: Boolean(options.adminToken), metricsToken: Boolean(options.metricsToken) });
   const { app, routes: appRoutes } = createAdminApp({
     gateway,
@@ -124,6 +126,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     openApiDocument,
     billing: options.billing,
     fleetControl: options.fleetControl,
+    statusHistory,
   });
   const routes: ServedRoute[] = [
     { method: 'POST', path: '/v1/chat/completions' },
@@ -194,6 +197,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     await listen(server, options.port, options.host);
   } catch (error) {
     telemetry.close();
+    statusHistory.close();
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -240,6 +244,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       // Clears Node's timeout checker; nothing is left to close.
       server.close(() => undefined);
       telemetry.close();
+      statusHistory.close();
     },
   };
 }
