@@ -14,7 +14,7 @@ const { attemptFinishChannel, breakerChannel, requestDoneChannel } = internal('o
 const { formatZeroG, formatDuration, formatMs } = internal('server/status/status-format.js') as typeof import('../../lib.commonjs/server/status/status-format.js');
 const { CachedRead } = internal('server/status/cached-read.js') as typeof import('../../lib.commonjs/server/status/cached-read.js');
 const { billingSummary } = internal('server/status/status-sources.js') as typeof import('../../lib.commonjs/server/status/status-sources.js');
-const { currentError } = internal('server/status/status-view.js') as typeof import('../../lib.commonjs/server/status/status-view.js');
+const { currentError, zeroGToNeuron } = internal('server/status/status-view.js') as typeof import('../../lib.commonjs/server/status/status-view.js');
 
 type RequestDone = import('../../lib.commonjs/observability/channels.js').RequestDoneEvent;
 
@@ -158,6 +158,15 @@ describe('units people read', () => {
     ];
     for (const [neuron, shown] of cases) assert.equal(formatZeroG(neuron), shown, neuron);
     assert.doesNotMatch(formatZeroG('310000000000'), /B|neuron/, 'never "310B neuron"');
+  });
+
+  test('the funding keeper\'s 0G amounts become neuron like every other amount', () => {
+    assert.equal(zeroGToNeuron('96.0'), '96000000000000000000');
+    assert.equal(zeroGToNeuron('0.000000000000000001'), '1');
+    assert.equal(zeroGToNeuron('2'), '2000000000000000000');
+    assert.equal(zeroGToNeuron('-1.5'), '-1500000000000000000');
+    assert.equal(zeroGToNeuron('not a number'), '0');
+    assert.equal(formatZeroG(zeroGToNeuron('96.0')), '96 0G');
   });
 
   test('durations and milliseconds', () => {

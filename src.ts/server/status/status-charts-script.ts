@@ -48,7 +48,8 @@ export const STATUS_CHARTS_SCRIPT = String.raw`
         cursor: { drag: { x: false, y: false } },
         series: [{}].concat(spec.series.map(function (line) {
           var color = cssVar(line.color);
-          return { label: line.label, stroke: color, width: 2, spanGaps: false, points: { show: false } };
+          // Points too: a bucket alone between empty ones has no line to draw.
+          return { label: line.label, stroke: color, width: 2, spanGaps: false, points: { show: true, size: 5, stroke: color, fill: color } };
         })),
       };
       charts[spec.id] = new uPlot(options, data, node);

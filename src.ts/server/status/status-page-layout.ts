@@ -31,6 +31,9 @@ td { font-variant-numeric: tabular-nums; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
 .name { font-weight: 600; overflow-wrap: anywhere; }
 .sub { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
+.address { font-size: 11px; word-break: break-all; }
+td[data-field="id"] { min-width: 170px; max-width: 240px; }
+td[data-field="health"], td[data-field="breaker"] { min-width: 110px; }
 .reason { font-size: 12px; color: var(--bad); margin-top: 3px; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .good { color: var(--good); background: var(--good-bg); } .warn { color: var(--warn); background: var(--warn-bg); } .bad { color: var(--bad); background: var(--bad-bg); }
@@ -39,7 +42,7 @@ td { font-variant-numeric: tabular-nums; }
 .track { width: 60px; height: 8px; border-radius: 4px; background: var(--line); overflow: hidden; }
 .bar { height: 100%; background: var(--bar); min-width: 2px; }
 td[data-field="lastError"], td[data-field="message"] { color: var(--muted); font-size: 12px; min-width: 200px; white-space: pre-wrap; overflow-wrap: anywhere; }
-td.num { white-space: nowrap; }
+td.num:not([data-field="message"]):not([data-field="lastError"]) { white-space: nowrap; }
 #message { margin: 0 0 16px; padding: 10px 14px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); }
 #auth { display: flex; flex-wrap: wrap; gap: 8px; margin: 0 0 16px; }
 #auth input { padding: 6px 10px; min-width: min(280px, 100%); border: 1px solid var(--line); border-radius: 6px; background: var(--card); color: var(--text); }
@@ -56,7 +59,9 @@ footer { padding: 0 20px 20px; color: var(--muted); font-size: 12px; }
   table.cards tr { background: var(--card); border: 1px solid var(--line); border-radius: 8px; margin-bottom: 10px; padding: 4px 0; }
   table.cards td { border: 0; padding: 4px 12px; display: flex; gap: 10px; }
   table.cards td::before { content: attr(data-label); flex: 0 0 96px; color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .04em; padding-top: 2px; }
-  table.cards td > * { min-width: 0; }
+  table.cards td > *:not(.badge) { min-width: 0; flex: 1 1 0; overflow-wrap: anywhere; word-break: break-word; }
+  table.cards td[data-field="message"] > span, table.cards td[data-field="lastError"] div { word-break: break-all; }
+  td[data-field="id"] { max-width: none; }
   td[data-field="lastError"], td[data-field="message"] { min-width: 0; }
 }
 `;

@@ -39,7 +39,8 @@ const MAIN = String.raw`
     var td = el('td');
     td.dataset.field = field;
     td.dataset.label = label;
-    if (typeof content === 'string' || typeof content === 'number') { td.textContent = String(content); td.className = 'num'; }
+    // Text in a span of its own: on narrow screens a cell is a flex row (label, value) and the value must wrap.
+    if (typeof content === 'string' || typeof content === 'number') { td.appendChild(el('span', '', content)); td.className = 'num'; }
     else if (content) td.appendChild(content);
     if (title) td.title = title;
     row.appendChild(td);
@@ -63,14 +64,16 @@ const MAIN = String.raw`
   }
   function notApplicable() { var span = el('span', 'na', 'n/a'); span.title = 'Not a 0G provider: no funding or trust to show'; return span; }
   function time(iso) { return new Date(iso).toLocaleTimeString(); }
-  function displayName(id) { return names[id] || names[String(id).toLowerCase()] || id; }
+  function shortAddress(text) { return /^0x[0-9a-fA-F]{40}$/.test(text) ? text.slice(0, 6) + '…' + text.slice(-4) : text; }
+  function displayName(id) { return names[id] || names[String(id).toLowerCase()] || shortAddress(String(id)); }
 
   function renderProvider(provider) {
     var row = el('tr');
     row.dataset.provider = provider.id;
+    // Its name first; a 0G provider known only by its address shows it short, then whole.
     var who = stack(
-      el('div', 'name', provider.name || provider.address),
-      provider.name ? el('div', 'sub address', provider.address) : null,
+      el('div', 'name', provider.name || shortAddress(provider.address)),
+      el('div', 'sub address', provider.address),
       el('div', 'sub', provider.kind + ' · ' + (provider.models.join(', ') || 'any model'))
     );
     cell(row, 'id', 'Provider', who);
@@ -123,7 +126,7 @@ const MAIN = String.raw`
     $('auth').hidden = true;
     $('message').hidden = true;
     names = {};
-    view.providers.forEach(function (provider) { names[provider.id] = provider.name || provider.address; names[String(provider.id).toLowerCase()] = names[provider.id]; });
+    view.providers.forEach(function (provider) { names[provider.id] = provider.name || shortAddress(provider.address); names[String(provider.id).toLowerCase()] = names[provider.id]; });
     var overall = $('overall');
     overall.textContent = view.status;
     overall.className = 'badge ' + tone(view.status);

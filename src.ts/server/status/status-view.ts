@@ -70,7 +70,15 @@ export function statusProvider(view: ProviderView, spent: bigint, totalServed: n
   };
 }
 
-/** The funding keeper's summary, as the page shows it (sub-accounts as a list, each saying whether it needs funds). */
+/** A decimal amount of 0G (`96.5`, as the funding keeper reports balances) as neuron (decimal string); unreadable: `0`. */
+export function zeroGToNeuron(amount: string): string {
+  const match = /^(-?)(\d+)(?:\.(\d{1,18}))?$/.exec(amount.trim());
+  if (!match) return '0';
+  const neuron = BigInt(match[2] as string) * 10n ** 18n + BigInt((match[3] ?? '').padEnd(18, '0'));
+  return (match[1] === '-' ? -neuron : neuron).toString();
+}
+
+/** The funding keeper's summary (amounts in 0G), as the page shows it: neuron like every amount of the view, sub-accounts as a list each saying whether it needs funds. */
 export function fundsView(summary: object | undefined): StatusView['funds'] {
   if (!summary) return null;
   const funding = summary as {
@@ -82,10 +90,16 @@ export function fundsView(summary: object | undefined): StatusView['funds'] {
   };
   const needs = new Set(funding.needsFunds.map((id) => id.toLowerCase()));
   return {
-    ledger: funding.ledger,
-    ledgerFloor: funding.ledgerFloor,
+    ledger: funding.ledger ? { available: zeroGToNeuron(funding.ledger.available), total: zeroGToNeuron(funding.ledger.total), readAt: funding.ledger.readAt } : null,
+    ledgerFloor: zeroGToNeuron(funding.ledgerFloor),
     belowFloor: funding.belowFloor,
-    subAccounts: Object.entries(funding.subAccounts).map(([provider, account]) => ({ provider, ...account, needsFunds: needs.has(provider.toLowerCase()) })),
+    subAccounts: Object.entries(funding.subAccounts).map(([provider, account]) => ({
+      provider,
+      balance: zeroGToNeuron(account.balance),
+      pendingRefund: zeroGToNeuron(account.pendingRefund),
+      readAt: account.readAt,
+      needsFunds: needs.has(provider.toLowerCase()),
+    })),
     needsFunds: funding.needsFunds,
   };
 }
