@@ -19,7 +19,9 @@ import { healthRoute } from './routes/health.js';
 import { catalogRefreshRoute, readmitRoute } from './routes/admin-fleet.js';
 import { metricsRoute } from './routes/metrics.js';
 import { modelRoute, modelsRoute } from './routes/models.js';
-import { statusPageRoute, statusViewRoute } from './routes/status.js';
+import { statusAssetRoute, statusPageRoute, statusViewRoute } from './routes/status.js';
+import { StatusSources, type StatusUsageSource } from './status/status-sources.js';
+import type { StatusHistory } from '../observability/status-history.js';
 import { verifyRoute } from './routes/verify.js';
 import { getResponseRoute } from './routes/responses.js';
 import { writeError } from './write-error.js';
@@ -46,6 +48,10 @@ export interface AdminAppOptions {
   fleetControl?: FleetControl | undefined;
   /** The durable request log (`/admin/requests`, `/admin/usage`); undefined: those routes answer 404. */
   requestLog?: RequestLog | undefined;
+  /** The last hour and recent failures the status page charts (fed by the events); undefined: no charts. */
+  statusHistory?: StatusHistory | undefined;
+  /** Per-key usage for the status page from the request log (else the client keys' counters). */
+  statusUsage?: StatusUsageSource | undefined;
 }
 
 /** A route the server serves: method and OpenAPI-style path (`/docs/{asset}`). */
@@ -95,6 +101,7 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/docs', route(apiDocsPageRoute()));
   serve('GET', '/docs/:asset', route(apiDocsAssetRoute()));
   serve('GET', '/status', route(statusPageRoute()));
+  serve('GET', '/status/assets/:asset', route(statusAssetRoute()));
   app.use('/admin', adminAuth(options.adminToken));
   serve('GET', '/admin/providers', route(adminProvidersRoute(gateway)));
   serve('POST', '/admin/providers', route(adminProviderAddRoute(gateway, options.fleetControl, options.bodyLimit)));
@@ -105,7 +112,8 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; routes
   serve('GET', '/admin/billing', route(adminBillingRoute(options.billing)));
   serve('GET', '/admin/requests', route(adminRequestsRoute(options.requestLog)));
   serve('GET', '/admin/usage', route(adminUsageRoute(options.requestLog)));
-  serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry)));
+  const statusSources = new StatusSources({ billing: options.billing, clientKeys: options.clientKeys, usage: options.statusUsage });
+  serve('GET', '/admin/status', route(statusViewRoute(gateway, options.telemetry, options.statusHistory, statusSources)));
   serve('POST', '/admin/catalog/refresh', route(catalogRefreshRoute(gateway)));
   serve('POST', '/admin/providers/:address/readmit', route(readmitRoute(gateway)));
   // lmdeploy's proxy interface: servers register themselves; guarded like /admin.

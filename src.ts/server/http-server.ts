@@ -9,6 +9,7 @@ import type { ClientKeys } from '../keys/index.js';
 import type { RequestLog } from '../request-log/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
 import type { GatewayTracer } from '../telemetry/gateway-tracer.js';
+import { StatusHistory } from '../observability/status-history.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
 import { corsHeaders } from './cors.js';
 import { requestBoundary, type RequestBoundary } from './request-boundary.js';
@@ -129,6 +130,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const overcharging = billing?.overchargingProviders ? () => billing.overchargingProviders?.() ?? [] : undefined;
   const telemetry = new GatewayTelemetry({ gateway, knownRoutes, processMetrics: options.processMetrics ?? true, overcharging });
   const tracer = options.tracing ? await startTracer(gateway, options.logger, options.tracing) : undefined;
+  const statusHistory = new StatusHistory({ gatewayId: gateway.id });
   const openApiDocument = buildOpenApiDocument({ clientKeys: options.clientKeys !== undefined, adminToken: Boolean(options.adminToken), metricsToken: Boolean(options.metricsToken) });
   const { app, routes: appRoutes } = createAdminApp({
     gateway,
@@ -143,6 +145,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     billing: options.billing,
     fleetControl: options.fleetControl,
     requestLog: options.requestLog,
+    statusHistory,
   });
   options.requestLog?.registerMetrics(telemetry.registry);
   const routes: ServedRoute[] = [
@@ -215,6 +218,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   } catch (error) {
     telemetry.close();
     await tracer?.close();
+    statusHistory.close();
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -264,6 +268,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       telemetry.close();
       // The spans of the last requests are sent (bounded: the exporter gives up after its timeout).
       await tracer?.close();
+      statusHistory.close();
     },
   };
 }

@@ -52,6 +52,10 @@ function assertSameOrigin(urls: readonly string[], origin: string): void {
   assert.deepEqual(outside, [], 'no request leaves the gateway');
 }
 
+/** Markup in a provider's name and in its error: the page must show it as text, never run it. */
+const HOSTILE_NAME = '<img src=x onerror=document.body.dataset.pwned=1>';
+const HOSTILE_ERROR = '<script>document.body.dataset.pwned=2</script><img src=y onerror=document.body.dataset.pwned=3>';
+
 const cellText = (page: Page, provider: string, field: string): Promise<string> =>
   page.locator(`tr[data-provider="${provider}"] td[data-field="${field}"]`).innerText();
 
@@ -60,24 +64,27 @@ describe('pages in headless Chromium', () => {
   let alpha: HostileUpstream;
   let beta: HostileUpstream;
   let gamma: HostileUpstream;
+  let evil: HostileUpstream;
   let gateway: GatewayHandle;
 
   before(async () => {
     chromium = await launchChromium();
     alpha = await startHostileUpstream('alpha');
     beta = await startHostileUpstream('beta');
-    gamma = await startHostileUpstream('gamma', { kind: 'status', status: 500 });
-    // A long cool-down: gamma's breaker stays open however slow the machine is.
-    gateway = await start([alpha, beta, gamma], { circuitBreaker: { coolDownMs: 600_000 } });
-    // gamma fails three times in a row: its breaker opens; alpha and beta serve everything.
-    for (let index = 0; index < 9; index++) assert.equal(await chat(gateway, `warm-up ${index}`), 200);
+    gamma = await startHostileUpstream('gamma', { kind: 'status', status: 500, body: JSON.stringify({ error: { message: `${HOSTILE_ERROR} ${'and a long tail '.repeat(12)}END` } }) });
+    // A provider whose configured name is markup: it must show as text.
+    evil = await startHostileUpstream(HOSTILE_NAME, { kind: 'status', status: 500 });
+    // A long cool-down: the failing breakers stay open however slow the machine is.
+    gateway = await start([alpha, beta, gamma, evil], { circuitBreaker: { coolDownMs: 600_000 } });
+    // gamma and the hostile one fail three times in a row: their breakers open; alpha and beta serve everything.
+    for (let index = 0; index < 12; index++) assert.equal(await chat(gateway, `warm-up ${index}`), 200);
     // Chromium can need a while to start on a busy machine.
   }, { timeout: 60_000 });
 
   after(async () => {
     await chromium?.close();
     await gateway?.close();
-    for (const upstream of [alpha, beta, gamma]) await upstream?.close();
+    for (const upstream of [alpha, beta, gamma, evil]) await upstream?.close();
   });
 
   test('/status renders the fleet, states and figures, and refreshes by itself', { timeout: 60_000 }, async () => {
@@ -86,20 +93,38 @@ describe('pages in headless Chromium', () => {
     await page.goto(`${gateway.url}/status?refresh=300`);
     // No adminToken configured: the page asks for the one the gateway generated (admin is never open without one).
     await page.waitForSelector('#auth:not([hidden])', { timeout: 15_000 });
-    await page.fill('#token', gateway.adminToken);
-    await page.click('#auth button');
+    // The controls have accessible names.
+    await page.getByLabel('Admin token').fill(gateway.adminToken);
+    await page.getByRole('button', { name: 'Show status' }).click();
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
-    assert.equal(await page.locator('#providers tr').count(), 3);
+    assert.equal(await page.locator('#providers tr').count(), 4);
     for (const name of ['alpha', 'beta', 'gamma']) assert.match(await page.locator(`tr[data-provider="${name}"] .name`).innerText(), new RegExp(`^${name}$`));
     assert.equal(await cellText(page, 'alpha', 'breaker'), 'closed');
-    assert.equal(await cellText(page, 'gamma', 'breaker'), 'open');
-    assert.equal(await cellText(page, 'gamma', 'health'), 'out');
+    assert.match(await cellText(page, 'gamma', 'breaker'), /^open\s+retry in (9|10) min/, 'the cool-down counts down');
+    // Why it is out, in plain text on the page (not only a tooltip).
+    assert.match(await cellText(page, 'gamma', 'health'), /^out\s+breaker open/);
     assert.equal(await cellText(page, 'alpha', 'health'), 'in rotation');
-    assert.equal(await cellText(page, 'beta', 'funding'), 'ok');
-    assert.equal(await cellText(page, 'beta', 'trust'), 'trusted');
+    // Plain upstreams have no funding or trust to show: no green badge.
+    assert.equal(await cellText(page, 'beta', 'funding'), 'n/a');
+    assert.equal(await cellText(page, 'beta', 'trust'), 'n/a');
+    assert.equal(await page.locator('tr[data-provider="beta"] td[data-field="funding"] .badge').count(), 0);
     assert.equal(await cellText(page, 'gamma', 'share'), '0 %');
-    assert.match(await cellText(page, 'alpha', 'spend'), /0G|neuron/);
+    assert.match(await cellText(page, 'alpha', 'spend'), / 0G$/);
+    assert.doesNotMatch(await cellText(page, 'alpha', 'spend'), /neuron|B /, 'people read 0G, not "B neuron"');
     assert.equal(await page.locator('#overall').innerText(), 'degraded');
+    // The last error is shown whole (wrapped, not cut) and as text.
+    const lastError = await cellText(page, 'gamma', 'lastError');
+    assert.ok(lastError.includes(HOSTILE_ERROR) && lastError.includes('END'), `the whole error as text: ${lastError}`);
+    assert.equal(await cellText(page, 'alpha', 'lastError'), '-');
+    // The hostile name is text: no element was made from it, nothing ran.
+    assert.equal(await page.locator(`tr[data-provider="${HOSTILE_NAME}"] .name`).innerText(), HOSTILE_NAME);
+    assert.equal(await page.locator('#providers img, #failures img, #providers script').count(), 0);
+    assert.equal(await page.evaluate(`document.body.dataset.pwned === undefined`), true, 'no provider string ran');
+    assert.ok((await page.locator('#failures tr').count()) >= 6, 'the failed attempts are listed with their times');
+    assert.equal(await page.getByRole('combobox', { name: 'Charts for' }).count(), 1, 'the chart control has an accessible name');
+    assert.match(await page.locator('#uptime').innerText(), /^\d+ (s|min)/);
+    assert.match(await page.locator('#version').innerText(), /^\d+\.\d+\.\d+/);
+    assert.equal(await page.locator('#billing').innerText(), 'n/a', 'no 0G wallet: no billing');
 
     const screenshot = await page.screenshot({ fullPage: true });
     const file = join(tmpdir(), 'zg-gateway-status-page.png');
@@ -115,6 +140,11 @@ describe('pages in headless Chromium', () => {
     // Polled from here: a string predicate would be eval'd in the page, which its CSP forbids.
     assert.ok(await waitFor(async () => (await cellText(page, 'alpha', 'served')) !== servedBefore, 10_000), 'the served figure changed');
     assert.ok(Number(await cellText(page, 'alpha', 'served')) > Number(servedBefore), 'the page refreshed with the new traffic');
+    assert.ok(Number(await page.locator('#chart-rate').getAttribute('data-points')) > 0, 'the requests chart has data');
+    assert.ok(Number(await page.locator('#chart-latency').getAttribute('data-points')) > 0, 'the latency chart has data');
+    // Scope the charts to one provider: its series comes back.
+    await page.getByRole('combobox', { name: 'Charts for' }).selectOption('alpha');
+    assert.ok(await waitFor(async () => Number(await page.locator('#chart-rate').getAttribute('data-points')) > 0, 10_000));
     assertSameOrigin(seen.urls, gateway.url);
     // The polls before the token was entered were answered 401 (Chromium logs each); nothing else.
     assert.deepEqual(seen.errors.filter((error) => !/status of 401/.test(error)), [], 'no console error (CSP violations included)');

@@ -114,7 +114,9 @@ describe('OpenAPI document', () => {
   test('every documented route answers (none is a 404 no-route)', async () => {
     for (const [path, methods] of Object.entries(document.paths)) {
       for (const method of Object.keys(methods)) {
-        const url = `${gateway.url}${path.replace('{asset}', 'swagger-ui.css').replace('{id}', 'm').replace('{address}', 'u')}`;
+        // Each asset route has its own file names (the status page's carry uPlot's version).
+        const asset = path.startsWith('/status/') ? `uplot-${(require('uplot/package.json') as { version: string }).version}.min.css` : 'swagger-ui.css';
+        const url = `${gateway.url}${path.replace('{asset}', asset).replace('{id}', 'm').replace('{address}', 'u')}`;
         const response = await fetch(url, {
           method: method.toUpperCase(),
           headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },

@@ -267,40 +267,5 @@ export const adminKeysSchema = z.object({
   enabled: z.boolean(),
 });
 
-/** One provider on the status page. */
-export const statusProviderSchema = z.object({
-  id: z.string(),
-  kind: z.string(),
-  models: z.array(z.string()),
-  healthy: z.boolean(),
-  inRotation: z.boolean(),
-  outOfRotationReason: z.string().nullable(),
-  breaker: z.string(),
-  funding: z.string(),
-  trust: z.string(),
-  membership: z.string(),
-  inFlight: z.number().int(),
-  served: z.number().int(),
-  failures: z.number().int(),
-  errorRate: z.number(),
-  latencyMs: z.object({ p50: nullableNumber, p95: nullableNumber }),
-  ewmaTtfbMs: nullableNumber,
-  share: z.number().describe('This provider\'s part of the requests served since start, 0..1.'),
-  spendNeuron: z.string().describe('What its served requests cost since start, neuron (decimal).'),
-  lastError: z.string().nullable(),
-});
-
-/** `GET /admin/status`: what the status page shows. */
-export const statusViewSchema = z.object({
-  status: z.enum(['healthy', 'degraded', 'unhealthy', 'shutting_down']),
-  generatedAt: z.string(),
-  strategy: z.string(),
-  inFlight: z.number().int(),
-  served: z.number().int(),
-  spendNeuron: z.string(),
-  providers: z.array(statusProviderSchema),
-  failedProviders: z.array(failedProviderSchema),
-});
-
-/** The zod-inferred type of {@link statusViewSchema}. */
-export type StatusView = z.infer<typeof statusViewSchema>;
+// The status page's view lives beside the page (server/status/).
+export { statusProviderSchema, statusViewSchema, type StatusView } from '../status/status-view-schema.js';
