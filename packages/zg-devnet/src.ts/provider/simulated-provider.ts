@@ -10,6 +10,7 @@ import { NO_FAULT, validateFault, type ProviderFault } from './fault-modes.js';
 import { FeeLedger, type SettlementReport, type SettlementRecord } from './fees-and-settlement.js';
 import { routeRequest } from './http-routes.js';
 import { ImageStore } from './image-store.js';
+import { KvPrefixCache, type KvCacheSpec } from './kv-prefix-cache.js';
 import { answerMedia, type MediaServing } from './media-handlers.js';
 import type { ModelCatalog } from './model-catalog.js';
 import { newStats, type SimulatedProviderStats } from './provider-stats.js';
@@ -33,6 +34,8 @@ export interface SimulatedProviderOptions {
   chainId: number;
   /** Gap between stream chunks in ms (0: as fast as possible). Default 0. */
   chunkIntervalMs?: number;
+  /** Its simulated KV prefix cache. Default: {@link KvCacheSpec}'s defaults. */
+  kvCache?: KvCacheSpec;
 }
 
 /**
@@ -52,6 +55,7 @@ export class SimulatedProvider implements ChatServing, MediaServing {
   readonly signatures = new ResponseSignatures();
   readonly images = new ImageStore();
   readonly chunkIntervalMs: number;
+  readonly kvCache: KvPrefixCache;
 
   private currentCatalog: ModelCatalog;
   private currentTeeSigner: Wallet;
@@ -70,6 +74,7 @@ export class SimulatedProvider implements ChatServing, MediaServing {
     this.name = options.name;
     this.address = options.wallet.address;
     this.chunkIntervalMs = options.chunkIntervalMs ?? 0;
+    this.kvCache = new KvPrefixCache(options.kvCache);
     this.currentCatalog = options.catalog;
     this.currentTeeSigner = options.teeSigner;
     const inference = new Contract(options.inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, options.wallet);
@@ -201,8 +206,11 @@ export class SimulatedProvider implements ChatServing, MediaServing {
     const checked = validateFault(fault);
     const previous = this.currentFault;
     this.currentFault = checked;
-    if (checked.mode === 'down') await this.closeListener(true);
-    else if (previous.mode === 'down') await this.listen();
+    // A provider that goes down loses its KV cache, as a restarted server does.
+    if (checked.mode === 'down') {
+      this.kvCache.clear();
+      await this.closeListener(true);
+    } else if (previous.mode === 'down') await this.listen();
   }
 
   /** Fees served but not yet settled on chain for this user, in neuron. */
