@@ -61,15 +61,17 @@ async function startGateways(fleet: Fleet, options: AffinityBenchOptions, system
     ...store,
   } as unknown as GatewayChildArgs['options'];
   const handles: ChildHandle[] = [];
+  const start = async (index: number): Promise<void> => {
+    const started = await ChildHandle.start<GatewayChildInfo>(`gateway-${index + 1}`, { script: 'gateway-child.js', args: { options: gatewayOptions } satisfies GatewayChildArgs, readyTimeoutMs: 90_000, verbose: options.verbose });
+    (started.handle as ChildHandle & { url?: string }).url = started.info.url;
+    handles[index] = started.handle;
+  };
   try {
-    // One after another: the first funds the providers' sub-accounts, the others find them funded.
-    for (let index = 0; index < instances; index++) {
-      const started = await ChildHandle.start<GatewayChildInfo>(`gateway-${index + 1}`, { script: 'gateway-child.js', args: { options: gatewayOptions } satisfies GatewayChildArgs, readyTimeoutMs: 90_000, verbose: options.verbose });
-      handles.push(started.handle);
-      (started.handle as ChildHandle & { url?: string }).url = started.info.url;
-    }
+    // The first funds the providers' sub-accounts if they need it; the others then start together.
+    await start(0);
+    await Promise.all(Array.from({ length: instances - 1 }, (_, index) => start(index + 1)));
   } catch (error) {
-    await Promise.all(handles.map((handle) => handle.stop()));
+    await Promise.all(handles.filter(Boolean).map((handle) => handle.stop()));
     throw error;
   }
   return handles;
