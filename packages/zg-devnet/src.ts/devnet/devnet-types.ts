@@ -124,7 +124,7 @@ export interface DevnetProvider {
   unsettledFee(user: string): bigint;
   /** Re-registers the service with these changes (see {@link ServiceUpdate}). */
   updateService(update: ServiceUpdate): Promise<void>;
-  /** Removes the service on chain (`removeService`), then stops its server once requests in flight finish. */
+  /** Removes the service on chain (`removeService`), then stops its server once requests in flight finish (meanwhile a request on a kept-alive connection gets 503 and the connection closes). */
   leave(options?: LeaveOptions): Promise<void>;
 }
 

@@ -69,6 +69,8 @@ export class SimulatedProvider implements ChatServing, MediaServing {
   private readonly transactions = new SerialQueue();
   private port = 0;
   private listening = false;
+  /** Set by drain(): requests on kept-alive connections are refused, connections close once their answer is done. */
+  private draining = false;
 
   constructor(options: SimulatedProviderOptions) {
     this.name = options.name;
@@ -146,8 +148,13 @@ export class SimulatedProvider implements ChatServing, MediaServing {
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): void {
+    // Leaving: a request that came on a kept-alive connection is refused before any work (a client
+    // retries it elsewhere) and the connection closed, rather than served until the grace runs out.
+    if (this.draining) return sendError(response, 503, 'this provider is leaving: its service was removed', { headers: { connection: 'close' } });
+    const socket = request.socket;
     this.inFlight += 1;
     response.once('close', () => {
+      if (this.draining) socket.end();
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const wake of [...this.idleWaiters]) wake();
     });
@@ -226,9 +233,10 @@ export class SimulatedProvider implements ChatServing, MediaServing {
 
   /**
    * Stops taking connections, lets the requests in flight finish (at most `graceMs`), then stops.
-   * Keep-alive connections are closed once idle.
+   * Keep-alive connections are closed once idle; a request arriving on one meanwhile gets 503.
    */
   async drain(graceMs: number): Promise<void> {
+    this.draining = true;
     const listenerClosed = this.closeListener(false);
     if (this.inFlight > 0) {
       let wake = (): void => undefined;
