@@ -16,7 +16,7 @@ import type { AffinityDevnetArgs, AffinityDevnetInfo, DevnetProviderFigures } fr
 import { affinityTable, figuresOf, type SystemFigures } from './affinity-figures.js';
 import { readAffinityOptions, type AffinityBenchOptions } from './affinity-options.js';
 import { buildWorkload, type Conversation } from './affinity-workload.js';
-import type { GatewayChildArgs, GatewayChildInfo } from './gateway-child.js';
+import type { AffinityFigures, GatewayChildArgs, GatewayChildInfo } from './gateway-child.js';
 import { ChildHandle, killOnExit } from './ipc.js';
 
 function log(line: string): void {
@@ -123,12 +123,21 @@ async function runSystem(fleet: Fleet, options: AffinityBenchOptions, scenario: 
     const cpuAfter = await Promise.all(gateways.map((gateway) => gateway.usage()));
     const cpuMs = cpuAfter.reduce((sum, usage, index) => sum + usage.cpuMs - (cpuBefore[index]?.cpuMs ?? 0), 0);
     const providerFigures = await fleet.devnet.call<DevnetProviderFigures[]>('figures', null, 10_000);
-    const figures = figuresOf(scenario, system, result, addresses, cpuMs);
+    const layer = { micros: 0, requests: 0, decisions: {} as Record<string, number> };
+    for (const gateway of gateways) {
+      const stats = await gateway.call<AffinityFigures | null>('affinity', null, 5000).catch(() => null);
+      if (!stats) continue;
+      layer.micros += stats.work.micros;
+      layer.requests += stats.work.requests;
+      for (const [decision, count] of Object.entries(stats.decisions)) layer.decisions[decision] = (layer.decisions[decision] ?? 0) + count;
+    }
+    const figures = figuresOf(scenario, system, result, addresses, cpuMs, layer);
     const devnetPrefill = providerFigures.reduce((sum, provider) => sum + provider.promptTokens - provider.cachedTokens, 0);
     log(
       `${scenario}/${system}: ${figures.requests} turns, ${figures.failures} failures, hit rate ${(figures.hitRate * 100).toFixed(1)} %, TTFT p50 ${figures.ttftP50Ms.toFixed(0)} ms p99 ${figures.ttftP99Ms.toFixed(0)} ms, ` +
         `prefill ${figures.prefillTokens} tokens (providers counted ${devnetPrefill}), in-flight max/mean ${figures.inFlightImbalance.toFixed(2)}, gateway CPU ${figures.gatewayCpuMsPerRequest.toFixed(2)} ms/request, ${figures.wallS.toFixed(1)} s`,
     );
+    if (layer.requests > 0) log(`${scenario}/${system}: affinity layer ${figures.affinityMicrosPerRequest.toFixed(1)} µs per keyed request, decisions ${JSON.stringify(layer.decisions)}`);
     if (figures.firstError) log(`${scenario}/${system}: first error: ${figures.firstError}`);
     return figures;
   } finally {

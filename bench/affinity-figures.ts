@@ -27,6 +27,10 @@ export interface SystemFigures {
   /** Providers' prefill tokens: max over providers ÷ mean. */
   prefillImbalance: number;
   gatewayCpuMsPerRequest: number;
+  /** The affinity layer's own time per request it keyed, µs (its `work` figure), when it ran. */
+  affinityMicrosPerRequest: number;
+  /** Its decisions, summed over instances (`matched`, `fallback-imbalance`, ...). */
+  affinityDecisions: Record<string, number>;
   wallS: number;
   firstError?: string;
 }
@@ -45,7 +49,14 @@ function peak(intervals: Array<[number, number]>): number {
 }
 
 /** `providers`: the addresses that took part (a provider that served nothing still counts in the balance). */
-export function figuresOf(scenario: string, system: string, run: ConversationRunResult, providers: readonly string[], gatewayCpuMs: number): SystemFigures {
+export function figuresOf(
+  scenario: string,
+  system: string,
+  run: ConversationRunResult,
+  providers: readonly string[],
+  gatewayCpuMs: number,
+  affinity: { micros: number; requests: number; decisions: Record<string, number> } = { micros: 0, requests: 0, decisions: {} },
+): SystemFigures {
   const turns: TurnRecord[] = run.turns;
   let prompt = 0;
   let cached = 0;
@@ -90,6 +101,8 @@ export function figuresOf(scenario: string, system: string, run: ConversationRun
     inFlightImbalance: Math.max(...means) / average(means),
     prefillImbalance: Math.max(...prefill) / average(prefill),
     gatewayCpuMsPerRequest: turns.length > 0 ? gatewayCpuMs / turns.length : Number.NaN,
+    affinityMicrosPerRequest: affinity.requests > 0 ? affinity.micros / affinity.requests : Number.NaN,
+    affinityDecisions: affinity.decisions,
     wallS: run.wallMs / 1000,
     ...(run.firstError ? { firstError: run.firstError } : {}),
   };
@@ -99,12 +112,12 @@ export function figuresOf(scenario: string, system: string, run: ConversationRun
 export function affinityTable(rows: readonly SystemFigures[]): string[] {
   const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
   const lines = [
-    '| scenario | system | requests | failures | hit rate | TTFT p50 ms | TTFT p99 ms | prefill tokens | in-flight max/mean | peak in-flight per provider | prefill max/mean | gateway CPU ms/req | wall s |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    '| scenario | system | requests | failures | hit rate | TTFT p50 ms | TTFT p99 ms | prefill tokens | in-flight max/mean | peak in-flight per provider | prefill max/mean | gateway CPU ms/req | affinity µs/req | wall s |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.scenario} | ${row.system} | ${row.requests} | ${row.failures}${row.skipped ? ` (+${row.skipped} skipped)` : ''} | ${fixed(row.hitRate * 100, 1)} % | ${fixed(row.ttftP50Ms, 0)} | ${fixed(row.ttftP99Ms, 0)} | ${row.prefillTokens} | ${fixed(row.inFlightImbalance, 2)} | ${Object.values(row.peakInFlight).join('/')} | ${fixed(row.prefillImbalance, 2)} | ${fixed(row.gatewayCpuMsPerRequest, 2)} | ${fixed(row.wallS, 1)} |`,
+      `| ${row.scenario} | ${row.system} | ${row.requests} | ${row.failures}${row.skipped ? ` (+${row.skipped} skipped)` : ''} | ${fixed(row.hitRate * 100, 1)} % | ${fixed(row.ttftP50Ms, 0)} | ${fixed(row.ttftP99Ms, 0)} | ${row.prefillTokens} | ${fixed(row.inFlightImbalance, 2)} | ${Object.values(row.peakInFlight).join('/')} | ${fixed(row.prefillImbalance, 2)} | ${fixed(row.gatewayCpuMsPerRequest, 2)} | ${fixed(row.affinityMicrosPerRequest, 0)} | ${fixed(row.wallS, 1)} |`,
     );
   }
   return lines;
