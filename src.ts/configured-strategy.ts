@@ -44,7 +44,8 @@ export function configuredStrategy(
     companions.push(poller);
     loadOf = (providerId) => poller.loadOf(providerId);
   }
-  const strategy = createStrategy(config.strategy as StrategyName, {
+  // `cache-aware` is round-robin behind the affinity layer (which `createGateway` turns on for it).
+  const strategy = createStrategy((config.strategy === 'cache-aware' ? 'round-robin' : config.strategy) as StrategyName, {
     explore: tuning.explore,
     staleAfterMs: tuning.staleAfterMs,
     loadThreshold: tuning.loadThreshold,

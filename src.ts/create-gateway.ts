@@ -11,6 +11,7 @@ import { ProviderUrlPolicy } from './providers/http/provider-url.js';
 import type { InferenceProvider } from './providers/inference-provider.js';
 import { createStores, type GatewayStores } from './create-stores.js';
 import { configuredStrategy } from './configured-strategy.js';
+import type { AffinitySettings } from './affinity/index.js';
 
 /** The core and the parts the server and the handle need besides it. */
 export interface GatewayParts {
@@ -125,6 +126,9 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     now,
   });
   const stores = createStores(config, dependencies, logger);
+  const affinity: AffinitySettings = config.affinity;
+  // The shared index is opened when the layer may be used: on, or `cache-aware` (which a reload may also switch to: then it runs on the local index).
+  const affinityUsed = config.affinity.enabled || config.strategy === 'cache-aware';
   const { strategy, companions } = dependencies.strategy ? { strategy: dependencies.strategy, companions: [] } : configuredStrategy(config, registry, client, now, logger);
   const gateway = new Gateway({
     logger,
@@ -146,9 +150,11 @@ export function createGateway(config: GatewayConfig, dependencies: GatewayDepend
     retryBudget: config.retryBudget,
     trust: { sampleRate: config.verifySampleRate, coolDownMs: config.trustCoolDownMs },
     queue: config.queue,
+    affinity: { settings: affinity, shared: affinityUsed ? stores.prefixes() : undefined },
     now,
     ...(dependencies.random ? { random: dependencies.random } : {}),
   });
+  gateway.affinity.followStrategy(config.strategy);
   // Billing hears of every served answer from the core; the core does not know billing.
   gateway.onServed((entry, answer) => billing.recordServed(entry, answer));
   return { gateway, fleet, client, stores, billing, strategyCompanions: companions, useWeightsOf: (next) => void (weightsFrom = next) };

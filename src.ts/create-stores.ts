@@ -9,6 +9,8 @@ import { RedisConnection } from './sessions/redis/redis-connection.js';
 import { RedisCounterStore } from './sessions/redis/redis-counter-store.js';
 import { RedisKeyDirectory } from './sessions/redis/redis-key-directory.js';
 import { RedisSessionStore } from './sessions/redis/redis-session-store.js';
+import { RedisPrefixStore } from './sessions/redis/redis-prefix-store.js';
+import type { SharedPrefixStore } from './sessions/shared-prefix-store.js';
 import { responseRecordBytes, type ResponseRecord, type SessionStore } from './sessions/session-store.js';
 
 /** The state stores of one gateway, built from the `store` option (or taken from the dependencies). */
@@ -28,6 +30,8 @@ export interface GatewayStores {
   ready(timeoutMs: number): Promise<boolean>;
   /** With a Redis store: the client keys kept in Redis (`zg-gateway keys create`), on the shared connection, built on first call. Undefined for memory stores. */
   keyDirectory(): RedisKeyDirectory | undefined;
+  /** With a Redis store: the shared prefix index of cache-aware routing, on the shared connection, built on first call (closed by `Gateway.close()`). Undefined for memory stores. */
+  prefixes(): SharedPrefixStore | undefined;
   /** Lets go of the shared Redis connection (it quits once the stores are closed too). Idempotent. */
   close(): Promise<void>;
 }
@@ -58,6 +62,7 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
       counters: () => (counters ??= new MemoryCounterStore({ now })),
       ready: async () => true,
       keyDirectory: () => undefined,
+      prefixes: () => undefined,
       close: async () => undefined,
     };
   }
@@ -81,6 +86,7 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
   const sessions = dependencies.sessionStore ?? sessionStore<string>('sessions', 'miss');
   let counters = dependencies.counterStore;
   let keyDirectory: RedisKeyDirectory | undefined;
+  let prefixes: RedisPrefixStore | undefined;
   let closed = false;
   return {
     kind: 'redis',
@@ -102,6 +108,7 @@ export function createStores(config: GatewayConfig, dependencies: GatewayDepende
       return ready;
     },
     keyDirectory: () => (keyDirectory ??= new RedisKeyDirectory({ connection, prefix: store.prefix })),
+    prefixes: () => (prefixes ??= new RedisPrefixStore({ connection, prefix: store.prefix })),
     close: async () => {
       if (closed) return;
       closed = true;

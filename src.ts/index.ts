@@ -150,3 +150,4 @@ export * from './balancer/index.js';
 export * from './sessions/index.js';
 export * from './keys/index.js';
 export * from './reload/index.js';
+export * from './affinity/index.js';

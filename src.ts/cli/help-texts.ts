@@ -5,7 +5,7 @@ const SERVE_FLAGS = `  -c, --config FILE         YAML or JSON config file (see "
                             It is watched: valid changes apply without a restart.
       --port N              listening port (0 = any free port)        [env PORT, default 3000]
       --host ADDRESS        listening address                          [env HOST, default 127.0.0.1]
-      --strategy NAME       ${STRATEGY_NAMES.join(', ').replace(/(.{1,62})(, |$)/g, '$1,\n                            ').replace(/,\n\s*$/, '')}
+      --strategy NAME       ${[...STRATEGY_NAMES, 'cache-aware'].join(', ').replace(/(.{1,62})(, |$)/g, '$1,\n                            ').replace(/,\n\s*$/, '')}
                                                                        [env STRATEGY, round-robin]
       --log-level LEVEL     fatal, error, warn, info, debug, trace, silent   [env LOG_LEVEL, info]
       --log-format FORMAT   pretty or json   [default: pretty on a terminal, json otherwise]

@@ -47,7 +47,7 @@ function upstreamOf(command: string, text: string): { name: string; baseUrl: str
 /** Reads and checks the serve flags (a bad value is a UsageError). */
 export function readServeFlags(command: string, flags: ParsedFlags): ServeFlags {
   const port = integerFlag(command, flags, 'port', 0, 65_535);
-  const strategy = choiceFlag(command, flags, 'strategy', STRATEGY_NAMES as readonly string[]);
+  const strategy = choiceFlag(command, flags, 'strategy', [...STRATEGY_NAMES, 'cache-aware']);
   const logLevel = choiceFlag(command, flags, 'log-level', LOG_LEVELS);
   const logFormat = choiceFlag(command, flags, 'log-format', ['pretty', 'json'] as const);
   const providers = listFlag(flags, 'provider');

@@ -147,8 +147,8 @@ export const gatewayConfigSchema = z
     maxFundedProviders: z.number().int().min(1).max(1000).default(10),
     /** Plain OpenAI-compatible upstreams (no on-chain verification). */
     openAICompatibleProviders: z.array(openAICompatibleProviderSchema).default([]),
-    /** Balancing strategy. Default `round-robin`. */
-    strategy: z.enum(STRATEGY_NAMES as unknown as [string, ...string[]]).default('round-robin'),
+    /** Balancing strategy. Default `round-robin`. `cache-aware` is `round-robin` with `affinity.enabled`. */
+    strategy: z.enum([...STRATEGY_NAMES, 'cache-aware'] as unknown as [string, ...string[]]).default('round-robin'),
     /** What the adaptive strategies are tuned with; each reads only its own. */
     strategyOptions: z
       .object({
@@ -172,6 +172,37 @@ export const gatewayConfigSchema = z
         waitingMetric: z.string().min(1).default('vllm:num_requests_waiting'),
         /** `least-load`: gauge of a backend's capacity, when it exposes one (a configured `capacity` wins). Default: none. */
         capacityMetric: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Cache-aware routing (README, "Cache-aware routing"): a request goes to the provider most likely to
+     * hold its prompt's prefix in its KV cache, within load bounds; else the strategy decides.
+     */
+    affinity: z
+      .object({
+        /** Route by prefix affinity before the strategy (`strategy: 'cache-aware'` turns it on too). Default false. */
+        enabled: z.boolean().default(false),
+        /** Characters per block of the rendered prompt (about blockChars ÷ 4 tokens). Default 1024. */
+        blockChars: z.number().int().min(16).max(1_000_000).default(1024),
+        /** Least share of the prompt's blocks the warm provider must hold (SGLang's cache_threshold). Default 0.3. */
+        minMatch: z.number().min(0).max(1).default(0.3),
+        /** In-flight requests the warm provider may have above the least loaded candidate. Default 4. */
+        balanceAbs: z.number().min(0).default(4),
+        /** Multiple of the least loaded candidate's in-flight count the warm provider may exceed it by (with balanceAbs). Default 1.5. */
+        balanceRel: z.number().min(1).default(1.5),
+        /** Memory budget of the prefix index, MiB (LRU eviction past it). Default 64. */
+        maxIndexMiB: z.number().gt(0).max(65_536).default(64),
+        /** A provider's record of a prefix counts for this long after it last served it, s. Default 600. */
+        ttlSeconds: z.number().gt(0).max(7 * 24 * 3600).default(600),
+        /** Prompt tokens one provider's KV cache is assumed to hold at most (the estimate shrinks on reported misses). Default 1000000. */
+        providerCapacityTokens: z.number().int().positive().default(1_000_000),
+        /** Most blocks of one prompt keyed (its beginning). Default 256. */
+        maxBlocks: z.number().int().min(1).max(100_000).default(256),
+        /** With the Redis store: longest wait for the shared index, ms, then the local index alone decides. Default 5. */
+        sharedReadTimeoutMs: z.number().int().min(1).max(1000).default(5),
+        /** With the Redis store: every how many blocks a served prompt is written to the shared index (and the last). Default 4. */
+        sharedEvery: z.number().int().min(1).max(1000).default(4),
       })
       .strict()
       .prefault({}),

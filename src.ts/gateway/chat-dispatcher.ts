@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AffinityRequest, AffinityRouter } from '../affinity/index.js';
 import { chosenOf, type BalancingStrategy, type PickContext, type PickRequest } from '../balancer/index.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import type { RetryBudget } from '../health/index.js';
@@ -33,6 +34,8 @@ export interface DispatchInput {
   readonly priority?: number;
   /** Told how long each wait in the admission queue lasted, ms (performance clock). */
   readonly onQueued?: (waitedMs: number) => void;
+  /** False: the client opted out of prefix affinity (`X-Affinity: off`). Default true. */
+  readonly affinity?: boolean;
 }
 
 /** A request placed on a provider: the answer has started (or is complete) and the lease is held until the relay ends. */
@@ -50,6 +53,8 @@ export interface Placement {
   readonly routeReason: string | undefined;
   /** Stops linking the upstream call to the request; call when the relay is over. */
   readonly detach: () => void;
+  /** Call once when the answer is complete, with its usage: the affinity layer records where the prompt is now warm. */
+  readonly served: (usage: { prompt_tokens?: unknown; prompt_tokens_details?: unknown } | undefined) => void;
 }
 
 export interface ChatDispatcherOptions {
@@ -69,6 +74,8 @@ export interface ChatDispatcherOptions {
   fundingDetails?: () => object | undefined;
   /** Where requests whose every candidate is at its concurrency cap wait. Default: none (they fail at once). */
   admission?: AdmissionQueue;
+  /** The cache-aware routing layer (consulted after a session pin, before the strategy, when enabled). Default: none. */
+  affinity?: AffinityRouter;
 }
 
 /** The path a client calls for each route (named in errors). */
@@ -147,13 +154,19 @@ export class ChatDispatcher {
     const excludes = targets.map(() => new Set<string>());
     const tried = targets.map(() => 0);
     let ticket: AdmissionTicket | undefined;
+    // Chat and completions only (an embedding has no conversation); a per-request sort preference is the client's choice, as is X-Affinity: off.
+    const affinity = input.route === 'embeddings' ? undefined : this.#options.affinity?.begin(input.body, input.affinity === false || input.strategy !== undefined);
+    if (affinity && pinned === undefined && targets[0]) {
+      const shared = affinity.loadShared(targets[0].model);
+      if (shared) await shared;
+    }
     for (;;) {
       for (let index = 0; index < targets.length; index++) {
         const target = targets[index] as RouteTarget;
         const exclude = excludes[index] as Set<string>;
         while ((tried[index] as number) < maxAttempts) {
           if (input.signal.aborted) throw toGatewayError(input.signal.reason);
-          const choice = this.#choose(target, exclude, pinned, input);
+          const choice = this.#choose(target, exclude, pinned, input, affinity);
           if (!choice) break;
           if (attempts.length > 0 && !retryBudget.tryAcquireRetry()) {
             this.#options.logger.warn({ event: 'retry_budget_exhausted', requestId: input.requestId }, 'retry budget exhausted');
@@ -176,7 +189,10 @@ export class ChatDispatcher {
           try {
             const placed = await attemptOnProvider(entry, call, input.signal, this.#options.timeouts, this.#options.limits, this.#now);
             if (suspect) registry.penalise(suspect.entry, suspect.error.code);
-            return { entry, lease, target, upstreamModel, answer: placed.answer, attempts, repinnedFrom, routeReason: choice.reason, detach: placed.detach };
+            const served = affinity
+              ? (usage: Parameters<Placement['served']>[0]) => affinity.served(target.model, entry.id, usage)
+              : (usage: Parameters<Placement['served']>[0]) => void this.#options.affinity?.noteUsage(entry.id, usage);
+            return { entry, lease, target, upstreamModel, answer: placed.answer, attempts, repinnedFrom, routeReason: choice.reason, detach: placed.detach, served };
           } catch (thrown) {
             const error = asRouteFailure(toGatewayError(thrown), input.route);
             lease.release({ ok: false, errorCode: error.code, errorMessage: error.message, retryAfterMs: error.retryAfterMs, stream: input.body.stream === true });
@@ -291,11 +307,14 @@ export class ChatDispatcher {
     return out;
   }
 
-  #choose(target: RouteTarget, exclude: ReadonlySet<string>, pinned: string | undefined, input: DispatchInput): Choice | undefined {
+  #choose(target: RouteTarget, exclude: ReadonlySet<string>, pinned: string | undefined, input: DispatchInput, affinity: AffinityRequest | undefined): Choice | undefined {
     const now = this.#now();
     if (pinned !== undefined && !exclude.has(pinned)) {
       const entry = this.#options.registry.get(pinned);
-      if (entry && target.accepts(entry, now) && entry.isAvailable() && entry.hasCapacity() && !lacksFor(entry, input, now)) return { entry, reason: 'session' };
+      if (entry && target.accepts(entry, now) && entry.isAvailable() && entry.hasCapacity() && !lacksFor(entry, input, now)) {
+        affinity?.notePinned();
+        return { entry, reason: 'session' };
+      }
     }
     const candidates: ProviderEntry[] = [];
     for (const entry of this.#options.registry.entries.values()) {
@@ -303,11 +322,20 @@ export class ChatDispatcher {
       candidates.push(entry);
     }
     if (candidates.length === 0) return undefined;
+    // Prefix affinity: the warm provider when it holds enough of the prompt and load allows; else the strategy, told why.
+    const warm = affinity?.choose(target.model, candidates);
+    if (warm?.kind === 'matched') {
+      const entry = candidates.find((candidate) => candidate.id === warm.provider);
+      if (entry) return { entry, reason: warm.reason };
+    }
     const strategy = input.strategy ?? this.#options.strategy();
     const context: PickContext = { now: this.#now, random: this.#random, request: input.pick };
-    const { provider, reason } = chosenOf(strategy.pick(candidates, context));
-    const entry = candidates.find((candidate) => candidate.id === provider.id);
+    // A warm provider too loaded for affinity is left to the others, so the load bound holds whatever the strategy.
+    const avoid = warm?.kind === 'fallback' ? warm.avoid : undefined;
+    const pool = avoid !== undefined && candidates.length > 1 ? candidates.filter((candidate) => candidate.id !== avoid) : candidates;
+    const { provider, reason } = chosenOf(strategy.pick(pool, context));
+    const entry = pool.find((candidate) => candidate.id === provider.id);
     if (!entry) throw new GatewayError('internal_error', `Balancing strategy "${strategy.name}" picked a provider that was not a candidate`);
-    return { entry, reason };
+    return { entry, reason: warm?.kind === 'fallback' ? `prefix-affinity fallback: ${warm.reason}; ${reason ?? strategy.name}` : reason };
   }
 }

@@ -102,6 +102,8 @@ export interface CompletionInput {
   readonly priority?: number | undefined;
   /** The client key that made it: its session pin and response id are scoped to it. Undefined: no keys. */
   readonly keyId?: string | undefined;
+  /** False: the client opted out of prefix affinity (`X-Affinity: off`). Default true. */
+  readonly affinity?: boolean | undefined;
 }
 
 /**
@@ -176,6 +178,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
         : input.onSent,
       ...(input.strategy ? { strategy: input.strategy } : {}),
       ...(input.priority !== undefined ? { priority: input.priority } : {}),
+      ...(input.affinity === false ? { affinity: false } : {}),
       ...(timing ? { onQueued: (waitedMs: number) => void (timing.queuedMs = (timing.queuedMs ?? 0) + waitedMs) } : {}),
     });
   } catch (error) {
@@ -208,6 +211,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : undefined;
     if (report.costNeuron !== undefined) entry.spendNeuron += report.costNeuron;
     lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream });
+    placement.served(relayed.usage);
     if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
     const price = relayed.usage && offer ? pricesFor(offer, relayed.usage.prompt_tokens) : undefined;
     const stored: ResponseRecord = {

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } from '../balancer/index.js';
+import { AffinityRouter, DEFAULT_AFFINITY_SETTINGS, type AffinitySettings } from '../affinity/index.js';
+import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
 import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
@@ -65,6 +67,8 @@ export interface GatewayCoreOptions {
   queue?: AdmissionQueueSettings;
   /** The admission queue's clock (timers). Default the system's. */
   queueClock?: AdmissionClock;
+  /** Cache-aware routing: its settings (default {@link DEFAULT_AFFINITY_SETTINGS}: off) and, with Redis, the shared index (closed with the gateway). */
+  affinity?: { settings: AffinitySettings; shared?: SharedPrefixStore | undefined };
 }
 
 /** One completion request as the HTTP layer hands it over. */
@@ -93,6 +97,8 @@ export interface CompletionRequest {
   readonly mayUseModel?: ((model: string) => boolean) | undefined;
   /** The client key that made it (its id): response ids and session pins are scoped to it. Default: none (no keys). */
   readonly keyId?: string | undefined;
+  /** False: place it without prefix affinity (the client sent `X-Affinity: off`). Default true. */
+  readonly affinity?: boolean | undefined;
 }
 
 /**
@@ -111,6 +117,8 @@ export class Gateway {
   readonly trust: TrustSampler;
   /** Where requests wait while every provider that could serve them is at its concurrency cap. */
   readonly admission: AdmissionQueue;
+  /** Cache-aware routing: the prefix index and its counts (present when off too: it counts providers' cached tokens). */
+  readonly affinity: AffinityRouter;
   /** `GET /v1/models`, rebuilt only when the fleet or the catalog changes. */
   readonly models: ModelListCache;
   /** How reads and writes of the response and session stores ended (read by `/metrics`). */
@@ -153,7 +161,9 @@ export class Gateway {
       ...(options.random ? { random: options.random } : {}),
     });
     this.admission = new AdmissionQueue(options.queue ?? DEFAULT_QUEUE_SETTINGS, options.queueClock);
+    this.affinity = new AffinityRouter({ settings: options.affinity?.settings ?? DEFAULT_AFFINITY_SETTINGS, shared: options.affinity?.shared, gatewayId: options.registry.gatewayId, now: this.#now });
     this.dispatcher = new ChatDispatcher({
+      affinity: this.affinity,
       admission: this.admission,
       registry: options.registry,
       strategy: () => this.#strategy,
@@ -236,6 +246,7 @@ export class Gateway {
           timing: request.timing,
           priority: request.priority ?? this.admission.settings.defaultPriority ?? DEFAULT_PRIORITY,
           keyId: request.keyId,
+          affinity: request.affinity,
           ...(request.sort ? { strategy: this.#preferences[request.sort] } : {}),
         },
         sink,
@@ -348,7 +359,7 @@ export class Gateway {
     await this.trust.close();
     await this.fleet.close();
     await Promise.allSettled(this.registry.list().map((entry) => entry.provider.close()));
-    await Promise.allSettled([this.responses.close(), this.sessions.close(), ...(this.#options.companions ?? []).map((companion) => companion.close())]);
+    await Promise.allSettled([this.responses.close(), this.sessions.close(), this.affinity.close(), ...(this.#options.companions ?? []).map((companion) => companion.close())]);
   }
 }
 

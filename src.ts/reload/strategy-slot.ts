@@ -37,6 +37,8 @@ export class StrategySlot {
     const previous = this.#companions;
     this.#companions = built.companions;
     gateway.setStrategy(built.strategy);
+    // `cache-aware` is round-robin behind the affinity layer: switching to or from it turns the layer on or off.
+    gateway.affinity.followStrategy(config.strategy);
     for (const companion of previous) void companion.close();
   }
 

@@ -150,7 +150,7 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     if (refused) return refuse(request, response, path, refused);
     const cors = extraHeaders(request);
     if (request.method === 'OPTIONS' && cors) {
-      response.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS', 'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type, x-priority, x-pool, x-session-id', 'access-control-max-age': '600' });
+      response.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS', 'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type, x-affinity, x-priority, x-pool, x-session-id', 'access-control-max-age': '600' });
       response.end();
       return;
     }

@@ -7,3 +7,5 @@ export { jsonValueCodec, type ValueCodec } from './redis/value-codec.js';
 export { FailSoftSessionStore, type FailSoftSessionStoreOptions } from './fail-soft/fail-soft-session-store.js';
 export { FailSoftCounterStore, type FailSoftCounterStoreOptions } from './fail-soft/fail-soft-counter-store.js';
 export { RedisKeyDirectory, type RedisKeyDirectoryOptions, type StoredApiKey, type StoredApiKeys } from './redis/redis-key-directory.js';
+export { RedisPrefixStore, type RedisPrefixStoreOptions } from './redis/redis-prefix-store.js';
+export type { SharedPrefixStore } from './shared-prefix-store.js';

@@ -21,6 +21,7 @@ import { GatewayMetrics } from './gateway-metrics.js';
 import { ModelLabel, OTHER_LABEL, reasonKind, routeLabel } from './metric-labels.js';
 import { processMetricsRegistry } from './process-metrics.js';
 import { QueueMetrics } from './queue-metrics.js';
+import { registerAffinityMetrics } from './affinity-metrics.js';
 
 /** Options for {@link GatewayTelemetry}. */
 export interface GatewayTelemetryOptions {
@@ -66,6 +67,7 @@ export class GatewayTelemetry {
       storeOperations: () => gateway.storeOperations,
     });
     this.#queue = new QueueMetrics(this.registry, gateway.admission);
+    registerAffinityMetrics(this.registry, gateway.affinity, this.#metrics.providerLabel);
     this.#on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
     this.#on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinished(event));
     this.#on<BreakerEvent>(breakerChannel, (event) => this.#metrics.breakerTransitions.inc({ provider: this.#provider(event.providerId), to: event.to }));

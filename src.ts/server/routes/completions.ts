@@ -51,6 +51,11 @@ export interface ChatTranslation {
   finish(report: CompletionReport): Promise<void>;
 }
 
+/** `X-Affinity: off` (any case) opts the request out of prefix affinity; any other value (or none) leaves it on. */
+function affinityWanted(header: string | string[] | undefined): boolean {
+  return typeof header !== 'string' || header.trim().toLowerCase() !== 'off';
+}
+
 /**
  * `POST /v1/chat/completions`, `POST /v1/completions` and `POST /v1/embeddings`: read and validate
  * the body, then hand it to the core, which places it (on a provider offering the model as the
@@ -113,7 +118,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id },
+        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id, affinity: affinityWanted(request.headers['x-affinity']) },
         translation ? translation.sink(responseSink(response)) : responseSink(response),
       );
       // A translation that fails here (nothing written yet) is answered as an error after the key is charged: the provider was paid.
