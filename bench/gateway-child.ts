@@ -12,6 +12,19 @@ export interface GatewayChildArgs {
   options: Omit<GatewayOptions, 'port' | 'host' | 'logLevel' | 'logger'>;
 }
 
+/** What the prefix-affinity layer reports, when the gateway has one (`handle.gateway.affinity.stats()`). */
+export interface AffinityFigures {
+  decisions: Record<string, number>;
+  /** Requests the layer keyed, and its time on them, µs. */
+  work: { requests: number; micros: number };
+  shared: Record<string, number> | undefined;
+  index: unknown;
+}
+
+interface WithAffinity {
+  gateway?: { affinity?: { stats(): AffinityFigures } };
+}
+
 export interface GatewayChildInfo {
   url: string;
   providers: Array<{ id: string; endpoint: string; model: string; kind: string }>;
@@ -24,7 +37,14 @@ runChild<GatewayChildArgs>(async ({ options }) => {
       url: gateway.url,
       providers: gateway.providers.list().map(({ id, endpoint, model, kind }) => ({ id, endpoint, model, kind })),
     } satisfies GatewayChildInfo,
-    handlers: { inFlight: () => gateway.inFlight() },
+    handlers: {
+      inFlight: () => gateway.inFlight(),
+      // Typed loosely: gateways without the affinity layer answer null.
+      affinity: (): AffinityFigures | null => {
+        const stats = (gateway as unknown as WithAffinity).gateway?.affinity?.stats();
+        return stats ? { decisions: { ...stats.decisions }, work: { ...stats.work }, shared: stats.shared ? { ...stats.shared } : undefined, index: stats.index } : null;
+      },
+    },
     stop: () => gateway.close(),
   };
 });

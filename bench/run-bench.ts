@@ -6,11 +6,14 @@
  * the whole run is capped by a hard deadline.
  *
  * Settings: see bench-options.ts (`BENCH_QUICK=1` or `--quick` for a smoke run).
+ * `npm run bench -- affinity [--conversations 40 ...]` runs the cache-aware routing benchmark
+ * instead (affinity-bench.ts, settings in affinity-options.ts).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { runAffinityBench } from './affinity-bench.js';
 import { readBenchOptions, type BenchOptions } from './bench-options.js';
 import { ChildHandle } from './ipc.js';
 import { runOpenAiPhases, type PhaseContext } from './openai-phases.js';
@@ -88,7 +91,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+// `npm run bench -- affinity [flags]`: the cache-aware routing benchmark instead (affinity-bench.ts).
+const entry = process.argv[2] === 'affinity' ? () => runAffinityBench(process.argv.slice(3)) : main;
+
+entry().then(
   () => process.exit(0),
   (error: unknown) => {
     // Setting errors (they start with "bench:") need no stack.

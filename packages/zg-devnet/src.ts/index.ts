@@ -13,6 +13,8 @@ export type { SimulatedProviderStats } from './provider/provider-stats.js';
 export { SERVICE_TYPES, SERVICE_ROUTES, type ServiceType } from './provider/service-types.js';
 export type { SessionToken, TokenRejection } from './provider/session-token.js';
 export { CODE_POINTS_PER_PIECE } from './provider/chat-reply.js';
+export { KvPrefixCache, KV_CACHE_DEFAULTS, type KvCacheLookup, type KvCacheSpec, type KvCacheStats } from './provider/kv-prefix-cache.js';
+export { promptTokens, type PromptMessage } from './provider/prompt-tokens.js';
 export type { ServingContractAddresses } from './chain/deploy-serving-contracts.js';
 export { findAnvilBinary } from './chain/anvil-process.js';
 export { DevnetError, type DevnetErrorCode, type DevnetErrorOptions } from './devnet-error.js';

@@ -1,6 +1,7 @@
 import type { JsonRpcProvider } from 'ethers';
 import type { ServingContractAddresses } from '../chain/deploy-serving-contracts.js';
 import type { ProviderFault } from '../provider/fault-modes.js';
+import type { KvCacheSpec, KvCacheStats } from '../provider/kv-prefix-cache.js';
 import type { SettlementRecord, SettlementReport } from '../provider/fees-and-settlement.js';
 import type { ModelSpec, ServedModel } from '../provider/model-catalog.js';
 import type { SimulatedProviderStats } from '../provider/provider-stats.js';
@@ -48,6 +49,11 @@ export interface ProviderSpec {
   acknowledged?: boolean;
   /** Gap between stream chunks in ms. Default 0. */
   chunkIntervalMs?: number;
+  /**
+   * Its simulated KV prefix cache (chat providers), over the devnet's `kvCache` option field by
+   * field. Default: the devnet's; see {@link KvCacheSpec} (a 131,072-token cache that costs no time).
+   */
+  kvCache?: KvCacheSpec;
 }
 
 /**
@@ -100,6 +106,10 @@ export interface DevnetProvider {
   /** Price of the default model, neuron per completion token. */
   readonly outputPrice: bigint;
   readonly stats: Readonly<SimulatedProviderStats>;
+  /** Its KV prefix cache's counters (prompt and cached tokens looked up, tokens held, evictions). */
+  readonly kvCache: KvCacheStats;
+  /** Empties its KV prefix cache (as a restart does; the `down` fault does it too). */
+  clearKvCache(): void;
   /** The fault currently shown. */
   readonly fault: ProviderFault;
   /** Every settlement it submitted (user, amount, transaction, block), oldest first. */
@@ -114,7 +124,7 @@ export interface DevnetProvider {
   unsettledFee(user: string): bigint;
   /** Re-registers the service with these changes (see {@link ServiceUpdate}). */
   updateService(update: ServiceUpdate): Promise<void>;
-  /** Removes the service on chain (`removeService`), then stops its server once requests in flight finish. */
+  /** Removes the service on chain (`removeService`), then stops its server once requests in flight finish (meanwhile a request on a kept-alive connection gets 503 and the connection closes). */
   leave(options?: LeaveOptions): Promise<void>;
 }
 
@@ -141,6 +151,12 @@ export interface LocalDevnetOptions {
   refundLockTimeSeconds?: number;
   /** Put a JSON-RPC relay counting calls by method in front of anvil: `rpcUrl` points at it. Default false. */
   countRpcCalls?: boolean;
+  /**
+   * The simulated KV prefix cache of every chat provider (a spec's own `kvCache` fields win).
+   * Default: 131,072 tokens in blocks of 16, no time cost (answers start at once, as before); set
+   * `perUncachedTokenMs` (e.g. 0.2) and `baseTtftMs` to make a cold prompt slow.
+   */
+  kvCache?: KvCacheSpec;
 }
 
 /** A running local 0G devnet. */

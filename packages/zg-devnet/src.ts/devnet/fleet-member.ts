@@ -3,6 +3,7 @@ import { registerService, readService, removeService } from '../chain/inference-
 import { randomWallet } from '../chain/local-rpc-provider.js';
 import { DevnetError } from '../devnet-error.js';
 import type { ProviderFault } from '../provider/fault-modes.js';
+import type { KvCacheStats } from '../provider/kv-prefix-cache.js';
 import type { SettlementRecord, SettlementReport } from '../provider/fees-and-settlement.js';
 import type { ModelCatalog, ServedModel } from '../provider/model-catalog.js';
 import type { SimulatedProviderStats } from '../provider/provider-stats.js';
@@ -74,6 +75,12 @@ export class FleetMember implements DevnetProvider {
   }
   get stats(): Readonly<SimulatedProviderStats> {
     return this.simulated.stats;
+  }
+  get kvCache(): KvCacheStats {
+    return this.simulated.kvCache.stats();
+  }
+  clearKvCache(): void {
+    this.simulated.kvCache.clear();
   }
   get fault(): ProviderFault {
     return this.simulated.fault();

@@ -5,6 +5,7 @@ import { acknowledgeSigner, registerService } from '../chain/inference-service.j
 import { randomWallet, setBalance } from '../chain/local-rpc-provider.js';
 import { DevnetError } from '../devnet-error.js';
 import { SerialQueue } from '../internal/serial-queue.js';
+import type { KvCacheSpec } from '../provider/kv-prefix-cache.js';
 import { SimulatedProvider } from '../provider/simulated-provider.js';
 import type { DevnetProvider, ProviderSpec } from './devnet-types.js';
 import { FleetMember, registrationOf } from './fleet-member.js';
@@ -22,6 +23,8 @@ export interface FleetOptions {
   defaultModel: string;
   /** Settle each provider every this many ms (0: never by itself). */
   settleIntervalMs: number;
+  /** Every chat provider's KV cache spec (a spec's own fields win). */
+  kvCache: KvCacheSpec;
 }
 
 /** Native balance given to each provider wallet (stake and gas). */
@@ -62,6 +65,7 @@ export class ProviderFleet {
       inferenceAddress: contracts.inference,
       chainId,
       chunkIntervalMs: spec.chunkIntervalMs ?? 0,
+      kvCache: { ...this.options.kvCache, ...spec.kvCache },
     });
     this.servers.add(simulated);
     try {

@@ -63,6 +63,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions = {}): Promis
       chainId: anvil.chainId,
       defaultModel: checked.defaultModel,
       settleIntervalMs: checked.settleIntervalMs,
+      kvCache: checked.kvCache,
     });
     fleet = activeFleet;
     for (const spec of checked.specs) await activeFleet.add(spec);

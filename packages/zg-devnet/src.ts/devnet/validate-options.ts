@@ -1,5 +1,6 @@
 import { parseEther } from 'ethers';
 import { DevnetError } from '../devnet-error.js';
+import { checkKvCacheSpec, type KvCacheSpec } from '../provider/kv-prefix-cache.js';
 import { ModelCatalog, toServedModel, type ModelSpec } from '../provider/model-catalog.js';
 import { DEFAULT_MODEL_OF_TYPE, DEFAULT_PRICES_OF_TYPE, isServiceType, SERVICE_TYPES, type ServiceType } from '../provider/service-types.js';
 import type { LocalDevnetOptions, ProviderSpec, ServiceUpdate } from './devnet-types.js';
@@ -34,6 +35,8 @@ export interface CheckedDevnetOptions {
   settleIntervalMs: number;
   refundLockTimeSeconds: number;
   countRpcCalls: boolean;
+  /** Every chat provider's KV cache spec (before a spec's own fields). */
+  kvCache: KvCacheSpec;
 }
 
 /** Checks `startLocalDevnet` options; throws `invalid_options` naming the first bad one. */
@@ -69,7 +72,20 @@ export function checkDevnetOptions(options: LocalDevnetOptions): CheckedDevnetOp
     settleIntervalMs,
     refundLockTimeSeconds,
     countRpcCalls: options.countRpcCalls === true,
+    kvCache: kvCacheOption(options.kvCache, 'kvCache'),
   };
+}
+
+/** A `kvCache` option, checked (a copy; `{}` when not given). */
+export function kvCacheOption(spec: KvCacheSpec | undefined, where: string): KvCacheSpec {
+  if (spec === undefined) return {};
+  if (typeof spec !== 'object' || spec === null) throw invalid(`${where} must be an object`);
+  try {
+    checkKvCacheSpec(spec, where);
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  return { ...spec };
 }
 
 /** The models a provider spec describes (checked). */
@@ -77,6 +93,7 @@ export function catalogForSpec(spec: ProviderSpec, defaultModel: string, where =
   if (typeof spec !== 'object' || spec === null) throw invalid(`${where} must be an object`);
   if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.trim() === '')) throw invalid(`${where}.name must be a non-empty string`);
   if (spec.chunkIntervalMs !== undefined && (!Number.isFinite(spec.chunkIntervalMs) || spec.chunkIntervalMs < 0)) throw invalid(`${where}.chunkIntervalMs must be a number ≥ 0`);
+  kvCacheOption(spec.kvCache, `${where}.kvCache`);
   const acceptAnyModel = spec.acceptAnyModel === true;
   if (spec.serviceType !== undefined && !isServiceType(spec.serviceType)) throw invalid(`${where}.serviceType must be one of ${SERVICE_TYPES.join(', ')}, not ${JSON.stringify(spec.serviceType)}`);
   const serviceType: ServiceType = spec.serviceType ?? 'chatbot';

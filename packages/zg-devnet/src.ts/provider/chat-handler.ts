@@ -5,6 +5,7 @@ import { buildReply, type ChatReply } from './chat-reply.js';
 import type { ProviderFault } from './fault-modes.js';
 import { answerWithFault, streamInterruption } from './fault-replies.js';
 import type { FeeLedger } from './fees-and-settlement.js';
+import type { KvPrefixCache } from './kv-prefix-cache.js';
 import type { ModelCatalog, ServedModel } from './model-catalog.js';
 import type { SimulatedProviderStats } from './provider-stats.js';
 import { byteDripWriter, fingerprintOf, plainWriter, sendError, writeJsonReply, writeSseReply } from './reply-writer.js';
@@ -22,6 +23,8 @@ export interface ChatServing {
   readonly signatures: ResponseSignatures;
   /** Gap between stream chunks in ms when no fault says otherwise. */
   readonly chunkIntervalMs: number;
+  /** Its simulated KV prefix cache: what a prompt finds there sets the time to first token and `cached_tokens`. */
+  readonly kvCache: KvPrefixCache;
   catalog(): ModelCatalog;
   teeSigner(): Wallet;
 }
@@ -35,6 +38,11 @@ function parseChat(text: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+/** What besides the messages shapes a prompt's prefix: the model and the tools offered. */
+function prefixSeed(model: string, tools: unknown): string {
+  return tools === undefined ? model : `${model}\u0000${JSON.stringify(tools)}`;
 }
 
 /** Signs and bills a chat answered in full. */
@@ -76,7 +84,16 @@ export async function answerChat(serving: ChatServing, request: IncomingMessage,
     return sendError(response, 402, 'insufficient balance in the user sub-account for this provider');
   }
 
-  const reply = buildReply(serving.name, model.id, body.messages as Array<{ role?: unknown; content?: unknown }>);
+  const messages = body.messages as Array<{ role?: unknown; content?: unknown }>;
+  const cache = serving.kvCache;
+  const keepsCache = cache.spec.capacityTokens > 0;
+  const lookup = cache.lookup(prefixSeed(model.id, body.tools), messages);
+  const reply = buildReply(serving.name, model.id, messages, keepsCache ? lookup.cachedTokens : undefined);
+  // Prefill: the uncached part of the prompt costs time before the first byte; then the prompt
+  // and the answer are in the cache (vLLM caches the generated blocks too).
+  await cache.prefill(lookup, signal);
+  if (signal.aborted) return;
+  cache.admit(lookup, reply.content);
   const stream = body.stream === true;
   const fingerprint = fingerprintOf(serving.address);
   if (await answerWithFault(fault, { response, reply, fingerprint, stream, signal })) {

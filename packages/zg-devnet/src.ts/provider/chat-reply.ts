@@ -14,6 +14,8 @@ export interface ChatReply {
   readonly pieces: readonly string[];
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** Prompt tokens found in the provider's KV prefix cache; absent when it keeps none (then usage has no `prompt_tokens_details`). */
+  readonly cachedTokens?: number;
 }
 
 /** The OpenAI `usage` object. */
@@ -21,6 +23,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** As OpenAI and vLLM report it: the prompt tokens served from the prefix cache. */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 /** Cuts one word into runs of at most {@link CODE_POINTS_PER_PIECE} code points (never inside a surrogate pair). */
@@ -64,7 +68,7 @@ export function messageText(content: unknown): string {
 }
 
 /** Answers a chat: `[<provider name>] <model> heard: <the last user message>`, with token counts. */
-export function buildReply(providerName: string, model: string, messages: ReadonlyArray<{ role?: unknown; content?: unknown }>): ChatReply {
+export function buildReply(providerName: string, model: string, messages: ReadonlyArray<{ role?: unknown; content?: unknown }>, cachedTokens?: number): ChatReply {
   const lastUser = [...messages].reverse().find((message) => message.role === 'user');
   const said = messageText(lastUser?.content).trim();
   const content = `[${providerName}] ${model} heard: ${said || '(nothing)'}`;
@@ -76,10 +80,13 @@ export function buildReply(providerName: string, model: string, messages: Readon
     pieces: splitIntoPieces(content),
     promptTokens: messages.reduce((total, message) => total + countTokens(messageText(message.content)) + 1, 0),
     completionTokens: countTokens(content),
+    ...(cachedTokens === undefined ? {} : { cachedTokens }),
   };
 }
 
 /** The OpenAI `usage` object of a reply. */
 export function usageOf(reply: ChatReply): Usage {
-  return { prompt_tokens: reply.promptTokens, completion_tokens: reply.completionTokens, total_tokens: reply.promptTokens + reply.completionTokens };
+  const usage: Usage = { prompt_tokens: reply.promptTokens, completion_tokens: reply.completionTokens, total_tokens: reply.promptTokens + reply.completionTokens };
+  if (reply.cachedTokens !== undefined) usage.prompt_tokens_details = { cached_tokens: reply.cachedTokens };
+  return usage;
 }

@@ -10,6 +10,7 @@ import { NO_FAULT, validateFault, type ProviderFault } from './fault-modes.js';
 import { FeeLedger, type SettlementReport, type SettlementRecord } from './fees-and-settlement.js';
 import { routeRequest } from './http-routes.js';
 import { ImageStore } from './image-store.js';
+import { KvPrefixCache, type KvCacheSpec } from './kv-prefix-cache.js';
 import { answerMedia, type MediaServing } from './media-handlers.js';
 import type { ModelCatalog } from './model-catalog.js';
 import { newStats, type SimulatedProviderStats } from './provider-stats.js';
@@ -33,6 +34,8 @@ export interface SimulatedProviderOptions {
   chainId: number;
   /** Gap between stream chunks in ms (0: as fast as possible). Default 0. */
   chunkIntervalMs?: number;
+  /** Its simulated KV prefix cache. Default: {@link KvCacheSpec}'s defaults. */
+  kvCache?: KvCacheSpec;
 }
 
 /**
@@ -52,6 +55,7 @@ export class SimulatedProvider implements ChatServing, MediaServing {
   readonly signatures = new ResponseSignatures();
   readonly images = new ImageStore();
   readonly chunkIntervalMs: number;
+  readonly kvCache: KvPrefixCache;
 
   private currentCatalog: ModelCatalog;
   private currentTeeSigner: Wallet;
@@ -65,11 +69,14 @@ export class SimulatedProvider implements ChatServing, MediaServing {
   private readonly transactions = new SerialQueue();
   private port = 0;
   private listening = false;
+  /** Set by drain(): requests on kept-alive connections are refused, connections close once their answer is done. */
+  private draining = false;
 
   constructor(options: SimulatedProviderOptions) {
     this.name = options.name;
     this.address = options.wallet.address;
     this.chunkIntervalMs = options.chunkIntervalMs ?? 0;
+    this.kvCache = new KvPrefixCache(options.kvCache);
     this.currentCatalog = options.catalog;
     this.currentTeeSigner = options.teeSigner;
     const inference = new Contract(options.inferenceAddress, loadServingContractArtifacts().inference.abi as InterfaceAbi, options.wallet);
@@ -141,8 +148,13 @@ export class SimulatedProvider implements ChatServing, MediaServing {
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): void {
+    // Leaving: a request that came on a kept-alive connection is refused before any work (a client
+    // retries it elsewhere) and the connection closed, rather than served until the grace runs out.
+    if (this.draining) return sendError(response, 503, 'this provider is leaving: its service was removed', { headers: { connection: 'close' } });
+    const socket = request.socket;
     this.inFlight += 1;
     response.once('close', () => {
+      if (this.draining) socket.end();
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const wake of [...this.idleWaiters]) wake();
     });
@@ -201,8 +213,11 @@ export class SimulatedProvider implements ChatServing, MediaServing {
     const checked = validateFault(fault);
     const previous = this.currentFault;
     this.currentFault = checked;
-    if (checked.mode === 'down') await this.closeListener(true);
-    else if (previous.mode === 'down') await this.listen();
+    // A provider that goes down loses its KV cache, as a restarted server does.
+    if (checked.mode === 'down') {
+      this.kvCache.clear();
+      await this.closeListener(true);
+    } else if (previous.mode === 'down') await this.listen();
   }
 
   /** Fees served but not yet settled on chain for this user, in neuron. */
@@ -218,9 +233,10 @@ export class SimulatedProvider implements ChatServing, MediaServing {
 
   /**
    * Stops taking connections, lets the requests in flight finish (at most `graceMs`), then stops.
-   * Keep-alive connections are closed once idle.
+   * Keep-alive connections are closed once idle; a request arriving on one meanwhile gets 503.
    */
   async drain(graceMs: number): Promise<void> {
+    this.draining = true;
     const listenerClosed = this.closeListener(false);
     if (this.inFlight > 0) {
       let wake = (): void => undefined;
