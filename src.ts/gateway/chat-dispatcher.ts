@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { chosenOf, type BalancingStrategy, type PickContext, type PickRequest } from '../balancer/index.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import type { RetryBudget } from '../health/index.js';
-import type { CompletionRoute, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
+import type { CompletionRoute, MultipartUpload, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer, type PreambleLimits } from './attempt-on-provider.js';
@@ -18,6 +18,8 @@ export interface DispatchInput {
   readonly route: CompletionRoute;
   /** The client's validated body; `model` is set per provider. */
   readonly body: Record<string, unknown>;
+  /** A multipart route's form as the client sent it (`body` holds its text fields); sent to every provider tried. */
+  readonly upload?: MultipartUpload | undefined;
   readonly plan: RoutePlan;
   readonly requestId: string;
   /** The provider the request's session is pinned to, when it has one. */
@@ -72,7 +74,14 @@ export interface ChatDispatcherOptions {
 }
 
 /** The path a client calls for each route (named in errors). */
-const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions', embeddings: '/v1/embeddings' };
+const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = {
+  chat: '/v1/chat/completions',
+  completions: '/v1/completions',
+  embeddings: '/v1/embeddings',
+  'image-generations': '/v1/images/generations',
+  'image-edits': '/v1/images/edits',
+  transcriptions: '/v1/audio/transcriptions',
+};
 
 /** What `input` needs that `entry` is remembered not to serve (its route, or a parameter the body sets), if anything. */
 function lacksFor(entry: ProviderEntry, input: DispatchInput, now: number): { route: string; param?: string } | undefined {
@@ -167,7 +176,11 @@ export class ChatDispatcher {
           const { entry } = choice;
           exclude.add(entry.id);
           const upstreamModel = target.upstreamModel(entry);
-          const call: UpstreamCall = { route: input.route, body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel } } as UpstreamCall;
+          const call: UpstreamCall = {
+            route: input.route,
+            body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel },
+            ...(input.upload ? { upload: input.upload } : {}),
+          } as UpstreamCall;
           const lease = registry.acquire(entry, input.requestId, target.model);
           // A request woken from the queue passes what capacity is left to the next waiter.
           if (ticket) admission?.notify();

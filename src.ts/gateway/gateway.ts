@@ -3,7 +3,7 @@ import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } fro
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { RetryBudget } from '../health/index.js';
 import { countStoreOperations, emptyStoreCounts, publish, verifyDoneChannel, type StoreOperationCounts } from '../observability/index.js';
-import { serviceTypeOfRoute, type CompletionRoute, type ResponseLimits } from '../providers/inference-provider.js';
+import { serviceTypeOfRoute, type CompletionRoute, type MultipartUpload, type ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
@@ -70,8 +70,10 @@ export interface GatewayCoreOptions {
 /** One completion request as the HTTP layer hands it over. */
 export interface CompletionRequest {
   readonly route: CompletionRoute;
-  /** The validated body, gateway-only fields removed. */
+  /** The validated body, gateway-only fields removed (a multipart route: its text fields). */
   readonly body: Record<string, unknown>;
+  /** A multipart route's form as the client sent it, relayed byte for byte. */
+  readonly upload?: MultipartUpload | undefined;
   readonly requestId: string;
   readonly sessionId?: string | undefined;
   /**
@@ -228,6 +230,7 @@ export class Gateway {
         {
           route: request.route,
           body: request.body,
+          upload: request.upload,
           requestId: request.requestId,
           sessionId: request.sessionId,
           plan,

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
+import { SERVICE_TYPES, type ServiceType } from '../../providers/inference-provider.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -111,9 +112,9 @@ export const modelSchema = z.object({
   verifiability: z.array(z.string()).describe('How its providers prove their answers (TeeML, ZKML, ...; none for plain upstreams).'),
   context_length: z.number().int().nullable(),
   service_type: z
-    .enum(['chat', 'embedding'])
-    .describe('What it is served as: `chat` (chat and text completions) or `embedding` (`POST /v1/embeddings`). Model groups are per service type.'),
-  service_types: z.array(z.enum(['chat', 'embedding'])).optional().describe('Every type it is served as, when providers offer the same id as more than one.'),
+    .enum(SERVICE_TYPES as [ServiceType, ...ServiceType[]])
+    .describe('What it is served as: `chat` (chat and text completions), `embedding` (`POST /v1/embeddings`), `text-to-image` (`POST /v1/images/generations`), `image-editing` (`POST /v1/images/edits`) or `speech-to-text` (`POST /v1/audio/transcriptions`). Model groups are per service type.'),
+  service_types: z.array(z.enum(SERVICE_TYPES as [ServiceType, ...ServiceType[]])).optional().describe('Every type it is served as, when providers offer the same id as more than one.'),
   alias_of: z.string().optional().describe('For an alias: the model it stands for.'),
 });
 
