@@ -55,6 +55,38 @@ export const chatCompletionChunkSchema = z
   })
   .passthrough();
 
+/** `POST /v1/images/generations` and `/v1/images/edits`: the provider's answer, relayed byte for byte. */
+export const imagesAnswerSchema = z
+  .object({
+    created: z.number().int().optional(),
+    data: z
+      .array(
+        z
+          .object({
+            url: z.string().optional().describe('Where the image is served (`response_format: "url"`).'),
+            b64_json: z.string().optional().describe('The PNG, base64 (`response_format: "b64_json"`).'),
+            revised_prompt: z.string().optional(),
+          })
+          .passthrough(),
+      )
+      .min(1),
+  })
+  .passthrough();
+
+/** `POST /v1/audio/transcriptions` (`json`, `verbose_json`): the provider's answer, relayed byte for byte. */
+export const transcriptionSchema = z
+  .object({
+    text: z.string(),
+    usage: z
+      .union([
+        z.object({ type: z.literal('duration'), seconds: z.number() }).passthrough(),
+        z.object({ type: z.literal('tokens'), input_tokens: z.number().optional(), output_tokens: z.number().optional() }).passthrough(),
+      ])
+      .optional()
+      .describe('What it is billed by: seconds of audio (rounded, at least 1) or tokens.'),
+  })
+  .passthrough();
+
 /** `POST /v1/embeddings`: the upstream's list, relayed byte for byte. */
 export const embeddingListSchema = z
   .object({
