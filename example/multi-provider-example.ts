@@ -3,13 +3,17 @@
  *
  * - With `ZG_PRIVATE_KEY` and `ZG_PROVIDERS` (comma-separated 0G provider addresses) set, it serves
  *   those providers on the network given by `RPC_ENDPOINT`.
- * - With neither, it starts the local 0G devnet (anvil + the real 0G contracts + 3 simulated
- *   providers) and serves that.
+ * - With neither, it starts the local 0G devnet (anvil + the real 0G contracts + 3 simulated chat
+ *   providers and one each of text-to-image, image-editing and speech-to-text) and serves that. It
+ *   writes a one-second WAV to the temporary directory for the printed transcription curl line.
  *
  * Options come from the environment (see `optionsFromEnvironment`): PORT (3000), HOST (127.0.0.1),
  * STRATEGY, LOG_LEVEL, ADMIN_TOKEN, ALLOW_UNAUTHENTICATED. stdout carries only the gateway's JSON
  * log lines; the banner and the curl lines go to stderr. Ctrl-C or SIGTERM shuts everything down.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { optionsFromEnvironment, runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 
 /**
@@ -62,9 +66,9 @@ async function main(): Promise<void> {
       if (fromEnvironment.key || fromEnvironment.providers) {
         throw new Error('Set both ZG_PRIVATE_KEY and ZG_PROVIDERS to use a real 0G network, or neither to use the local devnet.');
       }
-      process.stderr.write('No ZG_PRIVATE_KEY/ZG_PROVIDERS: starting the local 0G devnet (anvil + 0G contracts + 3 simulated providers)...\n');
+      process.stderr.write('No ZG_PRIVATE_KEY/ZG_PROVIDERS: starting the local 0G devnet (anvil + 0G contracts + 3 chat providers, one image, one image-editing and one speech-to-text provider)...\n');
       const { gatewayOptionsForDevnet, startLocalDevnet } = await loadDevnet();
-      devnet = await startLocalDevnet({ providers: 3, settleIntervalMs: 30_000 });
+      devnet = await startLocalDevnet({ providers: 3, services: ['text-to-image', 'image-editing', 'speech-to-text'], settleIntervalMs: 30_000 });
       options = { ...gatewayOptionsForDevnet(devnet), ...fromEnvironment };
     }
     gateway = await runMultiProviderInferenceServer(options);
@@ -77,18 +81,25 @@ async function main(): Promise<void> {
   // ADMIN_TOKEN when set, else the one the gateway generated at start (admin routes are never open without one).
   const adminToken = gateway.adminToken;
   const fleet = gateway.providers.list();
-  const model = fleet[0]?.model ?? 'model';
+  const model = devnet?.providers.find((provider) => provider.serviceType === 'chatbot')?.model ?? fleet[0]?.model ?? 'model';
+  const imageModel = devnet?.providers.find((provider) => provider.serviceType === 'text-to-image')?.model;
+  const speechModel = devnet?.providers.find((provider) => provider.serviceType === 'speech-to-text')?.model;
+  const wav = speechModel ? writeExampleWav() : undefined;
   const lines = [
     '',
     `zg-gateway is listening on ${gateway.url}  (strategy: ${gateway.gateway.strategy.name}, providers: ${fleet.length}${gateway.failedProviders.length ? `, failed: ${gateway.failedProviders.length}` : ''})`,
     ...(devnet
-      ? [`local devnet: RPC ${devnet.rpcUrl}, chain ${devnet.chainId}`, ...devnet.providers.map((provider) => `  ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}`)]
+      ? [`local devnet: RPC ${devnet.rpcUrl}, chain ${devnet.chainId}`, ...devnet.providers.map((provider) => `  ${provider.name}  ${provider.address}  ${provider.url}  model ${provider.model}  (${provider.serviceType})`)]
       : []),
     '',
     'Try it:',
     `  curl -s ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`,
     `    -d '{"model":"${model}","messages":[{"role":"user","content":"Hello 0G"}]}' -i`,
-    `  curl -s ${gateway.url}/v1/verify -H 'content-type: application/json' -d '{"id":"<the id from the answer>"}'`,
+    ...(imageModel
+      ? [`  curl -s ${gateway.url}/v1/images/generations -H 'content-type: application/json' \\`, `    -d '{"model":"${imageModel}","prompt":"a lighthouse at dusk","n":1,"response_format":"b64_json"}' -i`]
+      : []),
+    ...(speechModel && wav ? [`  curl -s ${gateway.url}/v1/audio/transcriptions -F model=${speechModel} -F file=@${wav} -i`] : []),
+    `  curl -s ${gateway.url}/v1/verify -H 'content-type: application/json' -d '{"id":"<the chat id, or an image/transcription X-Response-Id>"}'`,
     `  curl -s ${gateway.url}/v1/models`,
     `  curl -s ${gateway.url}/health`,
     `  export ADMIN_TOKEN=${adminToken}`,
@@ -102,6 +113,29 @@ async function main(): Promise<void> {
     '',
   ];
   process.stderr.write(lines.join('\n'));
+}
+
+/** A one-second 16 kHz mono PCM WAV (a 440 Hz tone) in the temporary directory, for the transcription curl line. */
+function writeExampleWav(): string {
+  const rate = 16_000;
+  const data = Buffer.alloc(rate * 2);
+  for (let index = 0; index < rate; index++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * index) / rate) * 8000), index * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data.length, 40);
+  const path = join(tmpdir(), 'zg-gateway-example.wav');
+  writeFileSync(path, Buffer.concat([header, data]));
+  return path;
 }
 
 main().catch((error: unknown) => {

@@ -53,8 +53,13 @@ export type {
   ServiceType,
   UpstreamCall,
   Verifiability,
+  BilledUnits,
+  MediaRequest,
+  MediaRoute,
+  MultipartUpload,
 } from './providers/inference-provider.js';
-export { serviceTypeOf, serviceTypeOfRoute } from './providers/inference-provider.js';
+export { isMediaRoute, serviceTypeOf, serviceTypeOfRoute, SERVICE_TYPES } from './providers/inference-provider.js';
+export { billableSeconds, billedImages, billedSpeech, costOfBilled, sdkImageCount } from './providers/media-billing.js';
 export { chunkHasSubstance, readUsage } from './providers/openai-wire.js';
 export { sendChatOverHttp, DEFAULT_RESPONSE_LIMITS } from './providers/http/chat-over-http.js';
 export { SseEventSplitter } from './providers/http/sse-event-splitter.js';
@@ -143,6 +148,8 @@ export {
   validateVerifyRequest,
   MAX_JSON_DEPTH,
 } from './server/validate-request.js';
+export { imageGenerationRequestSchema, validateImageGenerationRequest, validateImageEditForm, validateTranscriptionForm, MAX_IMAGES } from './server/validate-media-request.js';
+export { readMultipartForm, DEFAULT_MAX_UPLOAD_BYTES, type FormFile, type MultipartForm } from './server/read-multipart-form.js';
 export type { ServedRoute } from './server/admin-app.js';
 export { buildOpenApiDocument, type OpenApiOptions } from './server/openapi/openapi-document.js';
 export { API_ROUTES, type ApiRouteDoc } from './server/openapi/api-routes.js';

@@ -1,5 +1,5 @@
 import type { ModelOffer } from '../providers/inference-provider.js';
-import { verifiabilityOf, type ZgService } from '../providers/zg/zg-service.js';
+import { serviceTypeOfService, verifiabilityOf, type ZgService } from '../providers/zg/zg-service.js';
 
 /** Which of the chain's services to serve (`providers: { discover: {...} }`); every field optional. */
 export interface DiscoverOptions {
@@ -24,14 +24,15 @@ const lower = (values: readonly string[] | undefined): Set<string> | undefined =
 
 /**
  * Applies the discover options to one service and its model offers. A service is left out with
- * a reason (shown in `/admin/providers`) when its signer is not acknowledged, it is excluded or
+ * a reason (shown in `/admin/providers`) when its service type is not one the gateway serves
+ * (chatbot, text-to-image, image-editing, speech-to-text), its signer is not acknowledged, it is excluded or
  * not included, its verifiability is not wanted, or none of its models is wanted at the price.
  */
 export function filterService(service: ZgService, offers: readonly ModelOffer[], options: DiscoverOptions): FilterResult {
   const address = service.provider.toLowerCase();
   const include = lower(options.include);
   const exclude = lower(options.exclude);
-  if (service.serviceType !== 'chatbot') return { offers: [], excluded: `serves ${service.serviceType}, not chat` };
+  if (serviceTypeOfService(service) === undefined) return { offers: [], excluded: `serves ${service.serviceType}, which the gateway does not serve` };
   if (!service.teeSignerAcknowledged) return { offers: [], excluded: 'its TEE signer is not acknowledged by the contract owner' };
   if (exclude?.has(address)) return { offers: [], excluded: 'listed in discover.exclude' };
   if (include && !include.has(address)) return { offers: [], excluded: 'not listed in discover.include' };

@@ -113,7 +113,9 @@ const capabilitiesSchema = z.array(z.string().min(1).max(64)).max(64);
 
 /**
  * A model served by a plain upstream: an id, or `{ id, upstreamId?, inputPrice?, outputPrice?, contextLength?, type? }`
- * (prices in neuron per token; `type`: `chat`, the default, or `embedding` for a model served on `POST /v1/embeddings`).
+ * (prices in neuron per token; `type`: `chat`, the default; `embedding` for a model served on `POST /v1/embeddings`; `text-to-image`,
+ * `image-editing` or `speech-to-text` for `POST /v1/images/generations`, `/v1/images/edits`, `/v1/audio/transcriptions`;
+ * a media model's `inputPrice` is per image or per second of audio).
  */
 export const upstreamModelSchema = z.union([
   z.string().min(1).max(256),
@@ -124,7 +126,7 @@ export const upstreamModelSchema = z.union([
       inputPrice: neuron.optional(),
       outputPrice: neuron.optional(),
       contextLength: z.number().int().positive().optional(),
-      type: z.enum(['chat', 'embedding']).optional(),
+      type: z.enum(['chat', 'embedding', 'text-to-image', 'image-editing', 'speech-to-text']).optional(),
       /** Features this model serves, over the provider's `capabilities`. */
       capabilities: capabilitiesSchema.optional(),
     })
@@ -330,6 +332,8 @@ export const gatewayConfigSchema = z
         requestTimeout: positiveMs.default(60_000),
         /** Longest a client may take to send its headers, ms. Default 10000. */
         headersTimeout: positiveMs.default(10_000),
+        /** Largest multipart upload (`/v1/images/edits`, `/v1/audio/transcriptions`), counted as it streams in, bytes. Default 25 MiB (OpenAI's limit). */
+        maxUploadBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

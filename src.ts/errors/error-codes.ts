@@ -6,7 +6,7 @@ export const ERROR_CODES = {
   invalid_request: { status: 400, type: 'invalid_request_error', description: 'The request body or a parameter is invalid.' },
   invalid_json: { status: 400, type: 'invalid_request_error', description: 'The request body is not valid JSON.' },
   body_too_large: { status: 413, type: 'invalid_request_error', description: 'The request body exceeds the configured limit.' },
-  unsupported_media_type: { status: 415, type: 'invalid_request_error', description: 'The request body is not UTF-8 JSON sent as `Content-Type: application/json` (or `application/*+json`).' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error', description: 'The request body is not UTF-8 JSON sent as `Content-Type: application/json` (or `application/*+json`), or, on `/v1/images/edits` and `/v1/audio/transcriptions`, not `multipart/form-data` with a boundary.' },
   host_not_allowed: { status: 403, type: 'permission_error', description: 'The Host header does not name this gateway (its listen address, a loopback name, or `allowedHosts`): DNS rebinding is refused.' },
   origin_not_allowed: { status: 403, type: 'permission_error', description: 'The request comes from a browser page of another origin (Origin or Sec-Fetch-Site) that is not in `corsOrigins`.' },
   not_found: { status: 404, type: 'invalid_request_error', description: 'No such route.' },

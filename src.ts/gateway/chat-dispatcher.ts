@@ -4,7 +4,7 @@ import { chosenOf, type BalancingStrategy, type PickContext, type PickRequest } 
 import { GatewayError, toGatewayError } from '../errors/index.js';
 import { admissionWaitChannel, publish, type AdmissionWaitEvent } from '../observability/index.js';
 import type { RetryBudget } from '../health/index.js';
-import type { CompletionRoute, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
+import type { CompletionRoute, MultipartUpload, ResponseLimits, UpstreamCall } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import { attemptOnProvider, type DispatchTimeouts, type PlacedAnswer, type PreambleLimits } from './attempt-on-provider.js';
@@ -22,6 +22,8 @@ export interface DispatchInput {
   readonly route: CompletionRoute;
   /** The client's validated body; `model` is set per provider. */
   readonly body: Record<string, unknown>;
+  /** A multipart route's form as the client sent it (`body` holds its text fields); sent to every provider tried. */
+  readonly upload?: MultipartUpload | undefined;
   readonly plan: RoutePlan;
   readonly requestId: string;
   /** The provider the request's session is pinned to, when it has one. */
@@ -87,7 +89,14 @@ export interface ChatDispatcherOptions {
 
 
 /** The path a client calls for each route (named in errors). */
-const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = { chat: '/v1/chat/completions', completions: '/v1/completions', embeddings: '/v1/embeddings' };
+const ROUTE_PATHS: Readonly<Record<CompletionRoute, string>> = {
+  chat: '/v1/chat/completions',
+  completions: '/v1/completions',
+  embeddings: '/v1/embeddings',
+  'image-generations': '/v1/images/generations',
+  'image-edits': '/v1/images/edits',
+  transcriptions: '/v1/audio/transcriptions',
+};
 
 /** What `input` needs that `entry` is remembered not to serve (its route, or a parameter the body sets), if anything. */
 function lacksFor(entry: ProviderEntry, input: DispatchInput, now: number): { route: string; param?: string } | undefined {
@@ -170,8 +179,8 @@ export class ChatDispatcher {
     const excludes = targets.map(() => new Set<string>());
     const tried = targets.map(() => 0);
     let ticket: AdmissionTicket | undefined;
-    // Chat and completions only (an embedding has no conversation); a per-request sort preference is the client's choice, as is X-Affinity: off.
-    const affinity = input.route === 'embeddings' ? undefined : this.#options.affinity?.begin(input.body, input.affinity === false || input.strategy !== undefined);
+    // Chat and completions only (an embedding, an image or a transcription has no conversation to keep warm); a per-request sort preference is the client's choice, as is X-Affinity: off.
+    const affinity = input.route !== 'chat' && input.route !== 'completions' ? undefined : this.#options.affinity?.begin(input.body, input.affinity === false || input.strategy !== undefined);
     if (affinity && pinned === undefined && targets[0]) {
       const shared = affinity.loadShared(targets[0].model);
       if (shared) await shared;
@@ -198,7 +207,11 @@ export class ChatDispatcher {
           const { entry } = choice;
           exclude.add(entry.id);
           const upstreamModel = target.upstreamModel(entry);
-          const call: UpstreamCall = { route: input.route, body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel } } as UpstreamCall;
+          const call: UpstreamCall = {
+            route: input.route,
+            body: upstreamModel === '' ? input.body : { ...input.body, model: upstreamModel },
+            ...(input.upload ? { upload: input.upload } : {}),
+          } as UpstreamCall;
           const lease = registry.acquire(entry, input.requestId, target.model, { upstreamModel, route: input.route, number: attempts.length + 1 });
           // A request woken from the queue passes what capacity is left to the next waiter.
           if (ticket) admission?.notify();

@@ -1,7 +1,8 @@
 import type { BalancingStrategy } from '../balancer/index.js';
 import type { Logger } from 'pino';
 import { GatewayError, toGatewayError } from '../errors/index.js';
-import type { CompletionRoute, TokenUsage } from '../providers/inference-provider.js';
+import { isMediaRoute, type BilledUnits, type CompletionRoute, type MultipartUpload, type TokenUsage } from '../providers/inference-provider.js';
+import { costOfBilled } from '../providers/media-billing.js';
 import { headerSafe } from '../providers/http/provider-url.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import { endStreamWithError, inBandError, relayStream, SSE_HEADERS, type RelayedAnswer, type RelayProgress, type ResponseSink } from './answer-relay.js';
@@ -43,8 +44,10 @@ export interface CompletionReport {
   /** The retry policy's wait after each failed attempt, ms (0: none), when any attempt failed. */
   retryDelaysMs?: number[] | undefined;
   usage: TokenUsage | undefined;
-  /** usage × the serving provider's price, neuron. */
+  /** usage × the serving provider's price (media: billed units × price), neuron. */
   costNeuron: bigint | undefined;
+  /** A media answer's billed units (it has no token usage). */
+  billed?: BilledUnits | undefined;
   /**
    * What a stream that ended early (client gone, provider failed after the start) had the provider
    * produce, for the client key's charge: the provider's usage when it sent one, else an estimate (the
@@ -93,6 +96,8 @@ export interface CompletionContext {
 export interface CompletionInput {
   readonly route: CompletionRoute;
   readonly body: Record<string, unknown>;
+  /** A multipart route's form as the client sent it. */
+  readonly upload?: MultipartUpload | undefined;
   readonly requestId: string;
   readonly sessionId: string | undefined;
   readonly plan: RoutePlan;
@@ -172,6 +177,7 @@ export async function completeRequest(context: CompletionContext, input: Complet
     placement = await context.dispatcher.place({
       route: input.route,
       body: input.body,
+      upload: input.upload,
       plan: input.plan,
       requestId: input.requestId,
       pinnedProviderId: pinned,
@@ -212,15 +218,18 @@ export async function completeRequest(context: CompletionContext, input: Complet
     pool: entry.pool,
     overflowFrom: placement.target.overflowFrom,
   };
-  const record = async (relayed: RelayedAnswer): Promise<void> => {
+  const record = async (relayed: RelayedAnswer, billed?: BilledUnits): Promise<void> => {
     providerDone();
     report.usage = relayed.usage;
+    report.billed = billed;
     report.responseId = relayed.responseId;
-    report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : undefined;
+    report.costNeuron = relayed.usage && offer ? costOfUsage(offer, relayed.usage) : billed && offer ? costOfBilled(offer, billed) : undefined;
     if (report.costNeuron !== undefined) entry.spendNeuron += report.costNeuron;
     lease.release({ ok: true, ttfbMs: answer.ttfbMs, usage: relayed.usage, stream, responseModel: relayed.model });
     placement.served(relayed.usage);
     if (relayed.usage) entry.provider.recordUsage?.(relayed.usage, placement.upstreamModel);
+    // A media answer's fee, once, by the SDK's rule for its service type.
+    if (billed) entry.provider.recordBilled?.(billed, placement.upstreamModel);
     const price = relayed.usage && offer ? pricesFor(offer, relayed.usage.prompt_tokens) : undefined;
     const stored: ResponseRecord = {
       providerId: entry.id,
@@ -257,9 +266,11 @@ export async function completeRequest(context: CompletionContext, input: Complet
   try {
     if (answer.kind === 'json') {
       const relayed: RelayedAnswer = { responseId: answer.facts.responseId ?? answer.chatId, chatId: answer.chatId, usage: answer.facts.usage, model: answer.facts.model };
-      await record(relayed);
+      await record(relayed, answer.facts.billed);
       const headers = answerHeaders(placement);
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = answer.contentType ?? 'application/json';
+      // Images and transcriptions carry no id: the one `/v1/verify` takes is given here.
+      if (isMediaRoute(input.route)) headers['x-response-id'] = headerSafe(relayed.responseId);
       // Known length: the client gets one plain body (no chunked framing) and knows its size.
       headers['content-length'] = String(answer.bytes.length);
       if (report.costNeuron !== undefined) headers['x-request-cost'] = report.costNeuron.toString();

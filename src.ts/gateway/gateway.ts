@@ -14,7 +14,7 @@ import {
   type StoreOperationCounts,
   type VerifyDoneEvent,
 } from '../observability/index.js';
-import { serviceTypeOfRoute, type CompletionRoute, type ResponseLimits } from '../providers/inference-provider.js';
+import { serviceTypeOfRoute, type CompletionRoute, type MultipartUpload, type ResponseLimits } from '../providers/inference-provider.js';
 import type { ResponseRecord, SessionStore } from '../sessions/index.js';
 import type { ResponseSink } from './answer-relay.js';
 import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
@@ -89,8 +89,10 @@ export interface GatewayCoreOptions {
 /** One completion request as the HTTP layer hands it over. */
 export interface CompletionRequest {
   readonly route: CompletionRoute;
-  /** The validated body, gateway-only fields removed. */
+  /** The validated body, gateway-only fields removed (a multipart route: its text fields). */
   readonly body: Record<string, unknown>;
+  /** A multipart route's form as the client sent it, relayed byte for byte. */
+  readonly upload?: MultipartUpload | undefined;
   readonly requestId: string;
   readonly sessionId?: string | undefined;
   /**
@@ -256,6 +258,7 @@ export class Gateway {
         {
           route: request.route,
           body: request.body,
+          upload: request.upload,
           requestId: request.requestId,
           sessionId: request.sessionId,
           plan,

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/index.js';
-import { serviceTypeOf, type ServiceType } from '../providers/inference-provider.js';
+import { SERVICE_TYPES, serviceTypeOf, type ServiceType } from '../providers/inference-provider.js';
 import type { ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import { needsError, type PlanCheck } from './needs-diagnosis.js';
@@ -85,6 +85,11 @@ export interface RoutePlannerOptions {
 }
 
 const ANY_MODEL = '';
+
+/** `a chat`, `an embedding`, `a text-to-image`, … (for error messages). */
+function describeType(serviceType: ServiceType): string {
+  return `${serviceType === 'embedding' || serviceType === 'image-editing' ? 'an' : 'a'} ${serviceType}`;
+}
 
 /**
  * Whether a provider may take a request that names no model (the fleet serves no listed model):
@@ -329,15 +334,15 @@ export class RoutePlanner {
     }
     const model = requestedModel === undefined || requestedModel === '' ? this.#defaultModel() : this.resolve(requestedModel);
     if (model !== ANY_MODEL && !this.isServed(model, now, serviceType)) {
-      // Model groups are per service type: a chat model asked for embeddings (or the reverse) is not served.
-      const otherType = serviceType === 'chat' ? this.isServed(model, now, 'embedding') : this.isServed(model, now, 'chat');
-      const why = otherType ? ` as ${serviceType === 'chat' ? 'a chat' : 'an embedding'} model (it is served as ${serviceType === 'chat' ? 'an embedding' : 'a chat'} model)` : '';
+      // Model groups are per service type: a chat model asked for embeddings or images (or the reverse) is not served.
+      const otherTypes = SERVICE_TYPES.filter((other) => other !== serviceType && this.isServed(model, now, other));
+      const why = otherTypes.length > 0 ? ` as ${describeType(serviceType)} model (it is served as ${otherTypes.map(describeType).join(', ')} model)` : '';
       throw new GatewayError('model_not_found', `The model \`${requestedModel ?? model}\` does not exist or no provider serves it${why}; GET /v1/models lists the models served`, {
         param: 'model',
       });
     }
     if (model === ANY_MODEL && serviceType !== 'chat') {
-      throw new GatewayError('invalid_request', 'The request names no model; set `model` to an embedding model listed by GET /v1/models', { param: 'model' });
+      throw new GatewayError('invalid_request', `The request names no model; set \`model\` to ${describeType(serviceType)} model listed by GET /v1/models`, { param: 'model' });
     }
     const rules = this.#poolRules(requestedPool ?? this.#poolOfModel(requestedModel, model));
     const targetNeeds: TargetNeeds | undefined = needs ? { needs, requireDeclared: filter?.requireParameters === true } : undefined;

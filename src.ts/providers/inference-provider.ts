@@ -47,21 +47,45 @@ export interface EmbeddingRequest {
 
 /**
  * Which OpenAI endpoint a call is for. Added in v2 without a version bump (additive): `embeddings`
- * (`POST /v1/embeddings`, answered as one JSON body, never streamed). An adapter that does not
- * serve a route rejects with `route_not_supported`; the planner sends a route only to providers
- * whose offer of the model has the route's service type ({@link serviceTypeOfRoute}).
+ * (`POST /v1/embeddings`), `image-generations` (`POST /v1/images/generations`), `image-edits`
+ * (`POST /v1/images/edits`, multipart) and `transcriptions` (`POST /v1/audio/transcriptions`,
+ * multipart), each answered as one body, never streamed. An adapter that does not serve a route
+ * rejects with `route_not_supported`; the planner sends a route only to providers whose offer of
+ * the model has the route's service type ({@link serviceTypeOfRoute}).
  */
-export type CompletionRoute = 'chat' | 'completions' | 'embeddings';
+export type CompletionRoute = 'chat' | 'completions' | 'embeddings' | MediaRoute;
+
+/** The routes of the 0G media services (images and speech). */
+export type MediaRoute = 'image-generations' | 'image-edits' | 'transcriptions';
+
+/** True for a media route. */
+export function isMediaRoute(route: CompletionRoute): route is MediaRoute {
+  return route === 'image-generations' || route === 'image-edits' || route === 'transcriptions';
+}
 
 /**
- * What kind of service a model offer is: `chat` (chat and text completions, the default) or
- * `embedding`. Model groups are per service type: a request only goes to offers of its type.
+ * What kind of service a model offer is: `chat` (chat and text completions, the default),
+ * `embedding`, or one of the 0G media services (`text-to-image`, `image-editing`, `speech-to-text`,
+ * as the serving contract names them). Model groups are per service type: a request only goes to
+ * offers of its type.
  */
-export type ServiceType = 'chat' | 'embedding';
+export type ServiceType = 'chat' | 'embedding' | 'text-to-image' | 'image-editing' | 'speech-to-text';
+
+/** Every service type, chat first. */
+export const SERVICE_TYPES: readonly ServiceType[] = Object.freeze(['chat', 'embedding', 'text-to-image', 'image-editing', 'speech-to-text']);
+
+const ROUTE_SERVICE_TYPES: Readonly<Record<CompletionRoute, ServiceType>> = Object.freeze({
+  chat: 'chat',
+  completions: 'chat',
+  embeddings: 'embedding',
+  'image-generations': 'text-to-image',
+  'image-edits': 'image-editing',
+  transcriptions: 'speech-to-text',
+});
 
 /** The service type a route needs from the model offer it is sent to. */
 export function serviceTypeOfRoute(route: CompletionRoute): ServiceType {
-  return route === 'embeddings' ? 'embedding' : 'chat';
+  return ROUTE_SERVICE_TYPES[route];
 }
 
 /** The service type of an offer (`chat` when it declares none). */
@@ -133,10 +157,37 @@ export interface ProviderDescriptor {
   readonly capabilities?: DeclaredCapabilities;
 }
 
+/**
+ * A `multipart/form-data` request body as the client sent it, kept once as the chunks it arrived in
+ * (never concatenated): forwarded byte for byte, and again on failover.
+ */
+export interface MultipartUpload {
+  /** The client's Content-Type, boundary included. */
+  readonly contentType: string;
+  readonly chunks: readonly Buffer[];
+  /** Total bytes of `chunks`. */
+  readonly size: number;
+  /** The form's `model` field as sent (an adapter rewrites it only when the provider knows the model by another id). */
+  readonly model: string | undefined;
+}
+
+/**
+ * A media request's fields (`POST /v1/images/generations` as sent; the text fields of a multipart
+ * form for edits and transcriptions). Fields the gateway does not know are passed through.
+ */
+export interface MediaRequest {
+  model?: string;
+  stream?: undefined;
+  stream_options?: undefined;
+  [field: string]: unknown;
+}
+
 /** A request as an adapter sends it: the body is final (model chosen, gateway-only fields removed). */
 export interface UpstreamCall {
   readonly route: CompletionRoute;
-  readonly body: ChatCompletionRequest | TextCompletionRequest | EmbeddingRequest;
+  readonly body: ChatCompletionRequest | TextCompletionRequest | EmbeddingRequest | MediaRequest;
+  /** A multipart route's form, sent instead of `body` (which holds its text fields). */
+  readonly upload?: MultipartUpload;
 }
 
 /** Bounds an adapter enforces on what a provider sends back. */
@@ -159,6 +210,19 @@ export interface ChatCallOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a media answer is billed by, as the 0G SDK's extractor for its service type counts it: fee =
+ * `input` × input price + `output` × output price. Images: `input` = the request's `n`; speech:
+ * billable seconds (or input tokens, `output` = output tokens).
+ */
+export interface BilledUnits {
+  readonly unit: 'image' | 'second' | 'token';
+  readonly input: number;
+  readonly output: number;
+  /** The content the SDK's extractor reads (`processResponse`'s third argument). */
+  readonly content: string;
+}
+
 /** What the gateway reads from an answer; the bytes themselves are relayed untouched. */
 export interface AnswerFacts {
   /** The completion's `id`, when it has one. */
@@ -166,6 +230,8 @@ export interface AnswerFacts {
   /** The model the provider says answered. */
   readonly model: string | undefined;
   readonly usage: TokenUsage | undefined;
+  /** Media answers: what the answer is billed by (they have no token usage). */
+  readonly billed?: BilledUnits;
 }
 
 /** A non-streaming answer: the body exactly as the provider sent it, and what was read from it. */
@@ -176,6 +242,8 @@ export interface ProviderJsonResult {
   /** The body, byte for byte. */
   readonly bytes: Buffer;
   readonly facts: AnswerFacts;
+  /** Its Content-Type when not `application/json` (a transcription as text, srt or vtt). */
+  readonly contentType?: string;
 }
 
 /** One server-sent event, as received. */
@@ -224,6 +292,8 @@ export interface InferenceProvider {
   verify(chatId: string, model: string, signal: AbortSignal): Promise<VerifyVerdict>;
   /** Told once per served answer with its usage (0G: the SDK's fee cache). Must not throw. */
   recordUsage?(usage: TokenUsage, model: string): void;
+  /** Told once per served media answer with what it is billed by (0G: the SDK's fee cache). Must not throw. */
+  recordBilled?(billed: BilledUnits, model: string): void;
   /** A cheap liveness probe; rejects when the provider is not reachable or not serving. */
   probe(signal: AbortSignal): Promise<void>;
   /** Releases timers and connections. */

@@ -27,8 +27,10 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest request body (`1mb`, or bytes). */
   bodyLimit: string | number;
-  /** Longest a client may take to send a whole request, ms. */
+  /** Longest a client may take to send a whole request, ms (uploads included). */
   requestTimeout: number;
+  /** Largest multipart upload (`/v1/images/edits`, `/v1/audio/transcriptions`), bytes. Default 25 MiB. */
+  maxUploadBytes?: number | undefined;
   /** Longest a client may take to send its headers, ms. */
   headersTimeout: number;
   /** Bearer token required on `/admin/*` and `/nodes/*`; undefined: those routes are closed (401). */
@@ -120,10 +122,13 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
   const bodyLimit = parseByteLimit(options.bodyLimit);
   const loopbackOnly = isLoopbackHost(options.host);
   const extraHeaders = (request: IncomingMessage): Record<string, string> | undefined => corsHeaders(options.corsOrigins, request.headers.origin);
-  const routeOptions = { gateway, logger: options.logger, bodyLimit, extraHeaders, clientKeys: options.clientKeys };
+  const routeOptions = { gateway, logger: options.logger, bodyLimit, extraHeaders, clientKeys: options.clientKeys, ...(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {}) };
   const chat = completionRoute('chat', routeOptions);
   const completions = completionRoute('completions', routeOptions);
   const embeddings = completionRoute('embeddings', routeOptions);
+  const imageGenerations = completionRoute('image-generations', routeOptions);
+  const imageEdits = completionRoute('image-edits', routeOptions);
+  const transcriptions = completionRoute('transcriptions', routeOptions);
   const responses = responsesRoute(routeOptions);
   const knownRoutes = new Set<string>();
   const billing = options.billing;
@@ -152,6 +157,9 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     { method: 'POST', path: '/v1/chat/completions' },
     { method: 'POST', path: '/v1/completions' },
     { method: 'POST', path: '/v1/embeddings' },
+    { method: 'POST', path: '/v1/images/generations' },
+    { method: 'POST', path: '/v1/images/edits' },
+    { method: 'POST', path: '/v1/audio/transcriptions' },
     { method: 'POST', path: '/v1/responses' },
     ...appRoutes,
   ];
@@ -181,6 +189,9 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
       if (path === '/v1/chat/completions') return void chat(request, response);
       if (path === '/v1/completions') return void completions(request, response);
       if (path === '/v1/embeddings') return void embeddings(request, response);
+      if (path === '/v1/images/generations') return void imageGenerations(request, response);
+      if (path === '/v1/images/edits') return void imageEdits(request, response);
+      if (path === '/v1/audio/transcriptions') return void transcriptions(request, response);
       if (path === '/v1/responses') return void responses(request, response);
     }
     if (cors) for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);

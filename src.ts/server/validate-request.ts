@@ -120,7 +120,8 @@ function invalid(message: string, param: string | null): GatewayError {
   return new GatewayError('invalid_request', message, { param });
 }
 
-function validate<T>(schema: z.ZodType<T>, body: unknown, shape: string): T {
+/** Validates `body` against `schema`, throwing `invalid_request` naming the bad field (`shape` says what a body must be). */
+export function validate<T>(schema: z.ZodType<T>, body: unknown, shape: string): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(`The request body must be a JSON object ${shape}`, null);
   if (jsonDepth(body) > MAX_JSON_DEPTH) throw invalid(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`, null);
   const parsed = schema.safeParse(body);

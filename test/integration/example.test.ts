@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'lib.commonjs', 'example', 'multi-provider-example.js');
 
-test('the example starts the devnet and the gateway, serves a chat, and writes nothing but JSON lines to stdout (SDK output included)', async () => {
+test('the example starts the devnet (chat, image, image-editing and speech-to-text providers) and the gateway, serves a chat, its printed image and transcription curl lines work, and writes nothing but JSON lines to stdout (SDK output included)', async () => {
   const child = spawn(process.execPath, [EXAMPLE], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'debug', ZG_PRIVATE_KEY: '', ZG_PROVIDERS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -29,6 +30,16 @@ test('the example starts the devnet and the gateway, serves a chat, and writes n
     });
     assert.equal(response.status, 200);
     assert.match(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content ?? '', /heard: hello from the example test/);
+    // The printed image and transcription curl lines work as printed (run by a shell, as a user would).
+    const printed = stderr.replace(/\\\n\s*/g, ' ');
+    for (const route of ['/v1/images/generations', '/v1/audio/transcriptions']) {
+      const line = printed.split('\n').find((candidate) => candidate.includes(`${url}${route}`))?.trim();
+      assert.ok(line !== undefined && line.startsWith('curl '), `the example prints a curl line for ${route}`);
+      const { stdout: answer } = await promisify(execFile)('sh', ['-c', line]);
+      assert.match(answer, /^HTTP\/1\.1 200/, `${line}\n${answer}`);
+      assert.match(answer, /x-request-cost: \d+/i, 'the answer says what it cost');
+      assert.match(answer, route.includes('images') ? /"b64_json":"iVBORw0KGgo/ : /"text":"\[provider-\d+\] zg-devnet-whisper heard 1\.000 seconds of WAV\."/);
+    }
     // The printed admin curl lines work as printed: the token the gateway generated, no configuration.
     adminToken = /export ADMIN_TOKEN=(\S+)/.exec(stderr)?.[1];
     assert.ok(adminToken, 'the example prints the admin token once');

@@ -125,8 +125,9 @@ describe('OpenAPI document', () => {
         const text = await response.text();
         assert.ok(!text.includes('"code":"not_found"'), `${method} ${path} answered ${response.status}`);
         // POSTs get `{}`: refused as invalid where a body is read; the admin actions answer for the fleet as it is.
-        // The request log routes answer 404 request_log_not_configured on a server without one. PATCH without a body is invalid JSON; DELETE of a provider not in the fleet (`m`) is 404 provider_not_found, and so is GET of a Response never made (response_not_found).
-        const expected: Record<string, number> = { 'get /admin/requests': 404, 'get /admin/usage': 404, 'post /admin/catalog/refresh': 409, 'post /admin/providers/{address}/readmit': 200, 'patch /admin/providers/{id}': 400, 'delete /admin/providers/{id}': 404, 'get /v1/responses/{id}': 404 };
+        // The request log routes answer 404 request_log_not_configured on a server without one; the multipart routes refuse a JSON body as 415 (not a form).
+        // PATCH without a body is invalid JSON; DELETE of a provider not in the fleet (`m`) is 404 provider_not_found, and so is GET of a Response never made (response_not_found).
+        const expected: Record<string, number> = { 'get /admin/requests': 404, 'get /admin/usage': 404, 'post /admin/catalog/refresh': 409, 'post /admin/providers/{address}/readmit': 200, 'patch /admin/providers/{id}': 400, 'delete /admin/providers/{id}': 404, 'get /v1/responses/{id}': 404, 'post /v1/images/edits': 415, 'post /v1/audio/transcriptions': 415 };
         assert.equal(response.status, expected[`${method} ${path}`] ?? (method === 'post' ? 400 : 200), `${method} ${path}: ${text}`);
       }
     }

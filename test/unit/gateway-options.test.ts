@@ -50,6 +50,7 @@ describe('parseGatewayOptions', () => {
       maxPreambleEvents: 1000,
       requestTimeout: 60_000,
       headersTimeout: 10_000,
+      maxUploadBytes: 25 * 1024 * 1024,
     });
     assert.equal(config.upstream.connectionsPerOrigin, 4096);
     assert.equal(config.strategy, 'round-robin');

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../errors/index.js';
-import type { ChatCallOptions, ProviderChatResult, ProviderJsonResult, ResponseLimits, UpstreamCall } from '../inference-provider.js';
+import { isMediaRoute, type ChatCallOptions, type ProviderChatResult, type ProviderJsonResult, type ResponseLimits, type UpstreamCall } from '../inference-provider.js';
+import { sendMediaOverHttp } from './media-over-http.js';
 import { randomUUID } from 'node:crypto';
 import { readAnswerFacts, readEmbeddingFacts, unusableCompletion, unusableEmbeddings } from '../openai-wire.js';
 import { readSseEvents } from './read-sse-events.js';
@@ -24,7 +25,7 @@ const JSON_HEADERS: Record<string, string> = Object.freeze({ 'content-type': 'ap
 const SSE_HEADERS: Record<string, string> = Object.freeze({ 'content-type': 'application/json', accept: 'text/event-stream' }) as Record<string, string>;
 
 /** The path under the base URL of each route. */
-const ROUTE_SUFFIXES: Readonly<Record<UpstreamCall['route'], string>> = { chat: 'chat/completions', completions: 'completions', embeddings: 'embeddings' };
+const ROUTE_SUFFIXES: Readonly<Record<'chat' | 'completions' | 'embeddings', string>> = { chat: 'chat/completions', completions: 'completions', embeddings: 'embeddings' };
 
 /** The body sent upstream: streams always ask for usage in their final chunk (fees are computed from it). */
 export function upstreamBody(call: UpstreamCall): string {
@@ -43,10 +44,11 @@ export function upstreamBody(call: UpstreamCall): string {
  */
 export async function sendChatOverHttp(input: ChatOverHttpInput): Promise<ProviderChatResult> {
   const { client, providerId, call, options } = input;
+  if (isMediaRoute(call.route)) return sendMediaOverHttp(input, call.route);
   const limits = options.limits ?? DEFAULT_RESPONSE_LIMITS;
   const streaming = call.body.stream === true;
   const signal = options.signal;
-  const url = `${input.baseUrl}/${ROUTE_SUFFIXES[call.route]}`;
+  const url = `${input.baseUrl}/${ROUTE_SUFFIXES[call.route as keyof typeof ROUTE_SUFFIXES]}`;
   const base = streaming ? SSE_HEADERS : JSON_HEADERS;
   const extra = options.headers;
   const headers = Object.keys(input.headers).length === 0 && extra === undefined ? base : { ...base, ...input.headers, ...extra };

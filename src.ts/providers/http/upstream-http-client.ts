@@ -1,4 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
 
 /** A whole (bounded) response, read without a stream. */
 export interface BufferedResponse {
@@ -90,7 +91,7 @@ export class UpstreamHttpClient {
   exchange(
     method: 'GET' | 'POST',
     url: string,
-    options: { headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal; maxBytes: number },
+    options: { headers?: Record<string, string>; body?: string | Buffer | Readable; signal?: AbortSignal; maxBytes: number },
   ): Promise<BufferedResponse> {
     const { signal, maxBytes } = options;
     return new Promise<BufferedResponse>((resolve, reject) => {

@@ -3,7 +3,7 @@ import { sendChatOverHttp } from '../http/chat-over-http.js';
 import { probeOverHttp } from '../http/probe-over-http.js';
 import { errorForTransportFailure } from '../http/upstream-errors.js';
 import { discardBody, type UpstreamHttpClient, type UpstreamResponse } from '../http/upstream-http-client.js';
-import type { ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, TokenUsage, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
+import type { BilledUnits, ChatCallOptions, InferenceProvider, ModelOffer, ProviderChatResult, ProviderDescriptor, TokenUsage, UpstreamCall, VerifyVerdict } from '../inference-provider.js';
 import type { SessionHeaderCache } from './session-header-cache.js';
 import { verifyResponseSignature } from './zg-sdk.js';
 import { describeService, signingAddressOf, type ZgService } from './zg-service.js';
@@ -83,6 +83,11 @@ export class ZgProvider implements InferenceProvider {
 
   recordUsage(usage: TokenUsage): void {
     this.#init.recordFee(JSON.stringify(usage)).catch(() => undefined);
+  }
+
+  /** A media answer's fee, given to the SDK as its extractor reads it (images: the request payload, so `n` counts; speech: the answer's usage). */
+  recordBilled(billed: BilledUnits): void {
+    this.#init.recordFee(billed.content).catch(() => undefined);
   }
 
   /**

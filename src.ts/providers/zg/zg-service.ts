@@ -1,4 +1,4 @@
-import type { ModelOffer, PriceTier, ProviderDescriptor, Verifiability } from '../inference-provider.js';
+import type { ModelOffer, PriceTier, ProviderDescriptor, ServiceType, Verifiability } from '../inference-provider.js';
 import { withoutCredentials } from '../http/provider-url.js';
 import { parseMultiModelInfo, parseTieredPricing } from './zg-sdk.js';
 
@@ -80,15 +80,30 @@ export function defaultOffer(service: ZgService): ModelOffer {
   return { id: service.model, inputPrice: service.inputPrice, outputPrice: service.outputPrice, ...(tiers ? { tiers } : {}) };
 }
 
-/** The gateway's view of a service: the given models (a catalog) or its on-chain default. */
+/** The 0G service types the gateway serves (the contract's `serviceType`), and what the gateway calls each. */
+const ZG_SERVICE_TYPES: Readonly<Record<string, ServiceType>> = Object.freeze({
+  chatbot: 'chat',
+  'text-to-image': 'text-to-image',
+  'image-editing': 'image-editing',
+  'speech-to-text': 'speech-to-text',
+});
+
+/** The gateway's service type of a 0G service, or undefined for a type it does not serve. */
+export function serviceTypeOfService(service: ZgService): ServiceType | undefined {
+  return Object.hasOwn(ZG_SERVICE_TYPES, service.serviceType) ? ZG_SERVICE_TYPES[service.serviceType] : undefined;
+}
+
+/** The gateway's view of a service: the given models (a catalog) or its on-chain default, offered as the service's type. */
 export function describeService(service: ZgService, models?: readonly ModelOffer[]): ProviderDescriptor {
   const verifiability = verifiabilityOf(service);
+  const serviceType = serviceTypeOfService(service) ?? 'chat';
+  const offers = models && models.length > 0 ? models : [defaultOffer(service)];
   return {
     id: service.provider,
     kind: 'zg',
     address: service.provider,
     endpoint: `${service.url}/v1/proxy`,
-    models: models && models.length > 0 ? models : [defaultOffer(service)],
+    models: serviceType === 'chat' ? offers : offers.map((offer) => ({ ...offer, serviceType })),
     verifiable: verifiability !== 'none',
     verifiability,
   };

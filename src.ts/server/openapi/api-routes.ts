@@ -10,6 +10,7 @@ import type { ApiRouteDoc } from './route-doc.js';
 export type { ApiRouteDoc, RouteAuth, SchemaName, SuccessDoc } from './route-doc.js';
 
 const ANSWER_HEADERS = ['X-Request-Id', 'X-Provider-Address', 'X-Request-Cost', 'X-Route-Reason', 'X-Model-Fallback', 'X-Session-Repinned', 'X-Session-Previous-Provider', 'X-Pool', 'X-Priority-Capped'];
+const MEDIA_HEADERS = [...ANSWER_HEADERS, 'X-Response-Id'];
 const COMPLETION_ERRORS = [400, 401, 402, 403, 404, 413, 415, 429, 500, 502, 503, 504];
 const COMPLETION_PARAMETERS = ['X-Session-Id', 'X-Request-Id', 'X-Priority', 'X-Pool'];
 
@@ -103,6 +104,64 @@ export const API_ROUTES: readonly ApiRouteDoc[] = [
     request: 'EmbeddingRequest',
     parameters: COMPLETION_PARAMETERS,
     success: [{ status: 200, description: 'The embeddings list, as the provider sent it.', json: 'EmbeddingList', headers: ANSWER_HEADERS }],
+    errors: COMPLETION_ERRORS,
+  },
+  {
+    method: 'post',
+    path: '/v1/images/generations',
+    operationId: 'createImage',
+    tag: 'Inference',
+    summary: 'Image generation (JSON)',
+    description:
+      "Placed like a chat, only on providers offering the model as `text-to-image` (0G text-to-image services; `type: 'text-to-image'` on a plain upstream's model), with failover, breakers, admission and pools as chat. The fee is `n` (default 1) × the model's price per image, recorded once (`X-Request-Cost`); the answer is relayed byte for byte, and `X-Response-Id` is the id `/v1/verify` takes.",
+    auth: 'client',
+    request: 'ImageGenerationRequest',
+    parameters: COMPLETION_PARAMETERS,
+    success: [{ status: 200, description: 'The images, as the provider sent them.', json: 'ImagesAnswer', headers: MEDIA_HEADERS }],
+    errors: COMPLETION_ERRORS,
+  },
+  {
+    method: 'post',
+    path: '/v1/images/edits',
+    operationId: 'createImageEdit',
+    tag: 'Inference',
+    summary: 'Image edit (multipart)',
+    description:
+      'A multipart form, read as it streams in (at most `limits.maxUploadBytes`, default 25 MiB: past it 413) and relayed byte for byte to a provider offering the model as `image-editing` (again on failover). The fee is `n` × the price per image.',
+    auth: 'client',
+    form: {
+      files: { image: 'The image to edit (PNG); `image[]` is accepted too.', mask: 'Optional: where to edit (transparent areas).' },
+      fields: { prompt: 'What to do.', model: 'An image-editing model listed by GET /v1/models.', n: 'Images to make, 1-10 (default 1).', size: 'As the provider takes it.', response_format: '`url` or `b64_json`.' },
+      required: ['image', 'prompt', 'model'],
+    },
+    parameters: COMPLETION_PARAMETERS,
+    success: [{ status: 200, description: 'The images, as the provider sent them.', json: 'ImagesAnswer', headers: MEDIA_HEADERS }],
+    errors: COMPLETION_ERRORS,
+  },
+  {
+    method: 'post',
+    path: '/v1/audio/transcriptions',
+    operationId: 'createTranscription',
+    tag: 'Inference',
+    summary: 'Transcription (multipart)',
+    description:
+      'A multipart form, read as it streams in (at most `limits.maxUploadBytes`, default 25 MiB: past it 413; `model` found before or after the file) and relayed byte for byte to a provider offering the model as `speech-to-text`. The fee comes from the answer\'s `usage`: max(round(seconds), 1) × the price per second, or input/output tokens × their prices. `text`, `srt` and `vtt` answers carry no usage, so no fee is recorded for them.',
+    auth: 'client',
+    form: {
+      files: { file: 'The audio.' },
+      fields: { model: 'A speech-to-text model listed by GET /v1/models.', language: 'ISO-639-1 language of the audio.', prompt: 'Text to guide the model.', response_format: '`json` (default), `text`, `srt`, `verbose_json` or `vtt`.', temperature: 'Sampling temperature.' },
+      required: ['file', 'model'],
+    },
+    parameters: COMPLETION_PARAMETERS,
+    success: [
+      {
+        status: 200,
+        description: 'The transcription, as the provider sent it.',
+        json: 'Transcription',
+        other: { mediaType: 'text/plain', description: 'The text (`response_format` `text`, `srt` or `vtt`).' },
+        headers: MEDIA_HEADERS,
+      },
+    ],
     errors: COMPLETION_ERRORS,
   },
   {

@@ -2,10 +2,13 @@ import { responseObjectSchema, responsesRequestSchema } from './responses-api-sc
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
 import { packageRequire } from '../../internal/package-require.js';
+import { imageGenerationRequestSchema } from '../validate-media-request.js';
 import { chatCompletionRequestSchema, embeddingRequestSchema, textCompletionRequestSchema, verifyRequestSchema } from '../validate-request.js';
 import { API_ROUTES, type ApiRouteDoc, type RouteAuth, type SchemaName } from './api-routes.js';
 import {
   embeddingListSchema,
+  imagesAnswerSchema,
+  transcriptionSchema,
   adminKeysSchema,
   adminProvidersSchema,
   chatCompletionChunkSchema,
@@ -43,6 +46,9 @@ const SCHEMAS: Record<SchemaName, z.ZodType> = {
   TextCompletionRequest: textCompletionRequestSchema,
   EmbeddingRequest: embeddingRequestSchema,
   EmbeddingList: embeddingListSchema,
+  ImageGenerationRequest: imageGenerationRequestSchema,
+  ImagesAnswer: imagesAnswerSchema,
+  Transcription: transcriptionSchema,
   VerifyRequest: verifyRequestSchema,
   ResponsesRequest: responsesRequestSchema,
   ResponseObject: responseObjectSchema,
@@ -73,7 +79,8 @@ const SCHEMAS: Record<SchemaName, z.ZodType> = {
 const HEADERS: Record<string, string> = {
   'X-Request-Id': "The request's id (the client's, when it sent a sane one).",
   'X-Provider-Address': 'The provider that served the answer.',
-  'X-Request-Cost': 'What the answer cost, neuron (JSON answers with usage).',
+  'X-Request-Cost': 'What the answer cost, neuron (answers with usage; images: n × the price per image; transcriptions: billable seconds × the price per second).',
+  'X-Response-Id': 'The id `/v1/verify` takes for an image or transcription answer (they carry none in their body): the provider\'s `ZG-Res-Key`.',
   'X-Route-Reason': "Why this provider was chosen (the strategy's reason, `session` for a pin).",
   'X-Model-Fallback': 'The fallback model that served, when the requested one could not.',
   'X-Session-Repinned': '`true` when the session moved to another provider.',
@@ -91,6 +98,14 @@ const PARAMETERS: Record<string, JsonObject> = {
 };
 
 const ref = (name: SchemaName): JsonObject => ({ $ref: `#/components/schemas/${name}` });
+
+/** The schema of a multipart form: its files as binary strings, its fields as strings. */
+function formSchema(form: NonNullable<ApiRouteDoc['form']>): JsonObject {
+  const properties: JsonObject = {};
+  for (const [name, description] of Object.entries(form.files)) properties[name] = { type: 'string', format: 'binary', description };
+  for (const [name, description] of Object.entries(form.fields)) properties[name] = { type: 'string', description };
+  return { type: 'object', required: form.required, properties };
+}
 
 function security(auth: RouteAuth, options: OpenApiOptions): JsonObject[] {
   if (auth === 'client') return options.clientKeys ? [{ clientKey: [] }] : [];
@@ -132,6 +147,7 @@ function operation(route: ApiRouteDoc, options: OpenApiOptions): JsonObject {
     security: security(route.auth, options),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.request ? { requestBody: { required: true, content: { 'application/json': { schema: ref(route.request) } } } } : {}),
+    ...(route.form ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: formSchema(route.form) } } } } : {}),
     responses,
   };
 }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
+import { SERVICE_TYPES, type ServiceType } from '../../providers/inference-provider.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -51,6 +52,38 @@ export const chatCompletionChunkSchema = z
     model: z.string().optional(),
     choices: z.array(z.object({ index: z.number().int(), delta: z.record(z.string(), z.unknown()), finish_reason: z.string().nullable() }).passthrough()),
     usage: usageSchema.nullable().optional(),
+  })
+  .passthrough();
+
+/** `POST /v1/images/generations` and `/v1/images/edits`: the provider's answer, relayed byte for byte. */
+export const imagesAnswerSchema = z
+  .object({
+    created: z.number().int().optional(),
+    data: z
+      .array(
+        z
+          .object({
+            url: z.string().optional().describe('Where the image is served (`response_format: "url"`).'),
+            b64_json: z.string().optional().describe('The PNG, base64 (`response_format: "b64_json"`).'),
+            revised_prompt: z.string().optional(),
+          })
+          .passthrough(),
+      )
+      .min(1),
+  })
+  .passthrough();
+
+/** `POST /v1/audio/transcriptions` (`json`, `verbose_json`): the provider's answer, relayed byte for byte. */
+export const transcriptionSchema = z
+  .object({
+    text: z.string(),
+    usage: z
+      .union([
+        z.object({ type: z.literal('duration'), seconds: z.number() }).passthrough(),
+        z.object({ type: z.literal('tokens'), input_tokens: z.number().optional(), output_tokens: z.number().optional() }).passthrough(),
+      ])
+      .optional()
+      .describe('What it is billed by: seconds of audio (rounded, at least 1) or tokens.'),
   })
   .passthrough();
 
@@ -111,9 +144,9 @@ export const modelSchema = z.object({
   verifiability: z.array(z.string()).describe('How its providers prove their answers (TeeML, ZKML, ...; none for plain upstreams).'),
   context_length: z.number().int().nullable(),
   service_type: z
-    .enum(['chat', 'embedding'])
-    .describe('What it is served as: `chat` (chat and text completions) or `embedding` (`POST /v1/embeddings`). Model groups are per service type.'),
-  service_types: z.array(z.enum(['chat', 'embedding'])).optional().describe('Every type it is served as, when providers offer the same id as more than one.'),
+    .enum(SERVICE_TYPES as [ServiceType, ...ServiceType[]])
+    .describe('What it is served as: `chat` (chat and text completions), `embedding` (`POST /v1/embeddings`), `text-to-image` (`POST /v1/images/generations`), `image-editing` (`POST /v1/images/edits`) or `speech-to-text` (`POST /v1/audio/transcriptions`). Model groups are per service type.'),
+  service_types: z.array(z.enum(SERVICE_TYPES as [ServiceType, ...ServiceType[]])).optional().describe('Every type it is served as, when providers offer the same id as more than one.'),
   alias_of: z.string().optional().describe('For an alias: the model it stands for.'),
 });
 

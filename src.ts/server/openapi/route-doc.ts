@@ -9,6 +9,9 @@ export type SchemaName =
   | 'TextCompletionRequest'
   | 'EmbeddingRequest'
   | 'EmbeddingList'
+  | 'ImageGenerationRequest'
+  | 'ImagesAnswer'
+  | 'Transcription'
   | 'VerifyRequest'
   | 'ResponsesRequest'
   | 'ResponseObject'
@@ -59,6 +62,8 @@ export interface ApiRouteDoc {
   auth: RouteAuth;
   /** JSON request body schema. */
   request?: SchemaName;
+  /** A `multipart/form-data` request body: its parts (name → description; files are binary). */
+  form?: { files: Record<string, string>; fields: Record<string, string>; required: string[] };
   /** Request headers (names in `components.parameters`). */
   parameters?: string[];
   success: SuccessDoc[];

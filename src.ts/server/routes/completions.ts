@@ -4,7 +4,10 @@ import { GatewayError } from '../../errors/index.js';
 import type { ResponseSink } from '../../gateway/answer-relay.js';
 import type { CompletionReport } from '../../gateway/complete-request.js';
 import type { Gateway } from '../../gateway/gateway.js';
-import type { CompletionRoute } from '../../providers/inference-provider.js';
+import { isMediaRoute, type CompletionRoute, type MultipartUpload } from '../../providers/inference-provider.js';
+import { sdkImageCount } from '../../providers/media-billing.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, readMultipartForm, type MultipartForm } from '../read-multipart-form.js';
+import { validateImageEditForm, validateImageGenerationRequest, validateTranscriptionForm } from '../validate-media-request.js';
 import { estimatePromptTokens } from '../../providers/model-pricing.js';
 import { DEFAULT_PRIORITY } from '../../gateway/admission-queue.js';
 import { ASSUMED_COMPLETION_TOKENS } from '../../gateway/estimate-request-cost.js';
@@ -26,16 +29,48 @@ export interface CompletionRouteOptions {
   bodyLimit: number;
   /** Client keys, limits and budgets; undefined: no key needed. */
   clientKeys: ClientKeys | undefined;
+  /** Largest multipart upload a media route reads, bytes. Default {@link DEFAULT_MAX_UPLOAD_BYTES} (25 MiB). */
+  maxUploadBytes?: number;
   /** Headers added to every answer (CORS). */
   extraHeaders: (request: IncomingMessage) => Record<string, string> | undefined;
 }
 
+/** How a route reads its body: validated JSON, or a multipart form whose text fields are the body. */
+interface RouteBody {
+  path: string;
+  validate: (body: unknown) => Record<string, unknown>;
+  /** A multipart route: validates the form (its fields become the body; its raw bytes are forwarded). */
+  form?: (form: MultipartForm) => Record<string, unknown>;
+}
+
+const notJson = (): Record<string, unknown> => {
+  throw new GatewayError('unsupported_media_type', 'This route takes a multipart/form-data body');
+};
+
 /** Each route's body validation and path. */
-const ROUTES: Readonly<Record<CompletionRoute, { validate: (body: unknown) => Record<string, unknown>; path: string }>> = {
+const ROUTES: Readonly<Record<CompletionRoute, RouteBody>> = {
   chat: { validate: validateChatRequest, path: '/v1/chat/completions' },
   completions: { validate: validateTextCompletionRequest, path: '/v1/completions' },
   embeddings: { validate: validateEmbeddingRequest, path: '/v1/embeddings' },
+  'image-generations': { validate: validateImageGenerationRequest, path: '/v1/images/generations' },
+  'image-edits': { validate: notJson, form: validateImageEditForm, path: '/v1/images/edits' },
+  transcriptions: { validate: notJson, form: validateTranscriptionForm, path: '/v1/audio/transcriptions' },
 };
+
+/** A media answer's key charge: no tokens, its fee. */
+const NO_TOKENS = Object.freeze({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+
+/**
+ * What a request is expected to use before it is placed, for its key's reservation: media
+ * requests reserve no tokens, and cost what their billing units say (images: `n` × the price per
+ * image; a transcription: one second, its length being unknown until answered).
+ */
+function expectedUse(route: CompletionRoute, body: Record<string, unknown>): { promptTokens: number; maxTokens: number | undefined } {
+  if (route === 'image-generations' || route === 'image-edits') return { promptTokens: sdkImageCount(body.n ?? undefined), maxTokens: 0 };
+  if (route === 'transcriptions') return { promptTokens: 1, maxTokens: 0 };
+  const maxTokens = route === 'embeddings' ? 0 : typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
+  return { promptTokens: estimatePromptTokens(body), maxTokens };
+}
 
 /**
  * Another API served as chat (the Responses API): per request, it turns its body into a chat body,
@@ -64,10 +99,10 @@ function affinityWanted(header: string | string[] | undefined): boolean {
  * path), the body and the answer go through its translation.
  */
 export function completionRoute(route: CompletionRoute, options: CompletionRouteOptions, translated?: { path: string; translation: () => ChatTranslation }) {
-  const { validate: validateBody, path: routePath } = ROUTES[route];
+  const { validate: validateBody, path: routePath, form: validateForm } = ROUTES[route];
   const path = translated?.path ?? routePath;
-  // Embeddings produce no completion tokens: a key's tpm and budget reserve the input alone.
-  const producesTokens = route !== 'embeddings';
+  const media = isMediaRoute(route);
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const translation = translated?.translation();
     const facts = beginRequest(request, response, options.logger, path, options.gateway.id);
@@ -82,9 +117,25 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       if (options.gateway.shuttingDown) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterMs: 1000 });
       const key = authenticateClient(options.clientKeys, request.headers.authorization);
       if (key) facts.keyId = key.id;
-      const raw = await readJsonBody(request, options.bodyLimit);
-      const prepared = translation ? await translation.prepare(raw, key?.id) : undefined;
-      const body = validateBody(prepared ? prepared.body : raw);
+      let body: Record<string, unknown>;
+      let upload: MultipartUpload | undefined;
+      let prepared: { body: Record<string, unknown>; sessionId: string | undefined } | undefined;
+      if (validateForm) {
+        let form: MultipartForm;
+        try {
+          form = await readMultipartForm(request, maxUploadBytes);
+        } catch (error) {
+          // The rest of the upload is never read: the connection closes after the answer.
+          response.setHeader('connection', 'close');
+          throw error;
+        }
+        body = validateForm(form);
+        upload = form.upload;
+      } else {
+        const raw = await readJsonBody(request, options.bodyLimit);
+        prepared = translation ? await translation.prepare(raw, key?.id) : undefined;
+        body = validateBody(prepared ? prepared.body : raw);
+      }
       const preferences = takeRoutingPreferences(body);
       const hints = takeAdmissionHints(body, request.headers);
       facts.priority = hints.priority;
@@ -96,14 +147,13 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       }
       let mayUseModel: ((model: string) => boolean) | undefined;
       if (key && options.clientKeys) {
-        const maxTokens = !producesTokens ? 0 : typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
+        const { promptTokens, maxTokens } = expectedUse(route, body);
         const model = typeof body.model === 'string' && body.model !== '' ? body.model : options.gateway.planner.defaultModelName();
         if (key.limits.models) mayUseModel = options.gateway.planner.reachableBy(key.limits.models);
-        const promptTokens = estimatePromptTokens(body);
         // Reserved at admission, settled at commit: the tokens and the most expensive candidate's price.
         ticket = await options.clientKeys.admit(key, {
           model,
-          estimatedTokens: promptTokens + (maxTokens ?? ASSUMED_COMPLETION_TOKENS),
+          estimatedTokens: media ? 0 : promptTokens + (maxTokens ?? ASSUMED_COMPLETION_TOKENS),
           estimatedCostNeuron: options.gateway.estimateCost(model, promptTokens, maxTokens, mayUseModel, route),
         });
         const cap = capPriority(hints.priority, key.limits.maxPriority, options.gateway);
@@ -119,7 +169,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
         if (!response.writableFinished) client.abort(clientClosedReason());
       });
       const report = await options.gateway.complete(
-        { route, body, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id, affinity: affinityWanted(request.headers['x-affinity']) },
+        { route, body, upload, requestId: facts.requestId, sessionId: sessionHeader, clientSignal: client, timing: facts.timing, filter: preferences.filter, sort: preferences.sort, priority: hints.priority, pool: hints.pool, mayUseModel, keyId: key?.id, affinity: affinityWanted(request.headers['x-affinity']) },
         translation ? translation.sink(responseSink(response)) : responseSink(response),
       );
       // A translation that fails here (nothing written yet) is answered as an error after the key is charged: the provider was paid.
@@ -137,7 +187,7 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.pool = report.pool;
       facts.overflowFrom = report.overflowFrom;
       // Settles the key's reservations: the answer's usage, or what a stream that ended early produced.
-      const charged = report.usage ? { usage: report.usage, costNeuron: report.costNeuron } : report.unfinished;
+      const charged = report.usage ? { usage: report.usage, costNeuron: report.costNeuron } : report.billed ? { usage: NO_TOKENS, costNeuron: report.costNeuron } : report.unfinished;
       if (report.unfinished) {
         facts.usageEstimated = report.unfinished.estimated;
         facts.chargedNeuron = report.unfinished.costNeuron?.toString();

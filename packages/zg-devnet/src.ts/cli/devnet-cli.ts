@@ -3,14 +3,14 @@
  * `zg-devnet` (root: `npm run devnet`): a local 0G devnet in the foreground, for experiments.
  * Prints the RPC URL, contract addresses, providers and a funded user key; Ctrl-C stops it.
  * PROVIDERS (default 3) sets how many simulated chat providers; SERVICES (a comma-separated list
- * of `text-to-image`, `image-editing`, `speech-to-text`; default none) adds one provider of each
- * service type listed. The default stays chat only while the gateway serves chat alone. This is a command, not library code: it is not exported from the package.
+ * of `text-to-image`, `image-editing`, `speech-to-text`; default all three, `none` for chat only)
+ * adds one provider of each service type listed (the gateway serves every type). This is a command, not library code: it is not exported from the package.
  */
 import { startLocalDevnet } from '../devnet/start-local-devnet.js';
 import { isServiceType, SERVICE_ROUTES, type ServiceType } from '../provider/service-types.js';
 
 function servicesFromEnvironment(value: string | undefined): ServiceType[] {
-  const text = value ?? 'none';
+  const text = value ?? 'text-to-image,image-editing,speech-to-text';
   if (text.trim() === '' || text.trim() === 'none') return [];
   return text.split(',').map((name) => {
     const trimmed = name.trim();
