@@ -60,6 +60,8 @@ export type {
 } from './providers/inference-provider.js';
 export { isMediaRoute, serviceTypeOf, serviceTypeOfRoute, SERVICE_TYPES } from './providers/inference-provider.js';
 export { billableSeconds, billedImages, billedSpeech, costOfBilled, sdkImageCount } from './providers/media-billing.js';
+export { wavSeconds } from './providers/wav-duration.js';
+export { AUDIO_HEAD_BYTES, uploadedWavSeconds } from './providers/http/upload-audio.js';
 export { chunkHasSubstance, readUsage } from './providers/openai-wire.js';
 export { sendChatOverHttp, DEFAULT_RESPONSE_LIMITS } from './providers/http/chat-over-http.js';
 export { SseEventSplitter } from './providers/http/sse-event-splitter.js';

@@ -169,6 +169,8 @@ export interface MultipartUpload {
   readonly size: number;
   /** The form's `model` field as sent (an adapter rewrites it only when the provider knows the model by another id). */
   readonly model: string | undefined;
+  /** The form's file parts as read (name, size in bytes), in order; absent on a form the gateway made. */
+  readonly files?: readonly { readonly name: string; readonly size: number }[];
 }
 
 /**
@@ -221,6 +223,8 @@ export interface BilledUnits {
   readonly output: number;
   /** The content the SDK's extractor reads (`processResponse`'s third argument). */
   readonly content: string;
+  /** The gateway measured the units itself (a transcription answered without usage: the WAV's duration). */
+  readonly estimated?: boolean;
 }
 
 /** What the gateway reads from an answer; the bytes themselves are relayed untouched. */

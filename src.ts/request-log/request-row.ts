@@ -24,8 +24,9 @@ const rounded = (ms: number | undefined): number | null => (ms === undefined ? n
 
 /**
  * The INSERT parameters of one event, in {@link ROW_COLUMNS} order. The cost is what the client
- * key was charged: the answer's price, or what a stream that ended early produced (then
- * `cost_estimated` says whether its usage was estimated).
+ * key was charged: the answer's price, or what a stream that ended early produced; `cost_estimated`
+ * says whether the usage it is priced by was estimated (a stream ended early without usage, a
+ * transcription without usage billed by its WAV's duration).
  */
 export function rowValues(event: LoggedEvent): unknown[] {
   const cost = event.costNeuron ?? event.chargedNeuron;
@@ -48,7 +49,7 @@ export function rowValues(event: LoggedEvent): unknown[] {
     event.promptTokens ?? null,
     event.completionTokens ?? null,
     cost === undefined ? null : cost.toString(),
-    event.costNeuron === undefined && event.chargedNeuron !== undefined && event.usageEstimated === true,
+    cost !== undefined && event.usageEstimated === true,
     event.stream ?? null,
     event.fallbackFor ?? null,
     event.pool ?? null,

@@ -123,5 +123,5 @@ export async function readMultipartForm(request: IncomingMessage, maxBytes: numb
   await finished;
   if (failure) throw failure;
   const model = fields.model;
-  return { fields, files, upload: { contentType, chunks, size, model } };
+  return { fields, files, upload: { contentType, chunks, size, model, files } };
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
-import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle } from 'zg-gateway';
+import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle, type KeyView } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { asAdmin } from '../helpers/admin-fetch.js';
 import { devnetGatewayOptions } from '../helpers/devnet-gateway.js';
@@ -125,22 +125,21 @@ describe('POST /v1/audio/transcriptions on the devnet: multipart relayed byte fo
     assert.notEqual((await signedText(provider, id)).split(':')[0], sha256(aliased.body), 'the provider got a rewritten form, not the alias');
   });
 
-  test('response_format text: relayed as text/plain; it carries no usage, so no fee can be read from it (no X-Request-Cost)', async () => {
+  test('response_format text of a real 2.5 s WAV: relayed as text/plain; it carries no usage, so the gateway bills the WAV\'s measured duration, round(2.5) = 3 s × price, as the provider does', async () => {
     const form = makeForm([
       { name: 'model', value: 'zg-devnet-whisper' },
       { name: 'response_format', value: 'text' },
-      { name: 'file', filename: 'plain.wav', contentType: 'audio/wav', data: makeWav(1) },
+      { name: 'file', filename: 'plain.wav', contentType: 'audio/wav', data: makeWav(2.5) },
     ]);
     const { response, bytes } = await postForm(form);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
     const provider = providerAt(response.headers.get('x-provider-address'));
-    assert.equal(bytes.toString('utf8'), `[${provider.name}] zg-devnet-whisper heard 1.000 seconds of WAV.\n`);
-    assert.equal(response.headers.get('x-request-cost'), null);
-    // The provider still bills it: the expected figures below leave it out of the gateway's books and count it on the provider's.
-    textFees.set(provider.address, (textFees.get(provider.address) ?? 0n) + provider.inputPrice);
+    assert.equal(bytes.toString('utf8'), `[${provider.name}] zg-devnet-whisper heard 2.500 seconds of WAV.\n`);
+    assert.equal(response.headers.get('x-request-cost'), (3n * provider.inputPrice).toString());
+    // Counted in the gateway's books below: billing served = SDK fee cache = what the provider is owed.
+    charge(provider, 3n * provider.inputPrice);
   });
-  const textFees = new Map<string, bigint>();
 
   test('malformed forms are 400 naming the part; a missing file names `file`; JSON is 415; a form cut short is 400', async () => {
     const complete = makeForm([
@@ -225,7 +224,48 @@ describe('POST /v1/audio/transcriptions on the devnet: multipart relayed byte fo
       assert.ok(entry && expected > 0n);
       assert.equal(entry.served, expected.toString(), `${provider.name}: served fee`);
       assert.equal(entry.sdkFeeCache, expected.toString(), `${provider.name}: SDK fee cache`);
-      assert.equal(provider.unsettledFee(devnet.userAddress), expected + (textFees.get(provider.address) ?? 0n), `${provider.name}: what it is owed (a text answer included)`);
+      assert.equal(provider.unsettledFee(devnet.userAddress), expected, `${provider.name}: what it is owed (the text answer included) = what the gateway served`);
+    }
+  });
+
+  test('a keyed gateway: a text transcription of a 2.5 s WAV is charged to its key once (3 s × price), its served fee is what the provider is newly owed; a non-WAV text answer records no fee', async () => {
+    const key = 'zgk-speech-0123456789abcdef';
+    const keyed = await runMultiProviderInferenceServer(
+      devnetGatewayOptions(devnet, { autoFundingInterval: 3_600_000, healthCheckInterval: 3_600_000, apiKeys: [{ id: 'ears', key }] }),
+    );
+    try {
+      const owedBefore = new Map([earA, earB].map((provider) => [provider.address, provider.unsettledFee(devnet.userAddress)]));
+      const form = makeForm([{ name: 'model', value: 'zg-devnet-whisper' }, { name: 'response_format', value: 'text' }, { name: 'file', filename: 'k.wav', contentType: 'audio/wav', data: makeWav(2.5) }]);
+      const response = await fetch(`${keyed.url}/v1/audio/transcriptions`, { method: 'POST', headers: { 'content-type': form.contentType, authorization: `Bearer ${key}` }, body: form.body });
+      assert.equal(response.status, 200, await response.clone().text());
+      await response.arrayBuffer();
+      const provider = providerAt(response.headers.get('x-provider-address'));
+      const fee = 3n * provider.inputPrice;
+      assert.equal(response.headers.get('x-request-cost'), fee.toString());
+      // Not a WAV (an MP3 frame header): the provider bills it by size, the gateway cannot measure it and records nothing.
+      const mp3 = Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(4000, 1)]);
+      const other = makeForm([{ name: 'model', value: 'zg-devnet-whisper' }, { name: 'response_format', value: 'text' }, { name: 'file', filename: 'k.mp3', contentType: 'audio/mpeg', data: mp3 }]);
+      const unmeasured = await fetch(`${keyed.url}/v1/audio/transcriptions`, { method: 'POST', headers: { 'content-type': other.contentType, authorization: `Bearer ${key}` }, body: other.body });
+      assert.equal(unmeasured.status, 200);
+      await unmeasured.arrayBuffer();
+      assert.equal(unmeasured.headers.get('x-request-cost'), null);
+      const unmeasuredBy = providerAt(unmeasured.headers.get('x-provider-address'));
+      const keys = ((await (await fetch(`${keyed.url}/admin/keys`, asAdmin(keyed))).json()) as { keys: KeyView[] }).keys;
+      assert.equal(keys.find((entry) => entry.id === 'ears')?.spend.totalNeuron, fee.toString(), 'the key is charged the measured fee, once');
+      await keyed.gateway.trust.idle();
+      const view = adminBillingSchema.parse(await (await fetch(`${keyed.url}/admin/billing`, asAdmin(keyed))).json()) as BillingView;
+      const entry = view.providers.find((account) => account.provider.toLowerCase() === provider.address.toLowerCase());
+      assert.ok(entry);
+      assert.equal(entry.served, fee.toString(), 'billing: served');
+      assert.equal(entry.sdkFeeCache, fee.toString(), 'billing: the SDK fee cache equals the provider\'s fee');
+      const unmeasuredFee = BigInt(Math.max(Math.round(mp3.length / 16_000), 1)) * unmeasuredBy.inputPrice;
+      for (const each of [earA, earB]) {
+        const newlyOwed = each.unsettledFee(devnet.userAddress) - (owedBefore.get(each.address) ?? 0n);
+        const served = (each === provider ? fee : 0n) + (each === unmeasuredBy ? unmeasuredFee : 0n);
+        assert.equal(newlyOwed, served, `${each.name}: newly owed = served by the WAV's duration (+ the unmeasured non-WAV answer, which the gateway leaves out)`);
+      }
+    } finally {
+      await keyed.close();
     }
   });
 });

@@ -5,6 +5,7 @@ import type { BilledUnits, ChatCallOptions, MediaRoute, ProviderJsonResult, Upst
 import { billedImages, billedSpeech } from '../media-billing.js';
 import { describeErrorValue } from '../openai-wire.js';
 import { withModel } from './multipart-model.js';
+import { uploadedWavSeconds } from './upload-audio.js';
 import { errorBodyFromBytes, errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, unusableAnswer } from './upstream-errors.js';
 import { ResponseTooLarge, type BufferedResponse, type UpstreamHttpClient } from './upstream-http-client.js';
 
@@ -52,10 +53,19 @@ function unusableMedia(route: MediaRoute, json: Record<string, unknown> | undefi
   return json.data.length === 0 ? 'its data is empty' : undefined;
 }
 
-/** The answer's billing by the SDK's rule for the route's service type (images: the request's `n`; speech: the answer's usage). */
+/**
+ * The answer's billing by the SDK's rule for the route's service type (images: the request's `n`;
+ * speech: the answer's usage). A transcription answered without usage (`text`, `srt`, `vtt`) is
+ * billed, marked estimated, by the uploaded WAV's duration as `{"type":"duration","seconds":N}`:
+ * what the provider bills for it; other audio cannot be measured and is not billed.
+ */
 function billingOf(call: UpstreamCall, json: Record<string, unknown> | undefined): BilledUnits | undefined {
-  if (call.route === 'transcriptions') return billedSpeech(json?.usage);
-  return billedImages(call.body as Record<string, unknown>);
+  if (call.route !== 'transcriptions') return billedImages(call.body as Record<string, unknown>);
+  const billed = billedSpeech(json?.usage);
+  if (billed || !call.upload) return billed;
+  const seconds = uploadedWavSeconds(call.upload);
+  const measured = seconds === undefined ? undefined : billedSpeech({ type: 'duration', seconds });
+  return measured ? { ...measured, estimated: true } : undefined;
 }
 
 /**

@@ -188,6 +188,8 @@ export function completionRoute(route: CompletionRoute, options: CompletionRoute
       facts.overflowFrom = report.overflowFrom;
       // Settles the key's reservations: the answer's usage, or what a stream that ended early produced.
       const charged = report.usage ? { usage: report.usage, costNeuron: report.costNeuron } : report.billed ? { usage: NO_TOKENS, costNeuron: report.costNeuron } : report.unfinished;
+      // A transcription without usage billed by the WAV's measured duration.
+      if (report.billed?.estimated) facts.usageEstimated = true;
       if (report.unfinished) {
         facts.usageEstimated = report.unfinished.estimated;
         facts.chargedNeuron = report.unfinished.costNeuron?.toString();
