@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { BillingService } from './billing/index.js';
 import { ConfiguredFleet } from './catalog/configured-fleet.js';
-import { aliasTable, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
+import { aliasTable, configuredProviderName, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
 import { Gateway, type GatewayCompanion } from './gateway/gateway.js';
 import type { RoutePlannerOptions } from './gateway/route-planner.js';
 import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
@@ -29,9 +29,10 @@ export interface GatewayParts {
 }
 
 /** How provider `id` takes part in the fleet: its own options, its weight from them or from the `weights` map (ids case-insensitive). */
-export function providerMembership(config: Pick<GatewayConfig, 'weights'>, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
+export function providerMembership(config: Pick<GatewayConfig, 'weights'> & Partial<Pick<GatewayConfig, 'providers'>>, id: string, own: ProviderMembershipOptions = {}): ProviderMembershipOptions {
   const weight = own.weight ?? config.weights[id] ?? Object.entries(config.weights).find(([key]) => key.toLowerCase() === id.toLowerCase())?.[1];
-  return { ...own, ...(weight !== undefined ? { weight } : {}) };
+  const name = own.name ?? configuredProviderName(config.providers, id);
+  return { ...own, ...(weight !== undefined ? { weight } : {}), ...(name !== undefined ? { name } : {}) };
 }
 
 /** The route planner's options from the config: default model, aliases (hidden ones apart), fallbacks, requireVerifiable. */

@@ -8,6 +8,14 @@ import { poolsConfigSchema, queueConfigSchema } from './admission-config-schema.
 import { isAddressRule, providerUrlProblem } from '../providers/http/provider-url.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
+/** What operators call a 0G provider on `/status` and `/admin/providers`: 1–64 printable characters. */
+export const providerName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{C}\p{Zl}\p{Zp}]+$/u, 'must be printable (no control characters)');
+/** One configured 0G provider: its address, or `{ address, name }`. */
+export const zgProviderEntry = z.union([address, z.object({ address, name: providerName }).strict()]);
 const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
 const positiveMs = z.number().int().positive();
 
@@ -176,10 +184,10 @@ export const storeConfigSchema = z.discriminatedUnion('type', [
 export const gatewayConfigSchema = z
   .object({
     /**
-     * The 0G providers to serve: a list of addresses; `'auto'` (every acknowledged chat service on
+     * The 0G providers to serve: a list of addresses (or `{ address, name }`, the name shown on `/status`); `'auto'` (every acknowledged chat service on
      * chain); or `{ discover: { models?, verifiability?, maxInputPrice?, maxOutputPrice?, include?, exclude? } }`.
      */
-    providers: z.union([z.array(address), z.literal('auto'), z.object({ discover: discoverSchema }).strict()]).default([]),
+    providers: z.union([z.array(zgProviderEntry), z.literal('auto'), z.object({ discover: discoverSchema }).strict()]).default([]),
     /** Serve only providers that can prove their answers (TeeML, ZKML): plain upstreams and OpML services are left out. Default false. */
     requireVerifiable: z.boolean().default(false),
     /** Share (0..1) of served answers the gateway verifies itself in the background; a provider failing one is ejected. Default 0.02. */

@@ -1,5 +1,5 @@
 export { discoverSchema, gatewayConfigSchema, membershipShape, openAICompatibleProviderSchema, storeConfigSchema, upstreamModelSchema, type GatewayConfig, type GatewayOptions, type StoreConfig } from './gateway-config-schema.js';
-export { aliasTable, isLoopbackHost, parseGatewayConfig, parseGatewayOptions, providerSelection, type DiscoverSelection } from './parse-gateway-config.js';
+export { aliasTable, configuredProviderName, isLoopbackHost, parseGatewayConfig, parseGatewayOptions, providerAddress, providerSelection, type DiscoverSelection } from './parse-gateway-config.js';
 export { optionsFromEnvironment, readEnvironment } from './read-environment.js';
 export type { GatewayDependencies, InjectedProvider } from './gateway-dependencies.js';
 export { billingConfigSchema, type BillingConfig } from './billing-config-schema.js';

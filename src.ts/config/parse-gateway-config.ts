@@ -21,10 +21,23 @@ export interface DiscoverSelection {
   exclude?: readonly string[];
 }
 
+/** The address of a `providers` entry (a string, or `{ address, name }`). */
+export function providerAddress(entry: string | { address: string }): string {
+  return typeof entry === 'string' ? entry : entry.address;
+}
+
+/** The name a `providers` entry gives `address` (case-insensitive), if any. */
+export function configuredProviderName(providers: GatewayConfig['providers'] | undefined, address: string): string | undefined {
+  if (!Array.isArray(providers)) return undefined;
+  const lower = address.toLowerCase();
+  for (const entry of providers) if (typeof entry !== 'string' && entry.address.toLowerCase() === lower) return entry.name;
+  return undefined;
+}
+
 /** The configured 0G providers: explicit addresses, and discovery options when the catalog is read from the chain. */
 export function providerSelection(config: Pick<GatewayConfig, 'providers'>): { addresses: readonly string[]; discover: DiscoverSelection | undefined } {
   const providers = config.providers;
-  if (Array.isArray(providers)) return { addresses: providers, discover: undefined };
+  if (Array.isArray(providers)) return { addresses: providers.map(providerAddress), discover: undefined };
   if (providers === 'auto') return { addresses: [], discover: {} };
   const { maxInputPrice, maxOutputPrice, ...rest } = providers.discover;
   return {

@@ -19,6 +19,8 @@ export interface ModelOfferView {
  */
 export interface ProviderView {
   id: string;
+  /** What operators named it (a 0G provider's `providers` entry name); null: not named. */
+  name: string | null;
   address: string;
   kind: string;
   endpoint: string;
@@ -78,6 +80,7 @@ export function describeProvider(entry: ProviderEntry, now = Date.now()): Provid
   const outOfRotationReason = entry.outOfRotationReason();
   return {
     id: entry.id,
+    name: entry.name ?? null,
     address: descriptor.address,
     kind: descriptor.kind,
     endpoint: descriptor.endpoint,

@@ -20,6 +20,8 @@ export interface ProviderMembershipOptions {
   rpm?: number;
   /** Tokens (prompt + completion) per minute the provider accepts, for `usage-based`. Default: no limit. */
   tpm?: number;
+  /** What operators call it (a 0G provider's configured name, shown on `/status`). Default: none. */
+  name?: string;
 }
 
 /** Most models whose context window one provider's entry remembers. */
@@ -60,6 +62,7 @@ export class ProviderEntry implements ProviderSnapshot {
   capacity: number | undefined;
   rpm: number | undefined;
   tpm: number | undefined;
+  name: string | undefined;
   inFlight = 0;
   membership: StateNote<MembershipState>;
   funding: StateNote<FundingState>;
@@ -96,6 +99,7 @@ export class ProviderEntry implements ProviderSnapshot {
     this.capacity = options.capacity;
     this.rpm = options.rpm;
     this.tpm = options.tpm;
+    this.name = options.name;
     this.joinedAt = now;
     this.membership = { state: 'active', since: now, reason: null };
     this.funding = { state: 'ok', since: now, reason: null };

@@ -159,6 +159,7 @@ export class ProviderRegistry {
     if ('capacity' in options) entry.capacity = options.capacity;
     if ('rpm' in options) entry.rpm = options.rpm;
     if ('tpm' in options) entry.tpm = options.tpm;
+    if ('name' in options) entry.name = options.name;
     this.#changed();
   }
 

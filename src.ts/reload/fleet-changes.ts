@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { ConfiguredFleet, OpenAICompatibleSpec } from '../catalog/configured-fleet.js';
-import type { GatewayConfig } from '../config/index.js';
+import { providerAddress, type GatewayConfig } from '../config/index.js';
 import { providerMembership } from '../create-gateway.js';
 import { toGatewayError } from '../errors/index.js';
 import type { ProviderMembershipOptions } from '../gateway/provider-entry.js';
@@ -101,8 +101,8 @@ export async function applyFleetChanges(target: FleetChangeTarget, current: Gate
       report.reconfigured.push(entry.id);
     }
   }
-  const oldAddresses = Array.isArray(current.providers) ? current.providers : [];
-  const newAddresses = Array.isArray(next.providers) ? next.providers : [];
+  const oldAddresses = Array.isArray(current.providers) ? current.providers.map(providerAddress) : [];
+  const newAddresses = Array.isArray(next.providers) ? next.providers.map(providerAddress) : [];
   if (Array.isArray(current.providers) && Array.isArray(next.providers)) {
     const kept = new Set(newAddresses.map((address) => address.toLowerCase()));
     for (const address of oldAddresses) {
@@ -121,13 +121,14 @@ export async function applyFleetChanges(target: FleetChangeTarget, current: Gate
       }
     }
   }
-  // Weights given by the `weights` map (0G providers, discovered ones, upstreams without a weight of their own).
+  // Weights given by the `weights` map (0G providers, discovered ones, upstreams without a weight of their own),
+  // and 0G providers' names (`providers: [{ address, name }]`).
   for (const entry of registry.list()) {
     if (after.has(entry.id.toLowerCase()) || entry.membership.state === 'draining') continue;
-    const was = providerMembership(current, entry.id).weight;
-    const now = providerMembership(next, entry.id).weight;
-    if (was === now) continue;
-    registry.configure(entry.id, { weight: now ?? 1 });
+    const was = providerMembership(current, entry.id);
+    const now = providerMembership(next, entry.id);
+    if (was.weight === now.weight && was.name === now.name) continue;
+    registry.configure(entry.id, { weight: now.weight ?? 1, ...(was.name !== now.name ? { name: now.name } : {}) });
     report.reconfigured.push(entry.id);
   }
   return report;

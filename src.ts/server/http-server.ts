@@ -11,6 +11,7 @@ import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';
 import type { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { StatusHistory } from '../observability/status-history.js';
 import { createAdminApp, type ServedRoute } from './admin-app.js';
+import { requestLogUsage } from './status/request-log-usage.js';
 import { corsHeaders } from './cors.js';
 import { requestBoundary, type RequestBoundary } from './request-boundary.js';
 import { beginRequest } from './request-log.js';
@@ -151,6 +152,8 @@ export async function startHttpServer(gateway: Gateway, options: HttpServerOptio
     fleetControl: options.fleetControl,
     requestLog: options.requestLog,
     statusHistory,
+    // With client keys and a request log, /status shows each key's last 24 h from the log (all instances).
+    statusUsage: options.requestLog && options.clientKeys ? requestLogUsage(options.requestLog, options.clientKeys) : undefined,
   });
   options.requestLog?.registerMetrics(telemetry.registry);
   const routes: ServedRoute[] = [

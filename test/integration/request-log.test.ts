@@ -116,6 +116,13 @@ describe('the request log on the devnet (PGlite): a row per request, totals that
       assert.equal(rows.reduce((sum, entry) => sum + entry.completionTokens, 0), key.usage.completionTokens, `completion tokens of ${key.id}`);
     }
     assert.ok(keys.every((key) => BigInt(key.spend.totalNeuron) > 0n));
+    // /status takes per-key usage from the log (its last 24 h: every row here): the same figures.
+    const status = (await admin<{ keys: { source: string; keys: Array<{ id: string; spendNeuron: string; promptTokens: number; inFlight: number | null }> } }>(gateway, '/admin/status')).keys;
+    assert.equal(status.source, 'request-log');
+    assert.deepEqual(
+      status.keys.map((entry) => [entry.id, entry.spendNeuron, entry.promptTokens, entry.inFlight]).sort(),
+      keys.map((key) => [key.id, key.spend.totalNeuron, key.usage.promptTokens, null]).sort(),
+    );
     // Billing counts complete answers: the rows served `ok`.
     const billing = await admin<{ providers: Array<{ provider: string; served: string }> }>(gateway, '/admin/billing');
     assert.ok(billing.providers.some((provider) => BigInt(provider.served) > 0n), 'billing counted fees');

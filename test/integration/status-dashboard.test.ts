@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { asAdmin } from '../helpers/admin-fetch.js';
 import { launchChromium, pngLuminance, type HeadlessChromium } from '../helpers/chromium.js';
 import { startDevnetGateway, waitFor, type DevnetGateway } from '../helpers/devnet-gateway.js';
 
@@ -93,6 +94,12 @@ describe('the status page on the devnet', () => {
         assert.ok(pixels > 5, `${chart}: ${pixels} pixels in the series colour`);
       }
       assert.equal(await page.locator('#providers tr').count(), 3);
+      // The devnet's gateway options name its providers: the name first, the address under it.
+      const alpha = setup.devnet.providers[0];
+      assert.ok(alpha);
+      const who = page.locator(`#providers tr[data-provider="${alpha.address}"] td[data-field="id"]`);
+      assert.equal(await who.locator('.name').innerText(), 'alpha');
+      assert.equal(await who.locator('.address').innerText(), alpha.address);
       assert.equal(await page.locator('#providers td[data-field="health"] .reason').count(), await page.locator('#providers td[data-field="health"] .badge.bad').count(), 'a provider out of rotation says why');
       assert.match(await page.locator('#ledger').innerText(), /^[\d,.]+ 0G$/, 'the ledger in 0G');
       assert.ok((await page.locator('#funds tr').count()) >= 2, 'the ledger and sub-accounts');
@@ -133,5 +140,8 @@ describe('the status page on the devnet', () => {
     assert.equal((await fetch(`${setup.gateway.url}/status/assets/..%2Fpackage.json`)).status, 404);
     // The data stays behind the admin token.
     assert.equal((await fetch(`${setup.gateway.url}/admin/status`)).status, 401);
+    // /admin/providers gives each named 0G provider's name.
+    const admin = (await (await fetch(`${setup.gateway.url}/admin/providers`, asAdmin(setup.gateway))).json()) as { providers: Array<{ address: string; name: string | null }> };
+    assert.deepEqual(admin.providers.map((provider) => [provider.address, provider.name]), setup.devnet.providers.map((provider) => [provider.address, provider.name]));
   });
 });

@@ -3,8 +3,11 @@
  * channel events (recent failures, recovery), the cached reads, and the units people read.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { migrate, openLogDatabase, parseGatewayConfig } from 'zg-gateway';
 
 /** Internal modules, not exported by the package: loaded from the build by path. */
 const internal = (path: string): unknown => require(join(__dirname, '..', '..', '..', 'lib.commonjs', path)) as unknown;
@@ -13,7 +16,9 @@ const { StatusHistory } = internal('observability/status-history.js') as typeof 
 const { attemptFinishChannel, breakerChannel, requestDoneChannel } = internal('observability/channels.js') as typeof import('../../lib.commonjs/observability/channels.js');
 const { formatZeroG, formatDuration, formatMs } = internal('server/status/status-format.js') as typeof import('../../lib.commonjs/server/status/status-format.js');
 const { CachedRead } = internal('server/status/cached-read.js') as typeof import('../../lib.commonjs/server/status/cached-read.js');
-const { billingSummary } = internal('server/status/status-sources.js') as typeof import('../../lib.commonjs/server/status/status-sources.js');
+const { billingSummary, StatusSources } = internal('server/status/status-sources.js') as typeof import('../../lib.commonjs/server/status/status-sources.js');
+const { requestLogUsage } = internal('server/status/request-log-usage.js') as typeof import('../../lib.commonjs/server/status/request-log-usage.js');
+const { providerMembership } = internal('create-gateway.js') as typeof import('../../lib.commonjs/create-gateway.js');
 const { currentError, zeroGToNeuron } = internal('server/status/status-view.js') as typeof import('../../lib.commonjs/server/status/status-view.js');
 
 type RequestDone = import('../../lib.commonjs/observability/channels.js').RequestDoneEvent;
@@ -222,5 +227,53 @@ describe('the page\'s slower reads', () => {
     assert.deepEqual(flagged.providers.map((entry) => entry.status), ['pending', 'overcharging']);
     assert.equal(flagged.pending, '7');
     assert.equal(billingSummary({}, at, 'rpc down').status, 'unknown');
+  });
+
+  test('per-key usage from the request log: the last 24 h per key, summed over day buckets, keyless requests left out', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'status-usage-'));
+    const db = await openLogDatabase({ path: join(directory, 'pglite') });
+    try {
+      await migrate(db);
+      const now = Date.parse('2026-03-02T06:00:00Z');
+      const row = async (minutesAgo: number, key: string | null, prompt: number, completion: number, cost: string): Promise<void> => {
+        await db.query(
+          `INSERT INTO request_log (request_id, instance_id, time_ms, key_id, route, method, outcome, status, attempts, duration_ms, prompt_tokens, completion_tokens, cost_neuron)
+           VALUES ($1, 'i', $2, $3, 'chat', 'POST', 'ok', 200, 1, 12, $4, $5, $6)`,
+          [`r${minutesAgo}-${key}`, now - minutesAgo * 60_000, key, prompt, completion, cost],
+        );
+      };
+      await row(10, 'alice', 5, 7, '1000000000000000000000'); // today (UTC)
+      await row(600, 'alice', 1, 2, '3'); // yesterday: another day bucket, same 24 h
+      await row(30, 'bob', 4, 4, '8');
+      await row(20, null, 9, 9, '9'); // no key
+      await row(25 * 60, 'bob', 100, 100, '100'); // older than 24 h
+      const usage = requestLogUsage({ database: async () => db }, undefined, () => now);
+      const sources = new StatusSources({ usage, now: () => now });
+      const keys = await sources.keys();
+      assert.equal(keys?.source, 'request-log');
+      assert.deepEqual(keys?.keys, [
+        { id: 'alice', requests: 2, promptTokens: 6, completionTokens: 9, spendNeuron: '1000000000000000000003', inFlight: null, disabled: false },
+        { id: 'bob', requests: 1, promptTokens: 4, completionTokens: 4, spendNeuron: '8', inFlight: null, disabled: false },
+      ]);
+    } finally {
+      await db.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('named 0G providers', () => {
+  const address = '0x' + 'ab'.repeat(20);
+  test('`providers` takes `{ address, name }` beside addresses; the name reaches the provider\'s membership', () => {
+    const config = parseGatewayConfig({ key: '0x' + '11'.repeat(32), rpc: 'http://127.0.0.1:8545', providers: [{ address, name: 'Frankfurt GPU' }, '0x' + 'cd'.repeat(20)] });
+    assert.equal(providerMembership(config, address.toUpperCase().replace('0X', '0x')).name, 'Frankfurt GPU', 'matched case-insensitively');
+    assert.equal(providerMembership(config, '0x' + 'cd'.repeat(20)).name, undefined);
+  });
+
+  test('a name that is empty, longer than 64 characters or has a control character is a config error', () => {
+    for (const name of ['', 'x'.repeat(65), 'bad\nname', 'tab\there', 'bidi\u202eoverride']) {
+      assert.throws(() => parseGatewayConfig({ key: '0x' + '11'.repeat(32), rpc: 'http://127.0.0.1:8545', providers: [{ address, name }] }), { code: 'invalid_config', message: /providers\.0\.name/ }, JSON.stringify(name));
+    }
+    assert.deepEqual(parseGatewayConfig({ key: '0x' + '11'.repeat(32), rpc: 'http://127.0.0.1:8545', providers: [{ address, name: 'é'.repeat(64) }] }).providers, [{ address, name: 'é'.repeat(64) }], '64 printable characters are fine');
   });
 });

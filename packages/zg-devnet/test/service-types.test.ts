@@ -397,8 +397,9 @@ describe('providers of every service type', () => {
 
   it('gatewayOptionsForDevnet lists every provider, or those of the service types asked for', () => {
     assert.equal(gatewayOptionsForDevnet(devnet).providers.length, 4);
-    assert.deepEqual(gatewayOptionsForDevnet(devnet, { serviceTypes: ['chatbot'] }).providers, [byType('chatbot').address]);
-    assert.deepEqual(gatewayOptionsForDevnet(devnet, { serviceTypes: ['speech-to-text', 'text-to-image'] }).providers, [byType('text-to-image').address, byType('speech-to-text').address]);
+    const entry = (provider: DevnetProvider): { address: string; name: string } => ({ address: provider.address, name: provider.name });
+    assert.deepEqual(gatewayOptionsForDevnet(devnet, { serviceTypes: ['chatbot'] }).providers, [entry(byType('chatbot'))]);
+    assert.deepEqual(gatewayOptionsForDevnet(devnet, { serviceTypes: ['speech-to-text', 'text-to-image'] }).providers, [entry(byType('text-to-image')), entry(byType('speech-to-text'))]);
   });
 });
 

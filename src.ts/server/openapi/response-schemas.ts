@@ -231,6 +231,7 @@ const stateNoteSchema = z.object({ state: z.string(), since: z.string(), reason:
 /** One provider as `describeProviders()` shows it (`/admin/providers`). */
 export const providerViewSchema = z.object({
   id: z.string(),
+  name: z.string().nullable().describe('The name given in the `providers` option (`{ address, name }`); null when not named.'),
   address: z.string(),
   kind: z.string(),
   endpoint: z.string(),

@@ -196,7 +196,7 @@ const MAIN = String.raw`
         cell(row, 'inFlight', 'In flight', key.inFlight === null ? '-' : key.inFlight);
         return row;
       });
-      $('keys-note').textContent = (view.keys.source === 'request-log' ? 'From the request log' : 'From the client keys\' counters') + ', read ' + time(view.keys.checkedAt) + '.';
+      $('keys-note').textContent = (view.keys.source === 'request-log' ? 'From the request log (last 24 h)' : 'From the client keys\' counters') + ', read ' + time(view.keys.checkedAt) + '.';
     }
     renderScopes(view.series);
     drawCharts(view.series);

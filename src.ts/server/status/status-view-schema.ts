@@ -11,7 +11,7 @@ const neuron = (what: string) => z.string().describe(`${what}, neuron (decimal s
 /** One provider on the status page. */
 export const statusProviderSchema = z.object({
   id: z.string(),
-  name: z.string().nullable().describe('What people call it (a configured or node name); null for a 0G provider known only by its address.'),
+  name: z.string().nullable().describe('What people call it (a configured or node name); null for a 0G provider known only by its address (not named in `providers`).'),
   address: z.string().describe('The 0G address, or the base URL of an OpenAI-compatible provider.'),
   kind: z.string(),
   models: z.array(z.string()),

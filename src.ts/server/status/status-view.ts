@@ -42,8 +42,8 @@ export function statusProvider(view: ProviderView, spent: bigint, totalServed: n
   const retryAt = view.breaker.state === 'open' && view.breaker.retryAt ? Date.parse(view.breaker.retryAt) : Number.NaN;
   return {
     id: view.id,
-    // A 0G provider's id is its address; any other's id is the name it was given (configured, node API).
-    name: zg ? null : view.id,
+    // A 0G provider's id is its address (its name, if any, is configured); any other's id is the name it was given (configured, node API).
+    name: zg ? view.name : view.id,
     address: zg ? view.address : view.endpoint,
     kind: view.kind,
     models: view.models.map((offer) => offer.id),

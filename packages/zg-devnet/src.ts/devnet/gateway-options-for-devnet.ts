@@ -6,8 +6,11 @@ import type { LocalDevnet } from './devnet-types.js';
  * A plain object: structurally compatible with the gateway's options, without depending on it.
  */
 export interface DevnetGatewayOptions {
-  /** Addresses of the devnet's providers (in `devnet.providers` order; only those of the service types asked for). */
-  providers: string[];
+  /**
+   * The devnet's providers as `{ address, name }` (in `devnet.providers` order; only those of the
+   * service types asked for): the gateway shows the name (`provider-1`...) on its status page.
+   */
+  providers: Array<{ address: string; name: string }>;
   /** The devnet's funded user key (a throw-away key of this devnet only). */
   key: string;
   /** The devnet's RPC URL (the counting relay when `countRpcCalls` is on). */
@@ -23,7 +26,7 @@ export interface DevnetGatewayOptions {
 }
 
 /**
- * The gateway options that point at a local devnet: all its providers (as they are now), its
+ * The gateway options that point at a local devnet: all its providers (as they are now, named), its
  * funded user key, RPC, chain id, contract addresses, a fixed gas price and fast receipt polling.
  * Spread your own options (port, strategy...) over it. `serviceTypes` keeps only providers of
  * these service types (default: every provider, whatever it sells).
@@ -31,7 +34,7 @@ export interface DevnetGatewayOptions {
 export function gatewayOptionsForDevnet(devnet: LocalDevnet, options: { serviceTypes?: readonly ServiceType[] } = {}): DevnetGatewayOptions {
   const { serviceTypes } = options;
   return {
-    providers: devnet.providers.filter((provider) => serviceTypes === undefined || serviceTypes.includes(provider.serviceType)).map((provider) => provider.address),
+    providers: devnet.providers.filter((provider) => serviceTypes === undefined || serviceTypes.includes(provider.serviceType)).map((provider) => ({ address: provider.address, name: provider.name })),
     key: devnet.userPrivateKey,
     rpc: devnet.rpcUrl,
     chainId: devnet.chainId,
