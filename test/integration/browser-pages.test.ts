@@ -138,7 +138,8 @@ describe('pages in headless Chromium', () => {
     const servedBefore = await cellText(page, 'alpha', 'served');
     for (let index = 0; index < 4; index++) assert.equal(await chat(gateway, `more ${index}`), 200);
     // Polled from here: a string predicate would be eval'd in the page, which its CSP forbids.
-    assert.ok(await waitFor(async () => (await cellText(page, 'alpha', 'served')) !== servedBefore, 10_000), 'the served figure changed');
+    const changed = await waitFor(async () => (await cellText(page, 'alpha', 'served')) !== servedBefore, 20_000);
+    assert.ok(changed, `the served figure changed (page message: ${await page.locator('#message').innerText().catch(() => '?')})`);
     assert.ok(Number(await cellText(page, 'alpha', 'served')) > Number(servedBefore), 'the page refreshed with the new traffic');
     assert.ok(Number(await page.locator('#chart-rate').getAttribute('data-points')) > 0, 'the requests chart has data');
     assert.ok(Number(await page.locator('#chart-latency').getAttribute('data-points')) > 0, 'the latency chart has data');

@@ -64,7 +64,9 @@ describe('simulated providers keep a KV prefix cache', () => {
     const warm = await ask(slow, turn2, true);
     const expectedCached = Math.floor((1041 + 1 + cold.content.split(' ').length) / 16) * 16;
     assert.equal(warm.usage.prompt_tokens_details?.cached_tokens, expectedCached, 'the whole previous prompt and answer, in whole blocks');
-    assert.ok(warm.ttftMs < cold.ttftMs / 4, `warm ${warm.ttftMs.toFixed(0)} ms vs cold ${cold.ttftMs.toFixed(0)} ms`);
+    // Without the cache the warm turn would wait ≥ 1,070 ms of prefill (a timer, a lower bound); with it, only
+    // the ~40 uncached tokens. Half the cold time leaves room for a loaded machine (the figures are the benchmark's).
+    assert.ok(warm.ttftMs < cold.ttftMs / 2, `warm ${warm.ttftMs.toFixed(0)} ms vs cold ${cold.ttftMs.toFixed(0)} ms`);
     assert.deepEqual({ ...slow.kvCache, heldTokens: 0 }, { promptTokens: 1041 + warm.usage.prompt_tokens, cachedTokens: expectedCached, heldTokens: 0, evictedBlocks: 0 });
   });
 
