@@ -42,7 +42,9 @@ export class FleetLoad {
   #others: ReadonlyMap<string, number> = new Map();
   #readAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #pending = false;
+  /** When the exchange not yet answered began (undefined: none pending). */
+  #pendingSince: number | undefined;
+  #generation = 0;
   #closed = false;
   #exchanges = 0;
   #failures = 0;
@@ -65,25 +67,34 @@ export class FleetLoad {
     return this.#fresh() ? (this.#others.get(provider) ?? 0) : 0;
   }
 
-  /** One exchange (what the timer runs; skipped while one is pending, or the store is down). Never throws. */
+  /**
+   * One exchange (what the timer runs). Skipped while the store is down, or while the previous one
+   * is pending and younger than the counts' lifetime (one that hangs longer is given up: its late
+   * answer is ignored). Never throws.
+   */
   async exchange(): Promise<void> {
     const { store, active } = this.#options;
-    if (this.#pending || this.#closed || !store.available || (active && !active())) return;
-    this.#pending = true;
+    const ttlMs = this.periodMs * FLEET_LOAD_TTL_PERIODS;
+    const started = this.#now();
+    if (this.#closed || !store.available || (active && !active())) return;
+    if (this.#pendingSince !== undefined && started - this.#pendingSince <= ttlMs) return;
+    const generation = ++this.#generation;
+    this.#pendingSince = started;
+    let others: ReadonlyMap<string, number> | undefined;
     try {
-      const others = await store.exchangeInFlight(this.#options.gatewayId, this.#options.localInFlight(), this.periodMs * FLEET_LOAD_TTL_PERIODS);
-      this.#exchanges += 1;
-      if (others === undefined) {
-        this.#failures += 1;
-        return;
-      }
-      this.#others = others;
-      this.#readAt = this.#now();
+      others = await store.exchangeInFlight(this.#options.gatewayId, this.#options.localInFlight(), ttlMs);
     } catch {
-      this.#failures += 1;
-    } finally {
-      this.#pending = false;
+      others = undefined;
     }
+    if (generation !== this.#generation) return;
+    this.#pendingSince = undefined;
+    this.#exchanges += 1;
+    if (others === undefined) {
+      this.#failures += 1;
+      return;
+    }
+    this.#others = others;
+    this.#readAt = this.#now();
   }
 
   stats(): FleetLoadStats {

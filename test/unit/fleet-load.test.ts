@@ -8,12 +8,14 @@ class FakeFleetStore implements FleetLoadStore {
   readonly published = new Map<string, { counts: ReadonlyMap<string, number>; until: number }>();
   available = true;
   failing = false;
+  hang = false;
   exchanges = 0;
 
   constructor(readonly clock: FakeClock) {}
 
   async exchangeInFlight(gatewayId: string, counts: ReadonlyMap<string, number>, ttlMs: number): Promise<ReadonlyMap<string, number> | undefined> {
     this.exchanges += 1;
+    if (this.hang) return new Promise(() => undefined);
     if (this.failing) return undefined;
     this.published.set(gatewayId, { counts: new Map(counts), until: this.clock.now() + ttlMs });
     const sum = new Map<string, number>();
@@ -114,6 +116,17 @@ describe('fleet-wide in-flight counts for the affinity load bound', () => {
     assert.equal(two.stats().fleet?.failures, 1);
     assert.equal(two.othersInFlight('a'), 0);
     assert.equal(decide(two, localB), 'matched a');
+    // A store that never answers: the exchange is not awaited by anyone, and is retried after 3 periods.
+    store.failing = false;
+    store.hang = true;
+    void two.fleetLoad?.exchange();
+    const asked = store.exchanges;
+    await two.fleetLoad?.exchange();
+    assert.equal(store.exchanges, asked, 'one pending exchange at a time');
+    clock.advance(800);
+    void two.fleetLoad?.exchange();
+    assert.equal(store.exchanges, asked + 1, 'a hung exchange is given up after 3 periods');
+    assert.equal(decide(two, localB), 'matched a', 'local counts only');
     await two.close();
   });
 
