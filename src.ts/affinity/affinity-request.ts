@@ -16,6 +16,8 @@ export interface AffinityHost {
   count(decision: AffinityDecision): void;
   addWork(micros: number, newRequest: boolean): void;
   countSharedRead(timedOut: boolean): void;
+  /** In-flight requests other gateway instances have on `provider` (0 when unknown). */
+  othersInFlight(provider: string): number;
   noteUsage(provider: string, usage: { prompt_tokens?: unknown; prompt_tokens_details?: unknown } | undefined): number | undefined;
 }
 
@@ -137,17 +139,23 @@ export class AffinityRequest {
         this.#count('fallback-no-match');
         return { kind: 'fallback', reason: matched === 0 ? `no warm provider for ${keys.length} blocks` : `matched ${matched}/${keys.length} blocks < ${settings.minMatch}` };
       }
+      // The load bound counts the fleet's in-flight requests: this instance's and the others' last published.
       let warm: AffinityCandidate | undefined;
+      let warmLoad = 0;
       let least = Number.POSITIVE_INFINITY;
       for (const candidate of candidates) {
-        least = Math.min(least, candidate.inFlight);
-        if (providers.includes(candidate.id) && (warm === undefined || candidate.inFlight < warm.inFlight)) warm = candidate;
+        const load = candidate.inFlight + this.#host.othersInFlight(candidate.id);
+        least = Math.min(least, load);
+        if (providers.includes(candidate.id) && (warm === undefined || load < warmLoad)) {
+          warm = candidate;
+          warmLoad = load;
+        }
       }
       if (!warm) {
         this.#count('fallback-no-match');
         return { kind: 'fallback', reason: `no warm provider for ${keys.length} blocks` };
       }
-      const imbalance = imbalanceOf(warm.inFlight, least, { absolute: settings.balanceAbs, relative: settings.balanceRel });
+      const imbalance = imbalanceOf(warmLoad, least, { absolute: settings.balanceAbs, relative: settings.balanceRel });
       if (imbalance !== undefined) {
         this.#count('fallback-imbalance');
         return { kind: 'fallback', reason: imbalance, avoid: warm.id };

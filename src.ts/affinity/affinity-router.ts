@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { breakerChannel, providerRemovedChannel, providerStateChannel, type BreakerEvent, type ProviderMembershipEvent, type ProviderStateEvent } from '../observability/channels.js';
 import { CHARS_PER_TOKEN, type AffinitySettings } from './affinity-settings.js';
 import { AffinityRequest, type AffinityDecision, type AffinityHost } from './affinity-request.js';
+import { FleetLoad, type FleetLoadStats } from './fleet-load.js';
 import { PrefixIndex } from './prefix-index.js';
 import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
 
@@ -16,6 +17,13 @@ export interface AffinityRouterOptions {
   readonly gatewayId: string;
   /** The index shared with other instances (Redis), when there is one. */
   readonly shared?: SharedPrefixStore | undefined;
+  /**
+   * This instance's in-flight requests per provider: with a shared store that exchanges them
+   * ({@link FleetLoad}), the load bound adds the other instances' counts to these.
+   */
+  readonly localInFlight?: (() => ReadonlyMap<string, number>) | undefined;
+  /** Period of that exchange, ms. Default 250. */
+  readonly fleetLoadPeriodMs?: number | undefined;
   readonly now?: () => number;
 }
 
@@ -38,6 +46,8 @@ export interface AffinityStats {
   readonly work: { readonly requests: number; readonly micros: number };
   /** The shared index: reads made, reads that gave up after `sharedReadTimeoutMs`, and its traffic. */
   readonly shared: { readonly reads: number; readonly timeouts: number; readonly roundTrips: number; readonly bytesOut: number; readonly bytesIn: number; readonly failures: number } | undefined;
+  /** The in-flight counts exchanged with the other instances (with the Redis store). */
+  readonly fleet: FleetLoadStats | undefined;
 }
 
 /** Most providers whose reported tokens are kept (past it, a provider that left makes room). */
@@ -55,6 +65,8 @@ export class AffinityRouter implements AffinityHost {
   readonly index: PrefixIndex;
   readonly shared: SharedPrefixStore | undefined;
   readonly now: () => number;
+  /** The other instances' in-flight counts, when the shared store exchanges them. */
+  readonly fleetLoad: FleetLoad | undefined;
   readonly #gatewayId: string;
   readonly #decisions: Record<AffinityDecision, number> = { matched: 0, 'fallback-imbalance': 0, 'fallback-no-match': 0, 'opted-out': 0, pinned: 0 };
   readonly #tokens = new Map<string, CacheTokens>();
@@ -68,6 +80,11 @@ export class AffinityRouter implements AffinityHost {
     this.shared = options.shared;
     this.now = options.now ?? Date.now;
     this.#gatewayId = options.gatewayId;
+    const fleetStore = options.shared?.fleetLoad;
+    this.fleetLoad =
+      fleetStore && options.localInFlight
+        ? new FleetLoad({ store: fleetStore, gatewayId: options.gatewayId, localInFlight: options.localInFlight, periodMs: options.fleetLoadPeriodMs, active: () => this.enabled, now: this.now })
+        : undefined;
     this.index = new PrefixIndex({
       maxBytes: Math.floor(options.settings.maxIndexMiB * 1024 * 1024),
       ttlMs: options.settings.ttlSeconds * 1000,
@@ -101,6 +118,16 @@ export class AffinityRouter implements AffinityHost {
   begin(body: Readonly<Record<string, unknown>>, optedOut: boolean): AffinityRequest | undefined {
     if (!this.enabled) return undefined;
     return new AffinityRequest(this, body, optedOut);
+  }
+
+  /** Starts exchanging in-flight counts with the other instances (with a shared store that does). */
+  start(): void {
+    this.fleetLoad?.start();
+  }
+
+  /** In-flight requests the other instances have on `provider` (0 without a shared store, or while it is stale). */
+  othersInFlight(provider: string): number {
+    return this.fleetLoad?.othersInFlight(provider) ?? 0;
   }
 
   /** Counts a request's decision (once per request). */
@@ -151,12 +178,14 @@ export class AffinityRouter implements AffinityHost {
       index: this.index.stats(),
       work: { ...this.#work },
       shared: traffic ? { ...this.#sharedReads, ...traffic } : undefined,
+      fleet: this.fleetLoad?.stats(),
     };
   }
 
-  /** Stops listening to the gateway's events and lets go of the shared index. Idempotent. */
+  /** Stops listening to the gateway's events and the in-flight exchange, and lets go of the shared index. Idempotent. */
   async close(): Promise<void> {
     for (const [name, listener] of this.#listeners.splice(0)) unsubscribe(name, listener);
+    this.fleetLoad?.close();
     await this.shared?.close();
   }
 

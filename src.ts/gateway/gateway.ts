@@ -178,7 +178,13 @@ export class Gateway {
       ...(options.random ? { random: options.random } : {}),
     });
     this.admission = new AdmissionQueue(options.queue ?? DEFAULT_QUEUE_SETTINGS, options.queueClock);
-    this.affinity = new AffinityRouter({ settings: options.affinity?.settings ?? DEFAULT_AFFINITY_SETTINGS, shared: options.affinity?.shared, gatewayId: options.registry.gatewayId, now: this.#now });
+    this.affinity = new AffinityRouter({
+      settings: options.affinity?.settings ?? DEFAULT_AFFINITY_SETTINGS,
+      shared: options.affinity?.shared,
+      gatewayId: options.registry.gatewayId,
+      localInFlight: () => new Map(options.registry.list().map((entry) => [entry.id, entry.inFlight])),
+      now: this.#now,
+    });
     this.dispatcher = new ChatDispatcher({
       affinity: this.affinity,
       admission: this.admission,
@@ -225,6 +231,7 @@ export class Gateway {
   /** Brings up the fleet (initialising providers as configured), then the companions. */
   async start(): Promise<void> {
     await this.fleet.start();
+    this.affinity.start();
     for (const companion of this.#options.companions ?? []) companion.start();
   }
 

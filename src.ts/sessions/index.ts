@@ -8,4 +8,6 @@ export { FailSoftSessionStore, type FailSoftSessionStoreOptions } from './fail-s
 export { FailSoftCounterStore, type FailSoftCounterStoreOptions } from './fail-soft/fail-soft-counter-store.js';
 export { RedisKeyDirectory, type RedisKeyDirectoryOptions, type StoredApiKey, type StoredApiKeys } from './redis/redis-key-directory.js';
 export { RedisPrefixStore, type RedisPrefixStoreOptions } from './redis/redis-prefix-store.js';
+export { RedisFleetLoad } from './redis/redis-fleet-load.js';
 export type { SharedPrefixStore } from './shared-prefix-store.js';
+export type { FleetLoadStore } from './fleet-load-store.js';

@@ -1,3 +1,5 @@
+import type { FleetLoadStore } from './fleet-load-store.js';
+
 /**
  * A compact form of the prefix index shared by gateway instances (block key → the provider that
  * last served it, with a TTL), e.g. in Redis. Implementations never throw: a store that cannot be
@@ -12,5 +14,7 @@ export interface SharedPrefixStore {
   write(keys: readonly string[], provider: string, ttlMs: number): void;
   /** Bytes sent and received so far (keys, values, protocol overhead estimated), and round trips. */
   readonly traffic: { readonly roundTrips: number; readonly bytesOut: number; readonly bytesIn: number; readonly failures: number };
+  /** Where instances share their per-provider in-flight counts, when the store can (see `FleetLoad`). */
+  readonly fleetLoad?: FleetLoadStore | undefined;
   close(): Promise<void>;
 }

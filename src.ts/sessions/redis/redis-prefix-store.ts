@@ -1,5 +1,6 @@
 import type { SharedPrefixStore } from '../shared-prefix-store.js';
 import { RedisConnection } from './redis-connection.js';
+import { RedisFleetLoad } from './redis-fleet-load.js';
 import { checkPrefix, DEFAULT_PREFIX, KEY_FORMAT_VERSION } from './redis-keys.js';
 
 /** Options for {@link RedisPrefixStore}. */
@@ -25,11 +26,15 @@ export class RedisPrefixStore implements SharedPrefixStore {
   readonly #connection: RedisConnection;
   readonly #base: string;
   readonly traffic = { roundTrips: 0, bytesOut: 0, bytesIn: 0, failures: 0 };
+  /** The per-provider in-flight exchange between instances (same connection, counted in `traffic`). */
+  readonly fleetLoad: RedisFleetLoad;
   #closed = false;
 
   constructor(options: RedisPrefixStoreOptions) {
-    this.#base = `${checkPrefix(options.prefix ?? DEFAULT_PREFIX)}:${KEY_FORMAT_VERSION}:affinity:`;
+    const base = `${checkPrefix(options.prefix ?? DEFAULT_PREFIX)}:${KEY_FORMAT_VERSION}:`;
+    this.#base = `${base}affinity:`;
     this.#connection = options.connection.retain();
+    this.fleetLoad = new RedisFleetLoad(this.#connection, base, () => this.available, this.traffic);
   }
 
   get available(): boolean {
