@@ -1,4 +1,4 @@
-import { subscribe, unsubscribe, type Channel } from 'node:diagnostics_channel';
+import { GatewaySubscriptions } from './gateway-subscriptions.js';
 import { attemptFinishChannel, breakerChannel, providerRemovedChannel, requestDoneChannel, type AttemptFinishEvent, type BreakerEvent, type ProviderMembershipEvent, type RequestDoneEvent } from './channels.js';
 import { RequestSeries, type RequestSeriesOptions } from './request-series.js';
 
@@ -43,25 +43,24 @@ export class StatusHistory {
   readonly series: RequestSeries;
   /** When it started listening (the server's start), epoch ms. */
   readonly startedAt: number;
-  readonly #gatewayId: string;
   readonly #now: () => number;
   readonly #maxFailures: number;
   readonly #failures: RecentFailure[] = [];
   readonly #recoveredAt = new Map<string, number>();
-  readonly #subscriptions: Array<[string | symbol, (message: unknown) => void]> = [];
+  readonly #subscriptions: GatewaySubscriptions;
 
   constructor(options: StatusHistoryOptions) {
+    this.#subscriptions = new GatewaySubscriptions(options.gatewayId);
     this.series = new RequestSeries(options);
-    this.#gatewayId = options.gatewayId;
     this.#now = options.now ?? Date.now;
     this.#maxFailures = options.maxFailures ?? 50;
     this.startedAt = this.#now();
-    this.#on<RequestDoneEvent>(requestDoneChannel, (event) => this.requestDone(event));
-    this.#on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.attemptFinished(event));
-    this.#on<BreakerEvent>(breakerChannel, (event) => {
+    this.#subscriptions.on<RequestDoneEvent>(requestDoneChannel, (event) => this.requestDone(event));
+    this.#subscriptions.on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.attemptFinished(event));
+    this.#subscriptions.on<BreakerEvent>(breakerChannel, (event) => {
       if (event.to === 'closed') this.#recoveredAt.set(event.providerId, this.#now());
     });
-    this.#on<ProviderMembershipEvent>(providerRemovedChannel, (event) => {
+    this.#subscriptions.on<ProviderMembershipEvent>(providerRemovedChannel, (event) => {
       this.series.forget(event.providerId);
       this.#recoveredAt.delete(event.providerId);
     });
@@ -110,8 +109,7 @@ export class StatusHistory {
 
   /** Stops listening. Idempotent. */
   close(): void {
-    for (const [name, handler] of this.#subscriptions) unsubscribe(name, handler);
-    this.#subscriptions.length = 0;
+    this.#subscriptions.close();
   }
 
   #fail(failure: RecentFailure): void {
@@ -119,12 +117,4 @@ export class StatusHistory {
     if (this.#failures.length > this.#maxFailures) this.#failures.length = this.#maxFailures;
   }
 
-  #on<T extends { gatewayId: string }>(channel: Channel, handle: (event: T) => void): void {
-    const handler = (message: unknown): void => {
-      const event = message as T;
-      if (event.gatewayId === this.#gatewayId) handle(event);
-    };
-    subscribe(channel.name, handler);
-    this.#subscriptions.push([channel.name, handler]);
-  }
 }

@@ -1,4 +1,4 @@
-import { subscribe, unsubscribe, type Channel } from 'node:diagnostics_channel';
+import { GatewaySubscriptions } from '../observability/gateway-subscriptions.js';
 import { Registry } from 'prom-client';
 import { ERROR_CODES } from '../errors/index.js';
 import { describeProviders } from '../gateway/describe-providers.js';
@@ -58,10 +58,11 @@ export class GatewayTelemetry {
   readonly #processMetrics: boolean;
   readonly #models: ModelLabel;
   readonly #spend = new Map<string, bigint>();
-  readonly #subscriptions: Array<[string | symbol, (message: unknown) => void]> = [];
+  readonly #subscriptions: GatewaySubscriptions;
   #closed = false;
 
   constructor(options: GatewayTelemetryOptions) {
+    this.#subscriptions = new GatewaySubscriptions(options.gateway.id, (error) => options.gateway.logger.error({ event: 'internal_error', err: error }, 'recording a metric failed'));
     this.#gateway = options.gateway;
     this.#knownRoutes = options.knownRoutes;
     this.#processMetrics = options.processMetrics ?? true;
@@ -81,16 +82,16 @@ export class GatewayTelemetry {
       providers: () => [...gateway.registry.entries.keys()],
       label: (id) => this.#provider(id),
     });
-    this.#on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
-    this.#on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinished(event));
-    this.#on<BreakerEvent>(breakerChannel, (event) => this.#metrics.breakerTransitions.inc({ provider: this.#provider(event.providerId), to: event.to }));
-    this.#on<ProviderStateEvent>(providerStateChannel, (event) =>
+    this.#subscriptions.on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
+    this.#subscriptions.on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinished(event));
+    this.#subscriptions.on<BreakerEvent>(breakerChannel, (event) => this.#metrics.breakerTransitions.inc({ provider: this.#provider(event.providerId), to: event.to }));
+    this.#subscriptions.on<ProviderStateEvent>(providerStateChannel, (event) =>
       this.#metrics.stateChanges.inc({ provider: this.#provider(event.providerId), aspect: event.aspect, state: event.state }),
     );
-    this.#on(providerAddedChannel, () => this.#metrics.fleetChanges.inc({ change: 'added' }));
-    this.#on<RetryDelayEvent>(retryDelayChannel, (event) => this.#metrics.retryDelay.observe({ class: FAILURE_CLASSES.includes(event.failureClass as FailureClass) ? event.failureClass : 'other' }, event.delayMs / 1000));
-    this.#on(providerRemovedChannel, () => this.#metrics.fleetChanges.inc({ change: 'removed' }));
-    this.#on<VerifyDoneEvent>(verifyDoneChannel, (event) => {
+    this.#subscriptions.on(providerAddedChannel, () => this.#metrics.fleetChanges.inc({ change: 'added' }));
+    this.#subscriptions.on<RetryDelayEvent>(retryDelayChannel, (event) => this.#metrics.retryDelay.observe({ class: FAILURE_CLASSES.includes(event.failureClass as FailureClass) ? event.failureClass : 'other' }, event.delayMs / 1000));
+    this.#subscriptions.on(providerRemovedChannel, () => this.#metrics.fleetChanges.inc({ change: 'removed' }));
+    this.#subscriptions.on<VerifyDoneEvent>(verifyDoneChannel, (event) => {
       const result = event.result === 'valid' || event.result === 'invalid' || event.result === 'unverifiable' ? event.result : codeLabel(event.result);
       this.#metrics.verifications.inc({ provider: this.#provider(event.providerId), result });
     });
@@ -117,24 +118,9 @@ export class GatewayTelemetry {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.close();
-    for (const [name, handler] of this.#subscriptions) unsubscribe(name, handler);
-    this.#subscriptions.length = 0;
+    this.#subscriptions.close();
   }
 
-  #on<T extends { gatewayId: string }>(channel: Channel, handle: (event: T) => void): void {
-    const gatewayId = this.#gateway.id;
-    const handler = (message: unknown): void => {
-      const event = message as T;
-      if (event.gatewayId !== gatewayId) return;
-      try {
-        handle(event);
-      } catch (error) {
-        this.#gateway.logger.error({ event: 'internal_error', err: error }, 'recording a metric failed');
-      }
-    };
-    subscribe(channel.name, handler);
-    this.#subscriptions.push([channel.name, handler]);
-  }
 
   /** A provider label: the fleet's id for it (bounded), `none` when no provider was involved. */
   #provider(id: string | undefined): string {

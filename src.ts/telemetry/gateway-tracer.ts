@@ -9,7 +9,7 @@
  * the fee being recorded (`billing`) and `/v1/verify` checks. Attributes follow the OpenTelemetry
  * GenAI semantic conventions (`gen_ai.*`); the gateway's own are `zg.*`.
  */
-import { unsubscribe, subscribe, type Channel } from 'node:diagnostics_channel';
+import { GatewaySubscriptions } from '../observability/gateway-subscriptions.js';
 import {
   defaultTextMapGetter,
   defaultTextMapSetter,
@@ -102,13 +102,14 @@ export class GatewayTracer {
   readonly #tracer: Tracer;
   readonly #propagator = new W3CTraceContextPropagator();
   readonly #open = new Map<string, RequestTrace>();
-  readonly #subscriptions: Array<[string | symbol, (message: unknown) => void]> = [];
+  readonly #subscriptions: GatewaySubscriptions;
   #untraced = 0;
   #exportFailures = 0;
   #lastExportLog = 0;
   #closed: Promise<void> | undefined;
 
   constructor(options: GatewayTracerOptions) {
+    this.#subscriptions = new GatewaySubscriptions(options.gatewayId, (error) => options.logger.error({ event: 'internal_error', err: error }, 'recording a span failed'));
     this.#options = options;
     const { config } = options;
     const otlp = new OTLPTraceExporter({ url: `${config.endpoint.replace(/\/+$/, '')}/v1/traces`, headers: { ...config.headers } });
@@ -131,13 +132,13 @@ export class GatewayTracer {
       spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.batchDelayMs, maxQueueSize: 4096, maxExportBatchSize: 512 })],
     });
     this.#tracer = this.#provider.getTracer('zg-gateway', options.version);
-    this.#on<RequestStartEvent>(requestStartChannel, (event) => this.#requestStart(event));
-    this.#on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
-    this.#on<AttemptStartEvent>(attemptStartChannel, (event) => this.#attemptStart(event));
-    this.#on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinish(event));
-    this.#on<AdmissionWaitEvent>(admissionWaitChannel, (event) => this.#admissionWait(event));
-    this.#on<AnswerServedEvent>(answerServedChannel, (event) => this.#answerServed(event));
-    this.#on<VerifyDoneEvent>(verifyDoneChannel, (event) => this.#verifyDone(event));
+    this.#subscriptions.on<RequestStartEvent>(requestStartChannel, (event) => this.#requestStart(event));
+    this.#subscriptions.on<RequestDoneEvent>(requestDoneChannel, (event) => this.#requestDone(event));
+    this.#subscriptions.on<AttemptStartEvent>(attemptStartChannel, (event) => this.#attemptStart(event));
+    this.#subscriptions.on<AttemptFinishEvent>(attemptFinishChannel, (event) => this.#attemptFinish(event));
+    this.#subscriptions.on<AdmissionWaitEvent>(admissionWaitChannel, (event) => this.#admissionWait(event));
+    this.#subscriptions.on<AnswerServedEvent>(answerServedChannel, (event) => this.#answerServed(event));
+    this.#subscriptions.on<VerifyDoneEvent>(verifyDoneChannel, (event) => this.#verifyDone(event));
   }
 
   /** Requests not traced because {@link MAX_OPEN_TRACES} were open. */
@@ -158,28 +159,13 @@ export class GatewayTracer {
   /** Stops listening and sends what is left (bounded by the exporter's timeout). Idempotent. */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
-    for (const [name, handler] of this.#subscriptions) unsubscribe(name, handler);
-    this.#subscriptions.length = 0;
+    this.#subscriptions.close();
     for (const open of this.#open.values()) open.span.end();
     this.#open.clear();
     this.#closed = this.#provider.shutdown().catch((error: unknown) => this.#exportFailed(error));
     return this.#closed;
   }
 
-  #on<T extends { gatewayId: string }>(channel: Channel, handle: (event: T) => void): void {
-    const gatewayId = this.#options.gatewayId;
-    const handler = (message: unknown): void => {
-      const event = message as T;
-      if (event.gatewayId !== gatewayId) return;
-      try {
-        handle(event);
-      } catch (error) {
-        this.#options.logger.error({ event: 'internal_error', err: error }, 'recording a span failed');
-      }
-    };
-    subscribe(channel.name, handler);
-    this.#subscriptions.push([channel.name, handler]);
-  }
 
   #exportFailed(error: unknown): void {
     this.#exportFailures += 1;
