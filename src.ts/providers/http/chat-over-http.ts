@@ -1,11 +1,11 @@
-import { GatewayError } from '../../errors/index.js';
 import { isMediaRoute, type ChatCallOptions, type ProviderChatResult, type ProviderJsonResult, type ResponseLimits, type UpstreamCall } from '../inference-provider.js';
 import { sendMediaOverHttp } from './media-over-http.js';
 import { randomUUID } from 'node:crypto';
 import { readAnswerFacts, readEmbeddingFacts, unusableCompletion, unusableEmbeddings } from '../openai-wire.js';
 import { readSseEvents } from './read-sse-events.js';
-import { errorBodyFromBytes, errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, readErrorBody, unusableAnswer } from './upstream-errors.js';
-import { discardBody, ResponseTooLarge, type BufferedResponse, type UpstreamHttpClient, type UpstreamResponse } from './upstream-http-client.js';
+import { exchangeAnswer } from './exchange-answer.js';
+import { errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, readErrorBody, unusableAnswer } from './upstream-errors.js';
+import { discardBody, type UpstreamHttpClient, type UpstreamResponse } from './upstream-http-client.js';
 
 /** Bounds used when a call gives none: 32 MiB per JSON answer, 1 MiB per SSE event. */
 export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = Object.freeze({ maxResponseBytes: 32 * 1024 * 1024, maxSseEventBytes: 1024 * 1024 });
@@ -84,21 +84,7 @@ async function exchangeJson(
   maxBytes: number,
   embeddings = false,
 ): Promise<ProviderJsonResult> {
-  let response: BufferedResponse;
-  try {
-    response = await client.exchange('POST', url, { headers, body, signal, maxBytes });
-  } catch (error) {
-    if (error instanceof ResponseTooLarge) {
-      throw new GatewayError('upstream_response_too_large', `Provider ${providerId} sent an answer larger than ${maxBytes} bytes`, {
-        retryable: true,
-        details: { provider: providerId, limitBytes: maxBytes },
-      });
-    }
-    throw errorForTransportFailure(error, signal, providerId);
-  }
-  if (response.status < 200 || response.status >= 300) {
-    throw errorForUpstreamStatus(response.status, errorBodyFromBytes(response.bytes, response.status), providerId, parseRetryAfter(headerValue(response.headers, 'retry-after')));
-  }
+  const response = await exchangeAnswer(client, url, { headers, body, signal }, providerId, maxBytes);
   const bytes = response.bytes;
   let parsed: Record<string, unknown>;
   try {

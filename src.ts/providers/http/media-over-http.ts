@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GatewayError } from '../../errors/index.js';
 import type { BilledUnits, ChatCallOptions, MediaRoute, ProviderJsonResult, UpstreamCall } from '../inference-provider.js';
 import { billedImages, billedSpeech } from '../media-billing.js';
 import { describeErrorValue } from '../openai-wire.js';
 import { withModel } from './multipart-model.js';
 import { uploadedWavSeconds } from './upload-audio.js';
-import { errorBodyFromBytes, errorForTransportFailure, errorForUpstreamStatus, headerValue, parseRetryAfter, unusableAnswer } from './upstream-errors.js';
-import { ResponseTooLarge, type BufferedResponse, type UpstreamHttpClient } from './upstream-http-client.js';
+import { exchangeAnswer } from './exchange-answer.js';
+import { headerValue, unusableAnswer } from './upstream-errors.js';
+import type { UpstreamHttpClient } from './upstream-http-client.js';
 
 /** Everything needed to send one media call over HTTP (as for chat: see `sendChatOverHttp`). */
 export interface MediaOverHttpInput {
@@ -91,21 +91,7 @@ export async function sendMediaOverHttp(input: MediaOverHttpInput, route: MediaR
     headers = { ...input.headers, 'content-type': 'application/json', accept: 'application/json' };
     body = JSON.stringify(call.body);
   }
-  let response: BufferedResponse;
-  try {
-    response = await client.exchange('POST', url, { headers, body, signal, maxBytes });
-  } catch (error) {
-    if (error instanceof ResponseTooLarge) {
-      throw new GatewayError('upstream_response_too_large', `Provider ${providerId} sent an answer larger than ${maxBytes} bytes`, {
-        retryable: true,
-        details: { provider: providerId, limitBytes: maxBytes },
-      });
-    }
-    throw errorForTransportFailure(error, signal, providerId);
-  }
-  if (response.status < 200 || response.status >= 300) {
-    throw errorForUpstreamStatus(response.status, errorBodyFromBytes(response.bytes, response.status), providerId, parseRetryAfter(headerValue(response.headers, 'retry-after')));
-  }
+  const response = await exchangeAnswer(client, url, { headers, body, signal }, providerId, maxBytes);
   const contentType = headerValue(response.headers, 'content-type') ?? 'application/json';
   const isJson = /\bjson\b/i.test(contentType);
   const json = isJson ? parseObject(response.bytes) : undefined;
