@@ -5,6 +5,7 @@
  * that served it (`X-Provider-Address`) and the usage's prompt and cached tokens. A failed turn
  * ends its conversation (counted). `progress` answers while a run is going.
  */
+import { sseData } from './sse-data.js';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { Conversation } from './affinity-workload.js';
@@ -67,29 +68,18 @@ async function oneTurn(pool: Pool, args: ConversationRunArgs, conversationId: nu
   let content = '';
   let usage: Usage | undefined;
   let done = false;
-  let pending = '';
-  response.body.setEncoding('utf8');
-  for await (const chunk of response.body) {
-    pending += chunk as string;
-    let boundary = pending.indexOf('\n\n');
-    while (boundary !== -1) {
-      const event = pending.slice(0, boundary);
-      pending = pending.slice(boundary + 2);
-      boundary = pending.indexOf('\n\n');
-      if (!event.startsWith('data:')) continue;
-      const data = event.slice(5).trim();
-      if (data === '[DONE]') {
-        done = true;
-        continue;
-      }
-      const parsed = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }>; usage?: Usage };
-      const piece = parsed.choices?.[0]?.delta?.content;
-      if (typeof piece === 'string' && piece.length > 0) {
-        if (Number.isNaN(ttftMs)) ttftMs = performance.now() - startMs;
-        content += piece;
-      }
-      if (parsed.usage) usage = parsed.usage;
+  for await (const data of sseData(response.body)) {
+    if (data === '[DONE]') {
+      done = true;
+      continue;
     }
+    const parsed = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }>; usage?: Usage };
+    const piece = parsed.choices?.[0]?.delta?.content;
+    if (typeof piece === 'string' && piece.length > 0) {
+      if (Number.isNaN(ttftMs)) ttftMs = performance.now() - startMs;
+      content += piece;
+    }
+    if (parsed.usage) usage = parsed.usage;
   }
   if (!done) throw new Error('stream ended without [DONE]');
   if (!usage) throw new Error('stream without usage');

@@ -5,6 +5,7 @@
  * `choices[0].delta.content` is not empty), whether it completed (`[DONE]` seen), and how long
  * it took. The client parses only until the first content event; later events are counted.
  */
+import { sseData } from './sse-data.js';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
@@ -68,21 +69,10 @@ async function runOneStream(pool: Pool, args: StreamsArgs): Promise<StreamOutcom
   let ttft = Number.NaN;
   let done = false;
   let events = 0;
-  let pending = '';
-  response.body.setEncoding('utf8');
-  for await (const chunk of response.body) {
-    pending += chunk as string;
-    let boundary = pending.indexOf('\n\n');
-    while (boundary !== -1) {
-      const event = pending.slice(0, boundary);
-      pending = pending.slice(boundary + 2);
-      boundary = pending.indexOf('\n\n');
-      if (!event.startsWith('data:')) continue;
-      const data = event.slice(5).trim();
-      events += 1;
-      if (data === '[DONE]') done = true;
-      else if (Number.isNaN(ttft) && hasContent(data)) ttft = performance.now() - start;
-    }
+  for await (const data of sseData(response.body)) {
+    events += 1;
+    if (data === '[DONE]') done = true;
+    else if (Number.isNaN(ttft) && hasContent(data)) ttft = performance.now() - start;
   }
   return { ttft, total: performance.now() - start, done, events };
 }
