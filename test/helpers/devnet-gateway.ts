@@ -1,7 +1,8 @@
+import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { runMultiProviderInferenceServer, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
-import { gatewayOptionsForDevnet, startLocalDevnet, type LocalDevnet, type LocalDevnetOptions } from 'zg-devnet';
+import { gatewayOptionsForDevnet, startLocalDevnet, type DevnetProvider, type LocalDevnet, type LocalDevnetOptions } from 'zg-devnet';
 
 /** Collects a logger's JSON lines in memory, so tests can read what was logged. */
 export class LogCapture {
@@ -67,4 +68,11 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return condition();
+}
+
+/** The devnet provider at `address` (any letter case, as `X-Provider-Address` gives it); fails the test when there is none. */
+export function devnetProviderAt(devnet: LocalDevnet, address: string | null): DevnetProvider {
+  const found = devnet.providers.find((provider) => provider.address.toLowerCase() === (address ?? '').toLowerCase());
+  assert.ok(found, `a devnet provider at ${address}`);
+  return found;
 }

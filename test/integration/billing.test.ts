@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle, type GatewayOptions } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
-import { devnetGatewayOptions, LogCapture, waitFor } from '../helpers/devnet-gateway.js';
+import { devnetGatewayOptions, LogCapture, waitFor, devnetProviderAt } from '../helpers/devnet-gateway.js';
 import { asAdmin } from '../helpers/admin-fetch.js';
 
 /** One answer as the client saw it. */
@@ -43,11 +43,7 @@ describe('billing on the devnet: every fee counted once, settlements reconciled,
     });
   const feeOf = (provider: DevnetProvider, usage: { prompt_tokens: number; completion_tokens: number }): bigint =>
     BigInt(usage.prompt_tokens) * provider.inputPrice + BigInt(usage.completion_tokens) * provider.outputPrice;
-  const providerAt = (address: string): DevnetProvider => {
-    const found = devnet.providers.find((provider) => provider.address.toLowerCase() === address.toLowerCase());
-    assert.ok(found, address);
-    return found;
-  };
+  const providerAt = (address: string): DevnetProvider => devnetProviderAt(devnet, address);
   const servedBy = (provider: DevnetProvider): bigint => answers.filter((answer) => answer.provider === provider.address.toLowerCase()).reduce((sum, answer) => sum + answer.fee, 0n);
 
   /** One chat through the openai client, JSON or streamed (with usage, to know its fee). */

@@ -5,7 +5,7 @@ import OpenAI, { toFile } from 'openai';
 import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { asAdmin } from '../helpers/admin-fetch.js';
-import { devnetGatewayOptions } from '../helpers/devnet-gateway.js';
+import { devnetGatewayOptions, devnetProviderAt } from '../helpers/devnet-gateway.js';
 import { makeForm, makePng } from '../helpers/media-files.js';
 
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
@@ -22,11 +22,7 @@ describe('POST /v1/images/edits on the devnet: a real PNG edited by image-editin
   let openai: OpenAI;
   const fees = new Map<string, bigint>();
   const charge = (provider: DevnetProvider, fee: bigint): void => void fees.set(provider.address, (fees.get(provider.address) ?? 0n) + fee);
-  const providerAt = (address: string | null): DevnetProvider => {
-    const found = devnet.providers.find((provider) => provider.address.toLowerCase() === (address ?? '').toLowerCase());
-    assert.ok(found, `a devnet provider at ${address}`);
-    return found;
-  };
+  const providerAt = (address: string | null): DevnetProvider => devnetProviderAt(devnet, address);
 
   before(async () => {
     devnet = await startLocalDevnet({

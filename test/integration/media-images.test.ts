@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { asAdmin } from '../helpers/admin-fetch.js';
-import { devnetGatewayOptions } from '../helpers/devnet-gateway.js';
+import { devnetGatewayOptions, devnetProviderAt } from '../helpers/devnet-gateway.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -20,11 +20,7 @@ describe('POST /v1/images/generations on the devnet: placed on text-to-image pro
   /** What the one chat (to the chat provider offering `zg-devnet-image`) cost: it shares the model label in metrics. */
   let chatCost = 0n;
 
-  const providerAt = (address: string | null): DevnetProvider => {
-    const found = devnet.providers.find((provider) => provider.address.toLowerCase() === (address ?? '').toLowerCase());
-    assert.ok(found, `a devnet provider at ${address}`);
-    return found;
-  };
+  const providerAt = (address: string | null): DevnetProvider => devnetProviderAt(devnet, address);
   const verify = async (id: string): Promise<{ status: number; body: { isValid?: boolean; chatId?: string; provider?: string } }> => {
     const response = await fetch(`${gateway.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }) });
     return { status: response.status, body: (await response.json()) as { isValid?: boolean } };

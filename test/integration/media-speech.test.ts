@@ -6,7 +6,7 @@ import OpenAI, { toFile } from 'openai';
 import { adminBillingSchema, runMultiProviderInferenceServer, type BillingView, type GatewayHandle, type KeyView } from 'zg-gateway';
 import { startLocalDevnet, type DevnetProvider, type LocalDevnet } from 'zg-devnet';
 import { asAdmin } from '../helpers/admin-fetch.js';
-import { devnetGatewayOptions } from '../helpers/devnet-gateway.js';
+import { devnetGatewayOptions, devnetProviderAt } from '../helpers/devnet-gateway.js';
 import { makeForm, makeWav } from '../helpers/media-files.js';
 
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
@@ -23,11 +23,7 @@ describe('POST /v1/audio/transcriptions on the devnet: multipart relayed byte fo
   const fees = new Map<string, bigint>();
   const charge = (provider: DevnetProvider, fee: bigint): void => void fees.set(provider.address, (fees.get(provider.address) ?? 0n) + fee);
 
-  const providerAt = (address: string | null): DevnetProvider => {
-    const found = devnet.providers.find((provider) => provider.address.toLowerCase() === (address ?? '').toLowerCase());
-    assert.ok(found, `a devnet provider at ${address}`);
-    return found;
-  };
+  const providerAt = (address: string | null): DevnetProvider => devnetProviderAt(devnet, address);
   const verify = async (id: string): Promise<{ isValid?: boolean; chatId?: string }> => {
     const response = await fetch(`${gateway.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }) });
     assert.equal(response.status, 200);
