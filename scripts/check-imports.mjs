@@ -1,6 +1,8 @@
 // The import-graph check run by `npm test`: no cycle between files, and no cycle between
 // folders (a folder may not import a folder that imports it back, directly or through others).
 // Type-only imports count: they still tie the folders' designs together.
+// For the gateway's own source, the folders also have a declared order (LAYERS below): a folder may
+// import only folders of a lower layer, so a wrong-way import fails even before it closes a cycle.
 // Usage: node scripts/check-imports.mjs [root=src.ts] [more roots...]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -8,6 +10,26 @@ import { fileURLToPath } from 'node:url';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['src.ts', 'packages/zg-devnet/src.ts'];
+
+/**
+ * The gateway's folders from the bottom up. A folder imports only folders of lower layers; files
+ * at the root of src.ts (the composition: createGateway, the stores, the handle, the server entry)
+ * sit above every folder and are held only by the no-cycle rule. A new folder must be placed here.
+ */
+const LAYERS = [
+  ['errors', 'internal', 'logging'], // foundations: typed errors, small utilities, the logger
+  ['providers', 'admission'], // the provider protocol (OpenAI-compatible, 0G), the admission queue
+  ['health', 'stores'], // breakers and load polling; session/response/counter stores and Redis
+  ['keys', 'observability'], // client keys; diagnostics channels and provider statistics
+  ['strategies', 'affinity'], // balancing strategies; prefix affinity
+  ['config', 'fleet'], // configuration schema; the fleet: registry, entries, catalog, membership
+  ['routing', 'request-log'], // model groups and route planning; the request log database
+  ['dispatch'], // attempts, retries, relays, completion of a request
+  ['gateway'], // the core that ties routing, dispatch and stores together
+  ['billing', 'reload', 'telemetry'], // 0G billing; live reload; Prometheus metrics and traces
+  ['server', 'cli'], // HTTP surface; command line
+];
+const LAYER_ROOT = 'src.ts';
 
 function sourceFiles(folder) {
   const files = [];
@@ -84,6 +106,29 @@ for (const root of roots) {
     for (const target of edges) {
       const to = folderOf(target);
       if (to !== from) folderGraph.get(from).add(to);
+    }
+  }
+  if (root === LAYER_ROOT) {
+    const layerOf = new Map(LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer])));
+    for (const [from, targets] of folderGraph) {
+      if (from.startsWith('./')) continue;
+      if (!layerOf.has(from)) {
+        failed = true;
+        console.error(`${root}: folder ${from} has no layer: place it in LAYERS in scripts/check-imports.mjs`);
+        continue;
+      }
+      for (const to of targets) {
+        if (to.startsWith('./')) {
+          if (!['reload', 'cli'].includes(from)) {
+            failed = true;
+            console.error(`${root}: ${from} imports the composition file ${to.slice(2)}: only reload and cli may`);
+          }
+          continue;
+        }
+        if (layerOf.has(to) && layerOf.get(to) < layerOf.get(from)) continue;
+        failed = true;
+        console.error(`${root}: wrong-way import: ${from} (layer ${layerOf.get(from)}) imports ${to} (layer ${layerOf.get(to) ?? 'none'})`);
+      }
     }
   }
   const fileCycles = cycles(fileGraph);

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { createStrategy, type BalancingStrategy, type StrategyName } from './balancer/index.js';
+import { createStrategy, type BalancingStrategy, type StrategyName } from './strategies/index.js';
 import type { GatewayConfig } from './config/index.js';
 import type { GatewayCompanion } from './gateway/gateway.js';
-import type { ProviderRegistry } from './gateway/provider-registry.js';
+import type { ProviderRegistry } from './fleet/provider-registry.js';
 import { BackendLoadPoller } from './health/index.js';
 import type { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
 

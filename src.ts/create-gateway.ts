@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { BillingService } from './billing/index.js';
-import { ConfiguredFleet } from './catalog/configured-fleet.js';
+import { ConfiguredFleet } from './fleet/configured-fleet.js';
 import { aliasTable, configuredProviderName, providerSelection, type GatewayConfig, type GatewayDependencies, type InjectedProvider } from './config/index.js';
 import { Gateway, type GatewayCompanion } from './gateway/gateway.js';
-import type { RoutePlannerOptions } from './gateway/route-planner.js';
-import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
-import { ProviderRegistry } from './gateway/provider-registry.js';
+import type { RoutePlannerOptions } from './routing/route-planner.js';
+import type { ProviderMembershipOptions } from './fleet/provider-entry.js';
+import { ProviderRegistry } from './fleet/provider-registry.js';
 import { UpstreamHttpClient } from './providers/http/upstream-http-client.js';
 import { ProviderUrlPolicy } from './providers/http/provider-url.js';
 import type { InferenceProvider } from './providers/inference-provider.js';

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig, GatewayDependencies } from './config/index.js';
-import type { CounterStore } from './keys/counter-store.js';
-import { MemoryCounterStore } from './keys/memory-counter-store.js';
-import { FailSoftCounterStore } from './sessions/fail-soft/fail-soft-counter-store.js';
-import { FailSoftSessionStore } from './sessions/fail-soft/fail-soft-session-store.js';
-import { LruSessionStore } from './sessions/lru-session-store.js';
-import { RedisConnection } from './sessions/redis/redis-connection.js';
-import { RedisCounterStore } from './sessions/redis/redis-counter-store.js';
-import { RedisKeyDirectory } from './sessions/redis/redis-key-directory.js';
-import { RedisSessionStore } from './sessions/redis/redis-session-store.js';
-import { RedisPrefixStore } from './sessions/redis/redis-prefix-store.js';
-import type { SharedPrefixStore } from './sessions/shared-prefix-store.js';
-import { responseRecordBytes, type ResponseRecord, type SessionStore } from './sessions/session-store.js';
+import type { CounterStore } from './stores/counter-store.js';
+import { MemoryCounterStore } from './stores/memory-counter-store.js';
+import { FailSoftCounterStore } from './stores/fail-soft/fail-soft-counter-store.js';
+import { FailSoftSessionStore } from './stores/fail-soft/fail-soft-session-store.js';
+import { LruSessionStore } from './stores/lru-session-store.js';
+import { RedisConnection } from './stores/redis/redis-connection.js';
+import { RedisCounterStore } from './stores/redis/redis-counter-store.js';
+import { RedisKeyDirectory } from './keys/redis-key-directory.js';
+import { RedisSessionStore } from './stores/redis/redis-session-store.js';
+import { RedisPrefixStore } from './stores/redis/redis-prefix-store.js';
+import type { SharedPrefixStore } from './stores/shared-prefix-store.js';
+import { responseRecordBytes, type ResponseRecord, type SessionStore } from './stores/session-store.js';
 
 /** The state stores of one gateway, built from the `store` option (or taken from the dependencies). */
 export interface GatewayStores {

@@ -1,13 +1,13 @@
 import type { Registry } from 'prom-client';
 import type { BillingService } from './billing/index.js';
 import type { RequestLog } from './request-log/index.js';
-import type { OpenAICompatibleSpec } from './catalog/configured-fleet.js';
+import type { OpenAICompatibleSpec } from './fleet/configured-fleet.js';
 import type { GatewayConfig, GatewayOptions } from './config/index.js';
-import type { FailedProvider } from './gateway/fleet-source.js';
+import type { FailedProvider } from './fleet/fleet-source.js';
 import type { Gateway } from './gateway/gateway.js';
-import type { ProviderMembershipOptions } from './gateway/provider-entry.js';
+import type { ProviderMembershipOptions } from './fleet/provider-entry.js';
 import type { ReloadReport } from './reload/apply-config-change.js';
-import { redactRedisUrl } from './sessions/redis/redis-connection.js';
+import { redactRedisUrl } from './stores/redis/redis-connection.js';
 
 /** A provider of the running fleet, as the handle lists it. */
 export interface FleetMember {

@@ -76,10 +76,6 @@ export {
   CircuitBreaker,
   parsePrometheusText,
   parsePrometheusValue,
-  PeriodicTask,
-  RetryBudget,
-  SlidingCounts,
-  SlidingTotal,
   sumOfSamples,
   type BackendLoadPollerOptions,
   type BackendLoadReading,
@@ -90,6 +86,11 @@ export {
   type PrometheusSample,
   type PrometheusText,
 } from './health/index.js';
+export { RetryBudget } from './dispatch/retry-budget.js';
+export { PeriodicTask } from './internal/periodic-task.js';
+export { SlidingCounts } from './internal/sliding-counts.js';
+export { SlidingTotal } from './internal/sliding-total.js';
+export { RedisKeyDirectory, type RedisKeyDirectoryOptions, type StoredApiKey, type StoredApiKeys } from './keys/redis-key-directory.js';
 export { createLogger, REDACTED_PATHS } from './logging/create-logger.js';
 export { Gateway, type CompletionRequest, type GatewayCompanion, type GatewayCoreOptions } from './gateway/gateway.js';
 export {
@@ -103,12 +104,12 @@ export {
   type AdmissionQueueStats,
   type AdmissionResult,
   type AdmissionTicket,
-} from './gateway/admission-queue.js';
-export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './gateway/provider-registry.js';
-export { ProviderEntry, type ProviderMembershipOptions } from './gateway/provider-entry.js';
-export { MissingCapabilities } from './gateway/missing-capabilities.js';
-export { RetryPolicy, DEFAULT_RETRY_POLICY, FAILURE_CLASSES, backoffDelay, failureClassOf, type Backoff, type ClassPolicy, type FailureClass, type RetryPolicyOptions } from './gateway/retry-policy.js';
-export { requestNeeds, requestFeatures, fitsContext, learnedContextLimit, type RequestNeeds } from './gateway/request-needs.js';
+} from './admission/admission-queue.js';
+export { ProviderRegistry, type Lease, type LeaseOutcome, type ProviderRegistryOptions } from './fleet/provider-registry.js';
+export { ProviderEntry, type ProviderMembershipOptions } from './fleet/provider-entry.js';
+export { MissingCapabilities } from './fleet/missing-capabilities.js';
+export { RetryPolicy, DEFAULT_RETRY_POLICY, FAILURE_CLASSES, backoffDelay, failureClassOf, type Backoff, type ClassPolicy, type FailureClass, type RetryPolicyOptions } from './dispatch/retry-policy.js';
+export { requestNeeds, requestFeatures, fitsContext, learnedContextLimit, type RequestNeeds } from './routing/request-needs.js';
 export { REQUEST_FEATURES, capabilityTable, catalogCapabilities } from './providers/capability-table.js';
 export type { RequestFeature, DeclaredCapabilities } from './providers/inference-provider.js';
 export {
@@ -122,19 +123,19 @@ export {
   withoutCredentials,
   type ProviderUrlPolicyOptions,
 } from './providers/http/provider-url.js';
-export { RoutePlanner, type PoolOptions, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './gateway/route-planner.js';
-export type { ResponseSink } from './gateway/answer-relay.js';
-export type { CompletionReport, ServedAnswerFacts } from './gateway/complete-request.js';
-export type { FailedProvider, FleetControl, FleetSource, NodeChange, UpstreamNode } from './gateway/fleet-source.js';
-export { describeProvider, describeProviders, type ProviderView } from './gateway/describe-providers.js';
-export { describeModels, type ModelView } from './gateway/describe-models.js';
-export { ModelListCache } from './gateway/model-list-cache.js';
-export { ASSUMED_COMPLETION_TOKENS, estimateRequestCost } from './gateway/estimate-request-cost.js';
+export { RoutePlanner, type PoolOptions, type ProviderFilter, type RoutePlan, type RoutePlannerOptions, type RouteTarget } from './routing/route-planner.js';
+export type { ResponseSink } from './dispatch/answer-relay.js';
+export type { CompletionReport, ServedAnswerFacts } from './dispatch/complete-request.js';
+export type { FailedProvider, FleetControl, FleetSource, NodeChange, UpstreamNode } from './fleet/fleet-source.js';
+export { describeProvider, describeProviders, type ProviderView } from './fleet/describe-providers.js';
+export { describeModels, type ModelView } from './routing/describe-models.js';
+export { ModelListCache } from './routing/model-list-cache.js';
+export { ASSUMED_COMPLETION_TOKENS, estimateRequestCost } from './dispatch/estimate-request-cost.js';
 export { costOfUsage, estimateInputTokens, estimatePromptTokens } from './providers/model-pricing.js';
 export * from './billing/index.js';
 export { ZgWalletAccounts, type ChainAccount, type ChainRefund, type ChainSettlement, type ZgWalletAccountsOptions } from './providers/zg/zg-wallet-accounts.js';
 export { WalletTransactions, isNonceClash } from './providers/zg/wallet-transactions.js';
-export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './catalog/configured-fleet.js';
+export { ConfiguredFleet, type ConfiguredFleetOptions, type OpenAICompatibleSpec } from './fleet/configured-fleet.js';
 export { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './server/index.js';
 export { requestBoundary, isJsonContentType, type RequestBoundary, type RequestBoundaryOptions } from './server/request-boundary.js';
 export { resolveAdminToken, generateAdminToken, type ResolvedAdminToken } from './server/admin-token.js';
@@ -163,9 +164,9 @@ export { GatewayTelemetry, type GatewayTelemetryOptions } from './telemetry/gate
 export { GatewayMetrics, type MetricsSource } from './telemetry/gateway-metrics.js';
 export { BoundedLabel, ModelLabel, reasonKind, routeLabel } from './telemetry/metric-labels.js';
 export * from './observability/index.js';
-export * from './stats/index.js';
-export * from './balancer/index.js';
-export * from './sessions/index.js';
+export * from './observability/stats/index.js';
+export * from './strategies/index.js';
+export * from './stores/index.js';
 export * from './keys/index.js';
 export * from './reload/index.js';
 export * from './affinity/index.js';

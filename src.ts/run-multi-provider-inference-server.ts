@@ -1,17 +1,17 @@
-import type { ConfiguredFleet } from './catalog/configured-fleet.js';
+import type { ConfiguredFleet } from './fleet/configured-fleet.js';
 import { parseGatewayConfig, providerSelection, type GatewayDependencies, type GatewayOptions } from './config/index.js';
 import { createGateway, providerUrlPolicy } from './create-gateway.js';
 import { GatewayError } from './errors/index.js';
-import { probeFleet } from './gateway/probe-fleet.js';
+import { probeFleet } from './fleet/probe-fleet.js';
 import { publicConfig, type FleetHandle, type GatewayHandle } from './gateway-handle.js';
-import { PeriodicTask } from './health/index.js';
+import { PeriodicTask } from './internal/periodic-task.js';
 import { setUpClientKeys, type GatewayClientKeys } from './reload/gateway-client-keys.js';
 import { GatewayReloader } from './reload/gateway-reloader.js';
 import { createLogger } from './logging/create-logger.js';
 import { startHttpServer } from './server/index.js';
 import { resolveAdminToken, type ResolvedAdminToken } from './server/admin-token.js';
 import type { Gateway } from './gateway/gateway.js';
-import { RuntimeMembers } from './catalog/runtime-members.js';
+import { RuntimeMembers } from './fleet/runtime-members.js';
 import { startRequestLog, type RequestLog } from './request-log/index.js';
 
 /** How long start-up waits for Redis before serving from local state. */

@@ -2,7 +2,7 @@ import { CHARS_PER_TOKEN, type AffinitySettings } from './affinity-settings.js';
 import { imbalanceOf } from './load-bounds.js';
 import { prefixBlockHashes, renderPrompt } from './prefix-blocks.js';
 import type { PrefixIndex } from './prefix-index.js';
-import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
+import type { SharedPrefixStore } from '../stores/shared-prefix-store.js';
 import { readWithin } from './read-within.js';
 
 /** Why affinity placed a request where it did (each request counts once, at its first placement). */

@@ -4,7 +4,7 @@ import { CHARS_PER_TOKEN, type AffinitySettings } from './affinity-settings.js';
 import { AffinityRequest, type AffinityDecision, type AffinityHost } from './affinity-request.js';
 import { FleetLoad, type FleetLoadStats } from './fleet-load.js';
 import { PrefixIndex } from './prefix-index.js';
-import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
+import type { SharedPrefixStore } from '../stores/shared-prefix-store.js';
 
 export type { AffinityDecision };
 

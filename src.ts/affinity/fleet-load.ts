@@ -1,4 +1,4 @@
-import type { FleetLoadStore } from '../sessions/fleet-load-store.js';
+import type { FleetLoadStore } from '../stores/fleet-load-store.js';
 
 /** Options for {@link FleetLoad}. */
 export interface FleetLoadOptions {

@@ -1,4 +1,4 @@
-import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
+import type { SharedPrefixStore } from '../stores/shared-prefix-store.js';
 
 /** `read`, or undefined if it has not answered within `timeoutMs` (the answer is then ignored). */
 export async function readWithin(store: SharedPrefixStore, keys: readonly string[], timeoutMs: number): Promise<{ values: ReadonlyArray<string | undefined> | undefined; timedOut: boolean }> {

@@ -1,4 +1,4 @@
-import type { ProviderRegistry } from '../gateway/provider-registry.js';
+import type { ProviderRegistry } from '../fleet/provider-registry.js';
 import { allowedExcess, emptyAccount, excessOf, type ProviderAccount, type RefundNote, type Tolerance, type WalletBook } from './billing-book.js';
 import type { ReconciliationSummary } from './settlement-reconciler.js';
 import type { ChainAccount, WalletChain } from './wallet-chain.js';

@@ -1,11 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
-import type { ServedAnswerFacts } from '../gateway/complete-request.js';
+import type { ServedAnswerFacts } from '../dispatch/complete-request.js';
 import type { GatewayCompanion } from '../gateway/gateway.js';
-import type { ProviderEntry } from '../gateway/provider-entry.js';
-import type { ProviderRegistry } from '../gateway/provider-registry.js';
-import { PeriodicTask } from '../health/index.js';
-import { TOTAL_WINDOW, type CounterStore } from '../keys/counter-store.js';
+import type { ProviderEntry } from '../fleet/provider-entry.js';
+import type { ProviderRegistry } from '../fleet/provider-registry.js';
+import { PeriodicTask } from '../internal/periodic-task.js';
+import { TOTAL_WINDOW, type CounterStore } from '../stores/counter-store.js';
 import { providerRemovedChannel, type ProviderMembershipEvent } from '../observability/index.js';
 import { networkBook, providerAccount, recordServed, walletBook, type BillingBooks, type Tolerance } from './billing-book.js';
 import { billingReport, type BillingView } from './billing-report.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../gateway/provider-registry.js';
+import type { ProviderRegistry } from '../fleet/provider-registry.js';
 import { networkBook, walletBook, type BillingBooks, type RefundNote, type WalletBook } from './billing-book.js';
 import type { ChainAccount, WalletChain } from './wallet-chain.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { ProviderEntry } from '../gateway/provider-entry.js';
-import type { ProviderRegistry } from '../gateway/provider-registry.js';
+import type { ProviderEntry } from '../fleet/provider-entry.js';
+import type { ProviderRegistry } from '../fleet/provider-registry.js';
 import {
   allowedExcess,
   excessOf,

@@ -1,5 +1,5 @@
 /** `zg-gateway --help` and each command's `--help`: what a newcomer needs, with examples. */
-import { STRATEGY_NAMES } from '../balancer/index.js';
+import { STRATEGY_NAMES } from '../strategies/index.js';
 
 const SERVE_FLAGS = `  -c, --config FILE         YAML or JSON config file (see "Config file reference" in the README).
                             It is watched: valid changes apply without a restart.

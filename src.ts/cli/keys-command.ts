@@ -1,6 +1,7 @@
 import { parseConfigText, readConfigFileText } from '../config/index.js';
 import { BUDGET_PERIODS, createApiKey, fingerprintOfHash, type ApiKeyEntry, type ApiKeyLimitsConfig } from '../keys/index.js';
-import { RedisConnection, redactRedisUrl, RedisKeyDirectory } from '../sessions/index.js';
+import { RedisConnection, redactRedisUrl } from '../stores/index.js';
+import { RedisKeyDirectory } from '../keys/redis-key-directory.js';
 import { EXIT, UsageError } from './cli-error.js';
 import { KEYS_HELP } from './help-texts.js';
 import { choiceFlag, integerFlag, listFlag, parseFlags, stringFlag, type ParsedFlags } from './parse-flags.js';

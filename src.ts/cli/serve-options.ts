@@ -1,4 +1,4 @@
-import { STRATEGY_NAMES } from '../balancer/index.js';
+import { STRATEGY_NAMES } from '../strategies/index.js';
 import { optionsFromEnvironment, type GatewayOptions } from '../config/index.js';
 import { UsageError } from './cli-error.js';
 import { choiceFlag, integerFlag, listFlag, stringFlag, type FlagSpec, type ParsedFlags } from './parse-flags.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STRATEGY_NAMES } from '../balancer/index.js';
+import { STRATEGY_NAMES } from '../strategies/index.js';
 import { apiKeysConfigSchema } from '../keys/index.js';
 import { requestLogConfigSchema } from './request-log-config-schema.js';
 import { billingConfigSchema } from './billing-config-schema.js';

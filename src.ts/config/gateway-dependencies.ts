@@ -1,8 +1,8 @@
 import type { DestinationStream, Logger } from 'pino';
-import type { BalancingStrategy } from '../balancer/index.js';
-import type { CounterStore } from '../keys/counter-store.js';
+import type { BalancingStrategy } from '../strategies/index.js';
+import type { CounterStore } from '../stores/counter-store.js';
 import type { InferenceProvider } from '../providers/inference-provider.js';
-import type { ResponseRecord, SessionStore } from '../sessions/index.js';
+import type { ResponseRecord, SessionStore } from '../stores/index.js';
 
 /** A provider built by the caller, with how it takes part in the fleet. */
 export interface InjectedProvider {

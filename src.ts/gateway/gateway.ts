@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } from '../balancer/index.js';
+import { preferenceStrategies, type BalancingStrategy, type PreferenceSort } from '../strategies/index.js';
 import { AffinityRouter, DEFAULT_AFFINITY_SETTINGS, type AffinitySettings } from '../affinity/index.js';
-import type { SharedPrefixStore } from '../sessions/shared-prefix-store.js';
+import type { SharedPrefixStore } from '../stores/shared-prefix-store.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
-import { RetryBudget } from '../health/index.js';
+import { RetryBudget } from '../dispatch/retry-budget.js';
 import {
   answerServedChannel,
   countStoreOperations,
@@ -15,24 +15,24 @@ import {
   type VerifyDoneEvent,
 } from '../observability/index.js';
 import { serviceTypeOfRoute, type CompletionRoute, type MultipartUpload, type ResponseLimits } from '../providers/inference-provider.js';
-import type { ResponseRecord, SessionStore } from '../sessions/index.js';
-import type { ResponseSink } from './answer-relay.js';
-import { ChatDispatcher, type DispatchTimeouts } from './chat-dispatcher.js';
-import type { PreambleLimits } from './attempt-on-provider.js';
-import { DEFAULT_CLIENT_STALL_MS } from './client-stall.js';
-import { completeRequest, type CompletionReport, type RequestTiming, type ServedAnswerFacts } from './complete-request.js';
-import type { FleetSource } from './fleet-source.js';
-import type { ProviderEntry } from './provider-entry.js';
-import { ProviderRegistry } from './provider-registry.js';
-import { RequestScope, shuttingDownReason } from './request-scope.js';
-import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from './route-planner.js';
-import { IdleWatch } from './idle-watch.js';
-import { estimateRequestCost } from './estimate-request-cost.js';
-import { requestNeeds } from './request-needs.js';
-import type { RetryPolicyOptions } from './retry-policy.js';
-import { ModelListCache } from './model-list-cache.js';
-import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from './admission-queue.js';
-import { TrustSampler } from './trust-sampler.js';
+import type { ResponseRecord, SessionStore } from '../stores/index.js';
+import type { ResponseSink } from '../dispatch/answer-relay.js';
+import { ChatDispatcher, type DispatchTimeouts } from '../dispatch/chat-dispatcher.js';
+import type { PreambleLimits } from '../dispatch/attempt-on-provider.js';
+import { DEFAULT_CLIENT_STALL_MS } from '../dispatch/client-stall.js';
+import { completeRequest, type CompletionReport, type RequestTiming, type ServedAnswerFacts } from '../dispatch/complete-request.js';
+import type { FleetSource } from '../fleet/fleet-source.js';
+import type { ProviderEntry } from '../fleet/provider-entry.js';
+import { ProviderRegistry } from '../fleet/provider-registry.js';
+import { RequestScope, shuttingDownReason } from '../dispatch/request-scope.js';
+import { RoutePlanner, type ProviderFilter, type RoutePlannerOptions } from '../routing/route-planner.js';
+import { IdleWatch } from '../dispatch/idle-watch.js';
+import { estimateRequestCost } from '../dispatch/estimate-request-cost.js';
+import { requestNeeds } from '../routing/request-needs.js';
+import type { RetryPolicyOptions } from '../dispatch/retry-policy.js';
+import { ModelListCache } from '../routing/model-list-cache.js';
+import { AdmissionQueue, DEFAULT_PRIORITY, DEFAULT_QUEUE_SETTINGS, type AdmissionClock, type AdmissionQueueSettings } from '../admission/admission-queue.js';
+import { TrustSampler } from '../fleet/trust-sampler.js';
 import { verifyResponse, type VerifyResult } from './verify-response.js';
 
 /** Something that lives as long as the gateway (e.g. the backend load poller): started with it, closed with it. */

@@ -1,9 +1,9 @@
 import { GatewayError } from '../errors/index.js';
 import { followAbort } from '../internal/follow-abort.js';
-import type { ResponseRecord, SessionStore } from '../sessions/index.js';
+import type { ResponseRecord, SessionStore } from '../stores/index.js';
 import type { VerifyVerdict } from '../providers/inference-provider.js';
-import type { ProviderEntry } from './provider-entry.js';
-import type { ProviderRegistry } from './provider-registry.js';
+import type { ProviderEntry } from '../fleet/provider-entry.js';
+import type { ProviderRegistry } from '../fleet/provider-registry.js';
 
 /** The answer of `POST /v1/verify`. */
 export interface VerifyResult {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { discardBody, type UpstreamHttpClient } from '../providers/http/upstream-http-client.js';
-import { PeriodicTask } from './periodic-task.js';
+import { PeriodicTask } from '../internal/periodic-task.js';
 import { parsePrometheusText, sumOfSamples } from './prometheus-text.js';
 
 /** A provider whose backend may be polled (a `ProviderEntry` is one: its fields are read live). */

@@ -1,4 +1,4 @@
-import { SlidingCounts } from './sliding-counts.js';
+import { SlidingCounts } from '../internal/sliding-counts.js';
 
 /** Breaker states: `closed` serves, `open` rests until `retryAt`, `half-open` lets one trial through. */
 export type BreakerState = 'closed' | 'open' | 'half-open';

@@ -1,7 +1,3 @@
 export { CircuitBreaker, type BreakerState, type BreakerTransition, type CircuitBreakerOptions, type OpenReason } from './circuit-breaker.js';
-export { RetryBudget } from './retry-budget.js';
-export { PeriodicTask } from './periodic-task.js';
-export { SlidingCounts } from './sliding-counts.js';
-export { SlidingTotal } from './sliding-total.js';
 export { BackendLoadPoller, type BackendLoadPollerOptions, type BackendLoadReading, type LoadTarget } from './backend-load-poller.js';
 export { parsePrometheusText, parsePrometheusValue, sumOfSamples, type PrometheusSample, type PrometheusText } from './prometheus-text.js';

@@ -1,12 +1,12 @@
 import type { ApiKeyEntry } from './api-key-schema.js';
 import type { BudgetPeriod } from './budget-period.js';
 import { ApiKeyRegistry, type ApiKeyPublicView, type AuthenticatedKey } from './api-key-registry.js';
-import type { CounterStore } from './counter-store.js';
+import type { CounterStore } from '../stores/counter-store.js';
 import { keyCounterNames, RATE_WINDOW_MS } from './key-counters.js';
 import { KeyLimiter, type AdmissionRequest } from './key-limiter.js';
 import { KeySpendTracker } from './key-spend-tracker.js';
 import type { KeyTicket } from './key-ticket.js';
-import { MemoryCounterStore } from './memory-counter-store.js';
+import { MemoryCounterStore } from '../stores/memory-counter-store.js';
 import { slidingUsage } from './sliding-window.js';
 
 /** One key as `GET /admin/keys` shows it: JSON-ready, neuron as decimal strings, no key, no hash. */

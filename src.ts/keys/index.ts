@@ -28,8 +28,8 @@ export {
   type AuthenticationFailure,
 } from './api-key-registry.js';
 export { BUDGET_PERIODS, periodBounds, type BudgetPeriod, type PeriodBounds } from './budget-period.js';
-export { TOTAL_WINDOW, type CounterStore, type WindowSnapshot } from './counter-store.js';
-export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counter-store.js';
+export { TOTAL_WINDOW, type CounterStore, type WindowSnapshot } from '../stores/counter-store.js';
+export { MemoryCounterStore, type MemoryCounterStoreOptions } from '../stores/memory-counter-store.js';
 export { exceedsLimit, msUntilFits, slidingUsage } from './sliding-window.js';
 export { costOf, type TokenPrice, type UsageTokens } from './cost.js';
 export { KeySpendTracker, type KeySpendTrackerOptions, type KeyTotals, type PeriodSpend } from './key-spend-tracker.js';

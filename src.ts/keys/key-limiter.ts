@@ -2,7 +2,7 @@ import { GatewayError } from '../errors/index.js';
 import type { ApiKeyBudget } from './api-key-schema.js';
 import type { AuthenticatedKey } from './api-key-registry.js';
 import type { UsageTokens } from './cost.js';
-import type { CounterStore, WindowSnapshot } from './counter-store.js';
+import type { CounterStore, WindowSnapshot } from '../stores/counter-store.js';
 import { RATE_WINDOW_MS, keyCounterNames } from './key-counters.js';
 import { KeySpendTracker } from './key-spend-tracker.js';
 import { KeyTicketImpl, type KeyTicket } from './key-ticket.js';

@@ -2,7 +2,7 @@ import { GatewayError } from '../errors/index.js';
 import type { ApiKeyBudget } from './api-key-schema.js';
 import { LONGEST_PERIOD_MS, periodBounds, type BudgetPeriod } from './budget-period.js';
 import { checkUsageTokens, type UsageTokens } from './cost.js';
-import { TOTAL_WINDOW, type CounterStore } from './counter-store.js';
+import { TOTAL_WINDOW, type CounterStore } from '../stores/counter-store.js';
 import { keyCounterNames } from './key-counters.js';
 
 /** A key's usage since its counters began (they are kept by id). */

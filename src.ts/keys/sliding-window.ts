@@ -1,4 +1,4 @@
-import type { WindowSnapshot } from './counter-store.js';
+import type { WindowSnapshot } from '../stores/counter-store.js';
 
 /**
  * Sliding-window estimates over two fixed windows.

@@ -13,7 +13,7 @@
  * to its own.
  */
 import { channel } from 'node:diagnostics_channel';
-import type { AttemptOutcome } from '../stats/index.js';
+import type { AttemptOutcome } from './stats/index.js';
 
 /** `zg-gateway:request:start`: a client request arrived (published by the HTTP server before anything else). */
 export interface RequestStartEvent {

@@ -1,4 +1,4 @@
-import type { SessionStore } from '../sessions/index.js';
+import type { SessionStore } from '../stores/index.js';
 
 /** How the reads and writes of one store ended, counted since the gateway started. */
 export interface StoreOperationCounts {

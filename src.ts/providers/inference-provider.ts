@@ -112,7 +112,7 @@ export interface PriceTier {
   readonly outputMultiplier: number;
 }
 
-/** A request feature not every provider serves (see `gateway/request-needs.ts`). */
+/** A request feature not every provider serves (see `routing/request-needs.ts`). */
 export type RequestFeature = 'tools' | 'json_schema' | 'vision' | 'logprobs';
 
 /** What a provider or model declares it serves, per feature: true served, false not; absent: not said (allowed). */

@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { ConfiguredFleet, OpenAICompatibleSpec } from '../catalog/configured-fleet.js';
+import type { ConfiguredFleet, OpenAICompatibleSpec } from '../fleet/configured-fleet.js';
 import { providerAddress, type GatewayConfig } from '../config/index.js';
 import { providerMembership } from '../create-gateway.js';
 import { toGatewayError } from '../errors/index.js';
-import type { ProviderMembershipOptions } from '../gateway/provider-entry.js';
-import type { ProviderRegistry } from '../gateway/provider-registry.js';
+import type { ProviderMembershipOptions } from '../fleet/provider-entry.js';
+import type { ProviderRegistry } from '../fleet/provider-registry.js';
 
 /** What a reload did to the fleet (provider ids). */
 export interface FleetChangeReport {

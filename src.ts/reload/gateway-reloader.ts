@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ConfiguredFleet } from '../catalog/configured-fleet.js';
+import type { ConfiguredFleet } from '../fleet/configured-fleet.js';
 import { parseGatewayConfig, providerSelection, type GatewayConfig, type GatewayOptions } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway, GatewayCompanion } from '../gateway/gateway.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { PeriodicTask } from '../health/index.js';
+import { PeriodicTask } from '../internal/periodic-task.js';
 import type { ApiKeyEntry } from '../keys/index.js';
-import type { RedisKeyDirectory } from '../sessions/index.js';
+import type { RedisKeyDirectory } from '../keys/redis-key-directory.js';
 
 /** How often running gateways look for keys created or revoked in the store, ms. */
 export const STORE_KEYS_POLL_MS = 2000;

@@ -13,7 +13,7 @@ import { adminRequestsRoute, adminUsageRoute } from './routes/admin-requests.js'
 import type { RequestLog } from '../request-log/index.js';
 import { adminProvidersRoute, adminQueueRoute } from './routes/admin-providers.js';
 import { adminProviderAddRoute, adminProviderPatchRoute, adminProviderRemoveRoute, nodeAddRoute, nodeRemoveRoute, nodesStatusRoute } from './routes/fleet-members.js';
-import type { FleetControl } from '../gateway/fleet-source.js';
+import type { FleetControl } from '../fleet/fleet-source.js';
 import { apiDocsAssetRoute, apiDocsPageRoute, openApiRoute } from './routes/api-docs.js';
 import { healthRoute } from './routes/health.js';
 import { catalogRefreshRoute, readmitRoute } from './routes/admin-fleet.js';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { isLoopbackHost, type TracingConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { FleetControl } from '../gateway/fleet-source.js';
+import type { FleetControl } from '../fleet/fleet-source.js';
 import type { ClientKeys } from '../keys/index.js';
 import type { RequestLog } from '../request-log/index.js';
 import { GatewayTelemetry } from '../telemetry/gateway-telemetry.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { RequestTiming } from '../gateway/complete-request.js';
+import type { RequestTiming } from '../dispatch/complete-request.js';
 import { publish, requestDoneChannel, requestStartChannel, type RequestDoneEvent, type RequestStartEvent } from '../observability/index.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { ResponseSink } from '../gateway/answer-relay.js';
+import type { ResponseSink } from '../dispatch/answer-relay.js';
 
 /** Adapts a Node `ServerResponse` to the core's {@link ResponseSink}; `extraHeaders` are added to the head. */
 export function responseSink(response: ServerResponse, extraHeaders?: Readonly<Record<string, string>>): ResponseSink {

@@ -1,5 +1,5 @@
-import type { PreferenceSort } from '../balancer/index.js';
-import type { ProviderFilter } from '../gateway/route-planner.js';
+import type { PreferenceSort } from '../strategies/index.js';
+import type { ProviderFilter } from '../routing/route-planner.js';
 
 /** The per-request routing preferences of a validated body, in the core's terms. */
 export interface RoutingPreferences {

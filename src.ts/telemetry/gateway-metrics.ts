@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ProviderView } from '../gateway/describe-providers.js';
+import type { ProviderView } from '../fleet/describe-providers.js';
 import { BoundedLabel } from './metric-labels.js';
 import type { StoreOperationCounts } from '../observability/index.js';
 

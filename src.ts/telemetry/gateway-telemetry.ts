@@ -1,7 +1,7 @@
 import { GatewaySubscriptions } from '../observability/gateway-subscriptions.js';
 import { Registry } from 'prom-client';
 import { ERROR_CODES } from '../errors/index.js';
-import { describeProviders } from '../gateway/describe-providers.js';
+import { describeProviders } from '../fleet/describe-providers.js';
 import type { Gateway } from '../gateway/gateway.js';
 import {
   attemptFinishChannel,
@@ -20,7 +20,7 @@ import {
   type VerifyDoneEvent,
 } from '../observability/index.js';
 import { FundsMetrics } from './funds-metrics.js';
-import { FAILURE_CLASSES, type FailureClass } from '../gateway/retry-policy.js';
+import { FAILURE_CLASSES, type FailureClass } from '../dispatch/retry-policy.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ModelLabel, OTHER_LABEL, reasonKind, routeLabel } from './metric-labels.js';
 import { processMetricsRegistry } from './process-metrics.js';

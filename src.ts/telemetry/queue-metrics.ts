@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { MAX_PRIORITY, MIN_PRIORITY, type AdmissionQueue } from '../gateway/admission-queue.js';
+import { MAX_PRIORITY, MIN_PRIORITY, type AdmissionQueue } from '../admission/admission-queue.js';
 
 /** Seconds. */
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors/index.js';
-import type { ResponseSink } from '../../gateway/answer-relay.js';
+import type { ResponseSink } from '../../dispatch/answer-relay.js';
 import { SseEventSplitter } from '../../providers/http/sse-event-splitter.js';
 import { eventBytes, responseFromChat, ResponsesStreamTranslator, type ResponseFrame, type ResponseObject, type ResponsesEvent } from './responses-answer.js';
 

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors/index.js';
-import type { ResponseRecord, SessionStore, StoredConversation } from '../../sessions/index.js';
+import type { ResponseRecord, SessionStore, StoredConversation } from '../../stores/index.js';
 import { parseItemId, type ResponseObject } from './responses-answer.js';
 import type { ChatMessage } from './responses-request.js';
 

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../../gateway/gateway.js';
-import { describeProviders } from '../../gateway/describe-providers.js';
+import { describeProviders } from '../../fleet/describe-providers.js';
 import { writeJson } from '../write-error.js';
 
 /** The configured pools, as `/admin/providers` shows them. */

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import { GatewayError } from '../../errors/index.js';
-import { describeProvider } from '../../gateway/describe-providers.js';
-import type { FleetControl } from '../../gateway/fleet-source.js';
+import { describeProvider } from '../../fleet/describe-providers.js';
+import type { FleetControl } from '../../fleet/fleet-source.js';
 import type { Gateway } from '../../gateway/gateway.js';
-import type { ProviderMembershipOptions } from '../../gateway/provider-entry.js';
+import type { ProviderMembershipOptions } from '../../fleet/provider-entry.js';
 import { adminProviderAddSchema, adminProviderPatchSchema, nodeAddRequestSchema } from '../openapi/fleet-schemas.js';
 import { readJsonBody } from '../read-json-body.js';
 import { validateBody } from '../validate-body.js';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../../gateway/gateway.js';
 import { headerSafe } from '../../providers/http/provider-url.js';
-import { clientClosedReason } from '../../gateway/request-scope.js';
+import { clientClosedReason } from '../../dispatch/request-scope.js';
 import type { ClientKeys, KeyTicket } from '../../keys/index.js';
 import { clientKeyOf } from '../client-auth.js';
 import { readJsonBody } from '../read-json-body.js';

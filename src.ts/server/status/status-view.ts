@@ -1,4 +1,4 @@
-import { describeProviders, type ProviderView } from '../../gateway/describe-providers.js';
+import { describeProviders, type ProviderView } from '../../fleet/describe-providers.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import { packageRequire } from '../../internal/package-require.js';
 import type { StatusHistory } from '../../observability/status-history.js';

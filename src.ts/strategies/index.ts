@@ -1,0 +1,23 @@
+export { chosenOf, type BalancingStrategy, type PickContext, type PickDecision, type PickRequest, type ProviderSnapshot } from './balancing-strategy.js';
+export {
+  createStrategy,
+  isStrategyName,
+  LeastConnectionsStrategy,
+  LeastLoadStrategy,
+  LowestPriceStrategy,
+  estimatedCostOn,
+  preferenceStrategies,
+  MinExpectedLatencyStrategy,
+  MinObservedLatencyStrategy,
+  RandomStrategy,
+  RoundRobinStrategy,
+  STRATEGY_NAMES,
+  UsageBasedStrategy,
+  WeightedRoundRobinStrategy,
+  type LeastLoadOptions,
+  type MinObservedLatencyOptions,
+  type PreferenceSort,
+  type StrategyName,
+  type StrategyOptions,
+  type UsageBasedOptions,
+} from './builtin/index.js';
