@@ -28,12 +28,19 @@ test('providers added and removed under load: removed ones finish their requests
       served.push({ status: response.status, provider: response.headers.get('x-provider-address'), at: Date.now() });
     }
   };
+  // Each phase lasts until the gateway has answered `count` more requests (at least 300 ms), so a
+  // loaded machine lengthens the phases instead of thinning them.
+  const servedMore = async (count: number): Promise<void> => {
+    const target = served.length + count;
+    const started = Date.now();
+    while (served.length < target || Date.now() - started < 300) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
   try {
     const workers = Array.from({ length: 8 }, () => worker());
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await servedMore(15);
     const addedAt = Date.now();
     assert.equal(await gateway.providers.add({ name: 'three', baseUrl: three.baseUrl, models: ['m'], weight: 2 }), 'three');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await servedMore(15);
     const removalStarted = Date.now();
     const attemptsBeforeRemoval = sent.length;
     const removing = gateway.providers.remove('one');
@@ -42,7 +49,7 @@ test('providers added and removed under load: removed ones finish their requests
     assert.equal(await removing, true);
     const removedAt = Date.now();
     assert.ok(!gateway.providers.list().some((member) => member.id === 'one'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await servedMore(15);
     running = false;
     await Promise.all(workers);
     assert.ok(served.length > 40, `${served.length} requests served`);
