@@ -229,7 +229,7 @@ export const gatewayConfigSchema = z
       .strict()
       .prefault({}),
     /**
-     * Cache-aware routing (README, "Cache-aware routing"): a request goes to the provider most likely to
+     * Cache-aware routing (docs/routing.md, "Cache-aware routing"): a request goes to the provider most likely to
      * hold its prompt's prefix in its KV cache, within load bounds; else the strategy decides.
      */
     affinity: z
