@@ -24,7 +24,9 @@ export const billingConfigSchema = z
      */
     tolerance: z
       .object({
+        /** Excess always tolerated, neuron. Default 1000000000000000 (0.001 0G). */
         absolute: neuron.default('1000000000000000'),
+        /** Excess tolerated as a share of the fees served. Default 0.02 (2 %). */
         relative: z.number().min(0).max(100).default(0.02),
       })
       .strict()

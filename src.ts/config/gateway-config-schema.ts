@@ -107,11 +107,17 @@ const classPolicySchema = z
 /** `retryPolicy`: any class left out keeps its default. */
 const retryPolicySchema = z
   .object({
+    /** Connection refused, reset, DNS (`upstream_unreachable`). Default: at once, as many as allowed. */
     connect: classPolicySchema.optional(),
+    /** Nothing within `timeouts.firstByte`, or a 408 (`upstream_timeout`). Default: at once, as many as allowed. */
     timeout: classPolicySchema.optional(),
+    /** 5xx, 3xx, 401/403, an unusable or oversized answer. Default: as many as allowed, after `{ initialMs: 50, maxMs: 1000, multiplier: 2, jitter: 0.5 }`. */
     server_error: classPolicySchema.optional(),
+    /** 429. Default: as many as allowed, after `{ initialMs: 100, maxMs: 2000, multiplier: 2, jitter: 0.5 }`. */
     rate_limited: classPolicySchema.optional(),
+    /** A provider's 400/422. Default `retries: 1` (one more provider confirms it is the client's). */
     client_error: classPolicySchema.optional(),
+    /** 402 (`insufficient_funds`). Default: at once, as many as allowed. */
     funds: classPolicySchema.optional(),
   })
   .strict();
@@ -129,11 +135,17 @@ export const upstreamModelSchema = z.union([
   z.string().min(1).max(256),
   z
     .object({
+      /** The model's name at the gateway (what clients send as `model`). */
       id: z.string().min(1).max(256),
+      /** The name sent to the upstream instead, when it differs. Default: `id`. */
       upstreamId: z.string().min(1).max(256).optional(),
+      /** Price per prompt token, neuron (per image or per second of audio for a media model). Default: none stated. */
       inputPrice: neuron.optional(),
+      /** Price per completion token, neuron. Default: none stated. */
       outputPrice: neuron.optional(),
+      /** Most tokens (prompt + completion) one request may use; longer requests go elsewhere. Default: unknown (any length). */
       contextLength: z.number().int().positive().optional(),
+      /** What the model serves: `chat` (also `/v1/completions`), `embedding`, `text-to-image`, `image-editing`, `speech-to-text`. Default `chat`. */
       type: z.enum(['chat', 'embedding', 'text-to-image', 'image-editing', 'speech-to-text']).optional(),
       /** Features this model serves, over the provider's `capabilities`. */
       capabilities: capabilitiesSchema.optional(),
@@ -150,6 +162,7 @@ export const openAICompatibleProviderSchema = z
     model: z.string().min(1).max(256).optional(),
     /** The models it serves. Neither `model` nor `models`: it takes whatever model the client names. */
     models: z.array(upstreamModelSchema).max(1000).optional(),
+    /** Sent to the upstream as `Authorization: Bearer <apiKey>`; never logged or shown. Default: none. */
     apiKey: z.string().min(1).optional(),
     /** Features it serves (`tools`, `json_schema`, `vision`, `logprobs`): a request using one not listed never goes to it. Default: not said (any request may). */
     capabilities: capabilitiesSchema.optional(),
@@ -229,7 +242,7 @@ export const gatewayConfigSchema = z
       .strict()
       .prefault({}),
     /**
-     * Cache-aware routing (README, "Cache-aware routing"): a request goes to the provider most likely to
+     * Cache-aware routing (docs/routing.md, "Cache-aware routing"): a request goes to the provider most likely to
      * hold its prompt's prefix in its KV cache, within load bounds; else the strategy decides.
      */
     affinity: z
@@ -376,7 +389,15 @@ export const gatewayConfigSchema = z
     /** Retries and backoff per failure class (`connect`, `timeout`, `server_error`, `rate_limited`, `client_error`, `funds`); see `retry-policy.ts` for the defaults. */
     retryPolicy: retryPolicySchema.default({}),
     /** Retries may add at most `ratio` of recent requests plus `minPerSecond`. Defaults 0.5 and 10. */
-    retryBudget: z.object({ ratio: z.number().min(0).max(10).default(0.5), minPerSecond: z.number().min(0).default(10) }).strict().prefault({}),
+    retryBudget: z
+      .object({
+        /** Share of the recent requests that retries may add. Default 0.5. */
+        ratio: z.number().min(0).max(10).default(0.5),
+        /** Retries per second always allowed on top of the ratio. Default 10. */
+        minPerSecond: z.number().min(0).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** The wallet's funds. */
     funding: z
       .object({

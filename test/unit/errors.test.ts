@@ -133,14 +133,14 @@ describe('toGatewayError', () => {
   });
 });
 
-describe('README.md', () => {
-  // Compiled to lib.commonjs/test/unit/: the package root is three levels up.
-  const readmePath = join(__dirname, '..', '..', '..', 'README.md');
+describe('docs/errors.md', () => {
+  // Compiled to build/test/unit/: the package root is three levels up.
+  const pagePath = join(__dirname, '..', '..', '..', 'docs', 'errors.md');
 
   it('documents every error code in backticks', () => {
-    assert.ok(existsSync(readmePath), `README.md not found at ${readmePath}`);
-    const readme = readFileSync(readmePath, 'utf8');
-    const missing = CODES.filter((code) => !readme.includes('`' + code + '`'));
-    assert.deepEqual(missing, [], `error codes not documented in README.md: ${missing.join(', ')}`);
+    assert.ok(existsSync(pagePath), `docs/errors.md not found at ${pagePath}`);
+    const page = readFileSync(pagePath, 'utf8');
+    const missing = CODES.filter((code) => !page.includes('`' + code + '`'));
+    assert.deepEqual(missing, [], `error codes not documented in docs/errors.md (run node scripts/gen-docs.mjs): ${missing.join(', ')}`);
   });
 });
