@@ -53,7 +53,7 @@ export function registerAffinityMetrics(registry: Registry, affinity: AffinityRo
   });
   new Counter({
     name: 'zg_gateway_affinity_work_seconds_total',
-    help: 'CPU time of the affinity layer (rendering and hashing prompts, lookups, recording), seconds; divide by zg_gateway_affinity_requests_total.',
+    help: 'Time inside the affinity layer\'s synchronous steps (rendering and hashing prompts, lookups, recording), seconds; divide by zg_gateway_affinity_requests_total. Wall time: its CPU on an idle core, more when the core is shared with busier processes.',
     registers,
     collect() {
       this.reset();
